@@ -1,0 +1,103 @@
+"""The command line: a thin layer over the library. The only module that prints or exits."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archiver import __version__
+from archiver.config import Settings
+from archiver.errors import ArchiverError
+from archiver.models import CheckSummary, PassSummary
+from archiver.pipeline import run_check
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Our own errors become one clear message and a distinct exit status, never a traceback."""
+    try:
+        yield
+    except ArchiverError as exc:
+        click.secho(f"archiver: {type(exc).__name__}: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archiver")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the store lives (default snapshots/, or $ARCHIVER_DATA_DIR).")
+@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The citation list (default sources.csv, or $ARCHIVER_SOURCES).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, sources: Path | None) -> None:
+    """Keep the web pages an article cites checked, versioned and archived."""
+    with _user_errors():
+        ctx.obj = Settings.load(data_dir=data_dir, sources=sources)
+
+
+@cli.command()
+@click.option("--only", "only", multiple=True, metavar="ID",
+              help="Check only these citation ids (repeatable).")
+@click.pass_obj
+def check(settings: Settings, only: tuple[str, ...]) -> None:
+    """Fetch every citation once, extract its text and keep a version when it changed."""
+    with _user_errors(), _progress(settings) as tick:
+        summary = run_check(settings, only, on_check=tick)
+    _print_summary(summary)
+
+
+@contextmanager
+def _progress(settings: Settings) -> Iterator[Callable[[CheckSummary], None]]:
+    """A progress bar on a terminal; nothing when output is piped or logged."""
+    if not sys.stderr.isatty():
+        yield lambda _summary: None
+        return
+    try:
+        from archiver.sources import read_sources
+
+        total = len(read_sources(settings.sources))
+    except ArchiverError:
+        total = 0
+    with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
+        yield lambda _summary: bar.update(1)
+
+
+def _print_summary(summary: PassSummary) -> None:
+    rows = [("id", "outcome", "http", "new", "title / error", "url")]
+    for c in summary.checks:
+        detail = c.error or c.title
+        rows.append((c.citation.id, str(c.outcome), str(c.http_status or "-"),
+                     "yes" if c.new_version else "", _clip(detail, 48), _clip(c.final_url or c.citation.url, 60)))
+    _table(rows)
+    counts: dict[str, int] = {}
+    for c in summary.checks:
+        counts[str(c.outcome)] = counts.get(str(c.outcome), 0) + 1
+    tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    click.echo(f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); "
+               f"{summary.new_versions} new version(s)")
+    if summary.offline:
+        click.secho("offline: every citation failed before any HTTP exchange (DNS or connection). "
+                    "This pass is recorded as offline and counts against no citation.",
+                    fg="yellow", err=True)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return cli.main(args=argv, prog_name="archiver")

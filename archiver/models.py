@@ -1,0 +1,174 @@
+"""Frozen records shared by every stage. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A URL an article cites: its footnote id, the claim citing it, when it was cited."""
+
+    id: str
+    url: str
+    claim: str = ""
+    cited_at: str = ""  # ISO date, as written in sources.csv; empty when unknown
+    expect: tuple[str, ...] = ()  # phrases the source must keep
+    interval: str = ""  # per-citation check interval, e.g. "6h"
+    line: int = 0  # line in sources.csv, for messages
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+class Outcome(StrEnum):
+    """What one fetch came to, before any verdict is drawn from it."""
+
+    OK = "ok"  # a 2xx response with a body
+    NOT_MODIFIED = "not_modified"  # 304 to a conditional request
+    HTTP_ERROR = "http_error"  # a 4xx or 5xx status
+    DNS_ERROR = "dns_error"
+    CONNECT_ERROR = "connect_error"  # refused, unreachable
+    RESET = "reset"  # connection dropped mid-exchange
+    TLS_ERROR = "tls_error"
+    TIMEOUT = "timeout"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    TOO_LARGE = "too_large"  # body (after decompression) or headers over the cap
+    REFUSED_ADDRESS = "refused_address"  # the address guard refused the resolved address
+    BAD_URL = "bad_url"  # unsupported scheme or unparseable URL
+    PROTOCOL_ERROR = "protocol_error"  # the server spoke broken HTTP
+
+    @property
+    def before_http(self) -> bool:
+        """The failure happened before any HTTP exchange: what a machine without network sees."""
+        return self in {Outcome.DNS_ERROR, Outcome.CONNECT_ERROR}
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One response in a redirect chain."""
+
+    url: str
+    status: int
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What makes the next request conditional."""
+
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Everything one fetch learned, success or failure."""
+
+    url: str
+    outcome: Outcome
+    started_at: datetime
+    final_url: str = ""
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    redirects: tuple[Hop, ...] = ()  # every 3xx hop, in order
+    error: str = ""
+    elapsed_ms: int = 0
+
+    def header(self, name: str) -> str:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), "")
+
+    @property
+    def content_type(self) -> str:
+        return self.header("content-type").split(";")[0].strip().lower()
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.header("etag"), self.header("last-modified"))
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The main text and metadata of a page; empty fields rather than None."""
+
+    text: str = ""
+    title: str = ""
+    author: str = ""
+    date: str = ""
+    language: str = ""
+    description: str = ""
+    sitename: str = ""
+    canonical_url: str = ""
+    extracted: bool = False  # False when the body held no extractable text
+    note: str = ""  # why extraction failed or fell back
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """What the store kept of one check."""
+
+    id: int
+    citation_id: str
+    checked_at: str
+    outcome: Outcome
+    http_status: int | None
+    final_url: str
+    version_hash: str
+    new_version: bool
+    error: str
+    pass_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A distinct content of a citation, identified by the hash of its text."""
+
+    citation_id: str
+    hash: str
+    first_seen: str
+    title: str
+    author: str
+    date: str
+    language: str
+    words: int
+    chars: int
+    text_path: str
+    raw_path: str
+    raw_bytes: int
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """One line of a pass's summary: the citation, its outcome, and whether the content changed."""
+
+    citation: Citation
+    outcome: Outcome
+    http_status: int | None
+    final_url: str
+    new_version: bool
+    version_hash: str
+    title: str
+    error: str
+    elapsed_ms: int
+
+
+@dataclass(frozen=True)
+class PassSummary:
+    """The result of one `check` pass."""
+
+    pass_id: int
+    started_at: str
+    finished_at: str
+    checks: tuple[CheckSummary, ...]
+    offline: bool
+
+    @property
+    def new_versions(self) -> int:
+        return sum(c.new_version for c in self.checks)

@@ -1,0 +1,313 @@
+"""The store: SQLite (the single source of truth) plus content-addressed files under the data dir.
+
+A file is named by the SHA-256 of its content and written (temporary name, then rename) before
+the row that points to it is committed, so a crash leaves at worst an orphan file, never a row
+pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from archiver.errors import StoreError
+from archiver.models import (
+    CheckRecord,
+    Citation,
+    Extraction,
+    FetchResult,
+    Outcome,
+    Validators,
+    VersionRecord,
+)
+
+migrations = Migrations("archiver")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE citations (
+            id TEXT PRIMARY KEY, url TEXT NOT NULL, claim TEXT NOT NULL DEFAULT '',
+            cited_at TEXT NOT NULL DEFAULT '', expect TEXT NOT NULL DEFAULT '[]',
+            interval TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT '{}',
+            added_at TEXT NOT NULL, removed_at TEXT)""")
+    db.execute("""
+        CREATE TABLE passes (
+            id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+            citations INTEGER NOT NULL DEFAULT 0, offline INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("""
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY, citation_id TEXT NOT NULL REFERENCES citations(id),
+            hash TEXT NOT NULL, first_seen TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
+            author TEXT NOT NULL DEFAULT '', date TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+            canonical_url TEXT NOT NULL DEFAULT '', words INTEGER NOT NULL DEFAULT 0,
+            chars INTEGER NOT NULL DEFAULT 0, text_path TEXT NOT NULL DEFAULT '',
+            raw_path TEXT NOT NULL DEFAULT '', raw_hash TEXT NOT NULL DEFAULT '',
+            raw_bytes INTEGER NOT NULL DEFAULT 0, content_type TEXT NOT NULL DEFAULT '',
+            UNIQUE (citation_id, hash))""")
+    db.execute("""
+        CREATE TABLE checks (
+            id INTEGER PRIMARY KEY, citation_id TEXT NOT NULL REFERENCES citations(id),
+            pass_id INTEGER REFERENCES passes(id), checked_at TEXT NOT NULL, url TEXT NOT NULL,
+            outcome TEXT NOT NULL, http_status INTEGER, final_url TEXT NOT NULL DEFAULT '',
+            redirects TEXT NOT NULL DEFAULT '[]', error TEXT NOT NULL DEFAULT '',
+            fetch_ms INTEGER NOT NULL DEFAULT 0, extract_ms INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0, content_type TEXT NOT NULL DEFAULT '',
+            etag TEXT NOT NULL DEFAULT '', last_modified TEXT NOT NULL DEFAULT '',
+            version_hash TEXT NOT NULL DEFAULT '', new_version INTEGER NOT NULL DEFAULT 0,
+            note TEXT NOT NULL DEFAULT '')""")
+    db.execute("CREATE INDEX checks_by_citation ON checks (citation_id, checked_at)")
+
+
+def content_hash(extraction: Extraction, body: bytes) -> str:
+    """A version's identity: the hash of its extracted text, or of the raw body when there is none."""
+    if extraction.text:
+        return hashlib.sha256(extraction.text.encode("utf-8")).hexdigest()
+    return "raw-" + hashlib.sha256(body).hexdigest() if body else ""
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """What `record_check` did: the check row and whether it created a version."""
+
+    check: CheckRecord
+    version: VersionRecord | None
+
+
+class Store:
+    """The archive of checks and versions in one data directory. Use `Store.open(path)`."""
+
+    def __init__(self, data_dir: Path, db: sqlite_utils.Database) -> None:
+        self.data_dir = data_dir
+        self.db = db
+
+    @classmethod
+    def open(cls, data_dir: str | Path) -> Store:
+        data_dir = Path(data_dir)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(data_dir / "archiver.db", timeout=30, isolation_level=None)
+            db = sqlite_utils.Database(conn)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            migrations.apply(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the store in {data_dir}: {exc}") from None
+        return cls(data_dir, db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {self.data_dir / 'archiver.db'}: {exc}") from None
+
+    # citations -----------------------------------------------------------------------------
+
+    def sync_citations(self, citations: Iterable[Citation], now: datetime) -> None:
+        """Make the citations table match the list; removed ones keep their history."""
+        stamp = now.isoformat()
+        ids = []
+        with self._transaction():
+            for c in citations:
+                ids.append(c.id)
+                self.db.execute(
+                    """INSERT INTO citations (id, url, claim, cited_at, expect, interval, extra, added_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT(id) DO UPDATE SET url=excluded.url, claim=excluded.claim,
+                         cited_at=excluded.cited_at, expect=excluded.expect,
+                         interval=excluded.interval, extra=excluded.extra, removed_at=NULL""",
+                    [c.id, c.url, c.claim, c.cited_at, json.dumps(list(c.expect)), c.interval,
+                     json.dumps(c.extra, ensure_ascii=False), stamp])
+            placeholders = ",".join("?" * len(ids))
+            self.db.execute(
+                f"UPDATE citations SET removed_at = ? WHERE removed_at IS NULL AND id NOT IN ({placeholders})",
+                [stamp, *ids])
+
+    # passes --------------------------------------------------------------------------------
+
+    def begin_pass(self, now: datetime, citations: int) -> int:
+        with self._transaction():
+            cursor = self.db.execute("INSERT INTO passes (started_at, citations) VALUES (?, ?)",
+                                     [now.isoformat(), citations])
+        return int(cursor.lastrowid or 0)
+
+    def finish_pass(self, pass_id: int, now: datetime, offline: bool) -> None:
+        with self._transaction():
+            self.db.execute("UPDATE passes SET finished_at = ?, offline = ? WHERE id = ?",
+                            [now.isoformat(), int(offline), pass_id])
+
+    # reading -------------------------------------------------------------------------------
+
+    def validators(self, citation_id: str) -> Validators:
+        """ETag and Last-Modified of the newest successful response, for a conditional request."""
+        row = self._one("""SELECT etag, last_modified FROM checks
+                           WHERE citation_id = ? AND outcome = 'ok' AND version_hash != ''
+                           ORDER BY id DESC LIMIT 1""", [citation_id])
+        return Validators(row["etag"], row["last_modified"]) if row else Validators()
+
+    def current_version(self, citation_id: str) -> VersionRecord | None:
+        """The version the newest check that saw content pointed to."""
+        row = self._one("""SELECT v.* FROM checks c JOIN versions v
+                             ON v.citation_id = c.citation_id AND v.hash = c.version_hash
+                           WHERE c.citation_id = ? AND c.version_hash != ''
+                           ORDER BY c.id DESC LIMIT 1""", [citation_id])
+        return _version(row) if row else None
+
+    def versions(self, citation_id: str) -> list[VersionRecord]:
+        return [_version(r) for r in self._all("SELECT * FROM versions WHERE citation_id = ? ORDER BY id",
+                                               [citation_id])]
+
+    def checks(self, citation_id: str) -> list[CheckRecord]:
+        return [_check(r) for r in self._all("SELECT * FROM checks WHERE citation_id = ? ORDER BY id",
+                                             [citation_id])]
+
+    def pass_offline(self, pass_id: int) -> bool:
+        row = self._one("SELECT offline FROM passes WHERE id = ?", [pass_id])
+        return bool(row and row["offline"])
+
+    def read_text(self, version: VersionRecord) -> str:
+        return (self.data_dir / version.text_path).read_text("utf-8")
+
+    def read_raw(self, version: VersionRecord) -> bytes:
+        return gzip.decompress((self.data_dir / version.raw_path).read_bytes())
+
+    def count(self, table: str) -> int:
+        if table not in {"citations", "passes", "checks", "versions"}:
+            raise ValueError(table)
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    # writing -------------------------------------------------------------------------------
+
+    def record_check(self, citation: Citation, fetched: FetchResult, extraction: Extraction | None,
+                     checked_at: datetime, pass_id: int | None = None, extract_ms: int = 0) -> StoredCheck:
+        """Record one check; add a version when the content is new. Files first, then one commit."""
+        extraction = extraction or Extraction()
+        version_hash = ""
+        new_version: VersionRecord | None = None
+        if fetched.outcome == Outcome.NOT_MODIFIED:
+            current = self.current_version(citation.id)
+            version_hash = current.hash if current else ""
+        elif fetched.outcome == Outcome.OK:
+            version_hash = content_hash(extraction, fetched.body)
+        if version_hash and fetched.outcome == Outcome.OK and not self._has_version(citation.id, version_hash):
+            new_version = self._write_version_files(citation.id, version_hash, fetched, extraction, checked_at)
+        validators = fetched.validators if fetched.outcome == Outcome.OK else Validators()
+        note = extraction.note if fetched.outcome == Outcome.OK else ""
+        with self._transaction():
+            if new_version is not None:
+                self._insert_version(new_version, extraction, fetched.content_type)
+            cursor = self.db.execute(
+                """INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status,
+                     final_url, redirects, error, fetch_ms, extract_ms, bytes, content_type, etag,
+                     last_modified, version_hash, new_version, note)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [citation.id, pass_id, checked_at.isoformat(), citation.url, str(fetched.outcome),
+                 fetched.status, fetched.final_url,
+                 json.dumps([[h.url, h.status, h.location] for h in fetched.redirects]),
+                 fetched.error, fetched.elapsed_ms, extract_ms, len(fetched.body),
+                 fetched.content_type, validators.etag, validators.last_modified, version_hash,
+                 int(new_version is not None), note])
+        record = CheckRecord(int(cursor.lastrowid or 0), citation.id, checked_at.isoformat(),
+                             fetched.outcome, fetched.status, fetched.final_url, version_hash,
+                             new_version is not None, fetched.error, pass_id)
+        return StoredCheck(record, new_version)
+
+    def _has_version(self, citation_id: str, version_hash: str) -> bool:
+        return self._one("SELECT 1 AS x FROM versions WHERE citation_id = ? AND hash = ?",
+                         [citation_id, version_hash]) is not None
+
+    def _write_version_files(self, citation_id: str, version_hash: str, fetched: FetchResult,
+                             extraction: Extraction, when: datetime) -> VersionRecord:
+        raw_hash = hashlib.sha256(fetched.body).hexdigest()
+        raw_path = f"raw/{raw_hash[:2]}/{raw_hash}.gz"
+        text_path = f"text/{version_hash[:2]}/{version_hash}.txt" if extraction.text else ""
+        try:
+            self._write_file(raw_path, lambda: gzip.compress(fetched.body, 6, mtime=0))
+            if text_path:
+                self._write_file(text_path, lambda: extraction.text.encode("utf-8"))
+        except OSError as exc:
+            raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None
+        return VersionRecord(citation_id, version_hash, when.isoformat(), extraction.title,
+                             extraction.author, extraction.date, extraction.language,
+                             extraction.words, len(extraction.text), text_path, raw_path,
+                             len(fetched.body))
+
+    def _write_file(self, relative: str, content: Any) -> None:
+        path = self.data_dir / relative
+        if path.exists():
+            return  # content-addressed: same name, same bytes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(content())
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _insert_version(self, v: VersionRecord, extraction: Extraction, content_type: str) -> None:
+        raw_hash = Path(v.raw_path).name.removesuffix(".gz")
+        self.db.execute(
+            """INSERT INTO versions (citation_id, hash, first_seen, title, author, date, language,
+                 description, canonical_url, words, chars, text_path, raw_path, raw_hash, raw_bytes,
+                 content_type)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [v.citation_id, v.hash, v.first_seen, v.title, v.author, v.date, v.language,
+             extraction.description, extraction.canonical_url, v.words, v.chars, v.text_path,
+             v.raw_path, raw_hash, v.raw_bytes, content_type])
+
+    def _all(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params)
+        cols = [d[0] for d in cursor.description]
+        return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        rows = self._all(sql + ("" if "LIMIT" in sql else " LIMIT 1"), params)
+        return rows[0] if rows else None
+
+
+def _version(row: dict[str, Any]) -> VersionRecord:
+    return VersionRecord(row["citation_id"], row["hash"], row["first_seen"], row["title"],
+                         row["author"], row["date"], row["language"], row["words"], row["chars"],
+                         row["text_path"], row["raw_path"], row["raw_bytes"])
+
+
+def _check(row: dict[str, Any]) -> CheckRecord:
+    return CheckRecord(row["id"], row["citation_id"], row["checked_at"], Outcome(row["outcome"]),
+                       row["http_status"], row["final_url"], row["version_hash"],
+                       bool(row["new_version"]), row["error"], row["pass_id"])

@@ -1,0 +1,69 @@
+"""Shared fixtures: the simulated web, a resolver that keeps every name on loopback, a temp store."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from archiver.config import Settings
+from archiver.fetch import DNSFailure
+from simweb import SimWeb
+
+
+@pytest.fixture
+def web() -> Iterator[SimWeb]:
+    server = SimWeb()
+    yield server
+    server.close()
+
+
+async def loopback_resolver(host: str, port: int) -> list[str]:
+    """Every `*.test` name is 127.0.0.1; any other name does not exist. No real DNS is asked."""
+    if host.endswith(".test") or host == "localhost":
+        return ["127.0.0.1"]
+    raise DNSFailure(f"{host}: Name or service not known (test resolver)")
+
+
+async def no_network_resolver(host: str, port: int) -> list[str]:
+    raise DNSFailure(f"{host}: Temporary failure in name resolution (test resolver)")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a store in a temp dir, allowed to fetch from loopback only."""
+    return Settings.load(
+        environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
+        data_dir=tmp_path / "data", sources=tmp_path / "sources.csv",
+        workers=1, total_timeout=10.0, connect_timeout=2.0, read_timeout=5.0,
+    )
+
+
+def write_sources(path: Path, rows: list[dict[str, str]]) -> Path:
+    fields = list(dict.fromkeys(k for row in rows for k in row)) or ["id", "url"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

@@ -1,0 +1,69 @@
+"""The CLI: a thin layer that prints a summary, names user mistakes and exits with a clear status."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from conftest import write_sources
+from simweb import LOREM, article
+
+
+def invoke(settings, *args, env=None):
+    env = {"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", **(env or {})}
+    return CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources),
+                                    *args], env=env)
+
+
+def test_check_prints_a_summary_table(web, settings):
+    url = web.page("/story", article("Kursk deployment confirmed", *LOREM))
+    write_sources(settings.sources, [{"id": "1", "url": url}, {"id": "2", "url": web.url("/nope")}])
+    result = invoke(settings, "check")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["id", "outcome", "http", "new", "title", "/", "error", "url"]
+    assert lines[2].split()[:4] == ["1", "ok", "200", "yes"] and "Kursk deployment confirmed" in lines[2]
+    assert lines[3].split()[:3] == ["2", "http_error", "404"]
+    assert "2 checked (1 http_error, 1 ok); 1 new version(s)" in result.output
+
+
+def test_bad_sources_is_a_message_and_exit_3_not_a_traceback(settings):
+    settings.sources.write_text("url,claim\nhttps://a.example/,x\n", encoding="utf-8")
+    result = invoke(settings, "check")
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+    assert f"SourceError: {settings.sources}:1: header must name the columns id, url" in result.output
+
+
+def test_unknown_only_id_is_named(web, settings):
+    write_sources(settings.sources, [{"id": "1", "url": web.url("/a")}])
+    result = invoke(settings, "check", "--only", "99")
+    assert result.exit_code == 3 and "no citation with id 99" in result.output
+
+
+def test_bad_environment_setting_is_named(settings):
+    result = invoke(settings, "check", env={"ARCHIVER_ALLOW_PRIVATE": "localhost"})
+    assert result.exit_code == 3
+    assert "ARCHIVER_ALLOW_PRIVATE='localhost'" in result.output
+
+
+def test_offline_machine_says_so_through_the_real_command(tmp_path):
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])  # closed again: connections will be refused
+    sources = write_sources(tmp_path / "s.csv", [{"id": str(i), "url": f"http://127.0.0.1:{p}/x"}
+                                                 for i, p in enumerate(ports, 1)])
+    env = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "1", "ARCHIVER_DATA_DIR": str(tmp_path / "d"),
+           "ARCHIVER_SOURCES": str(sources)}
+    proc = subprocess.run([sys.executable, "-m", "archiver", "check"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "offline: every citation failed before any HTTP exchange" in proc.stderr
+    assert "connect_error" in proc.stdout

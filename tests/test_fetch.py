@@ -1,0 +1,172 @@
+"""The fetcher against real sockets on loopback: limits, redirects, the address guard."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import threading
+
+import pytest
+
+from archiver import __version__
+from archiver.config import Settings
+from archiver.fetch import AddressGuard, Fetcher
+from archiver.models import Outcome, Validators
+from conftest import loopback_resolver
+from simweb import LOREM, Response, SimWeb, article
+
+
+def fetch(settings: Settings, url: str, validators: Validators | None = None, resolver=loopback_resolver):
+    async def go():
+        async with Fetcher(settings, resolver=resolver) as f:
+            return await f.fetch(url, validators)
+    return asyncio.run(go())
+
+
+def test_user_agent_names_the_service_and_its_version(web, settings):
+    url = web.page("/a", article("A", *LOREM))
+    result = fetch(settings, url)
+    assert result.outcome == Outcome.OK and result.status == 200
+    assert web.requests[0].headers["user-agent"].startswith(f"citation-archiver/{__version__} ")
+
+
+def test_guard_refuses_loopback_by_default_and_nothing_is_sent(web, settings):
+    url = web.page("/a", article("A", *LOREM))
+    result = fetch(Settings(data_dir=settings.data_dir), url)
+    assert result.outcome == Outcome.REFUSED_ADDRESS
+    assert "127.0.0.1" in result.error
+    assert web.requests == []
+
+
+def test_guard_checks_the_resolved_address_of_a_public_looking_name(web):
+    url = web.page("/a", article("A", *LOREM))
+    async def evil_dns(host, port):
+        return ["127.0.0.1"]  # a "public" name that resolves to loopback
+    result = fetch(Settings(), url.replace("127.0.0.1", "innocent.example.com"), resolver=evil_dns)
+    assert result.outcome == Outcome.REFUSED_ADDRESS
+    assert web.requests == []
+
+
+def test_guard_applies_to_every_redirect_hop(web, settings):
+    other = SimWeb(host="127.0.0.2")  # loopback too, but not in the allowed network
+    try:
+        secret = other.page("/secret", "metadata")
+        web.redirect("/hop", secret)
+        result = fetch(settings, web.url("/hop"))
+        assert result.outcome == Outcome.REFUSED_ADDRESS
+        assert [h.location for h in result.redirects] == [secret]
+        assert other.requests == []
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("address,public", [
+    ("93.184.216.34", True), ("2606:4700::1111", True), ("127.0.0.1", False), ("10.1.2.3", False),
+    ("172.16.0.1", False), ("192.168.1.1", False), ("169.254.169.254", False), ("100.64.0.1", False),
+    ("224.0.0.1", False), ("0.0.0.0", False), ("::1", False), ("fe80::1", False), ("fc00::1", False),
+    ("::ffff:127.0.0.1", False), ("240.0.0.1", False),
+])
+def test_guard_classifies_addresses(address, public):
+    assert AddressGuard().permits(address) is public
+    assert AddressGuard(allow_all=True).permits(address) is True
+
+
+def test_redirect_loop_is_named(web, settings):
+    web.redirect("/a", "/b")
+    web.redirect("/b", "/a")
+    result = fetch(settings, web.url("/a"))
+    assert result.outcome == Outcome.REDIRECT_LOOP
+    assert len(result.redirects) == 2
+
+
+def test_too_many_redirects_stops_at_the_limit(web, settings):
+    for i in range(20):
+        web.redirect(f"/r{i}", f"/r{i + 1}", 302)
+    result = fetch(settings.with_(max_redirects=5), web.url("/r0"))
+    assert result.outcome == Outcome.TOO_MANY_REDIRECTS and len(result.redirects) == 6
+    assert web.hits("/r7") == 0
+
+
+def test_total_timeout_cuts_a_slow_server(web, settings):
+    url = web.set("/slow", Response(200, b"late", {"Content-Type": "text/html"}, delay=3))
+    result = fetch(settings.with_(total_timeout=0.5), url)
+    assert result.outcome == Outcome.TIMEOUT
+    assert result.elapsed_ms < 2500
+
+
+def test_body_over_the_cap_is_refused(web, settings):
+    url = web.page("/big", b"<p>" + b"x" * 200_000 + b"</p>")
+    assert fetch(settings.with_(max_body_bytes=100_000), url).outcome == Outcome.TOO_LARGE
+
+
+def test_gzip_bomb_stops_at_the_cap_after_decompression(web, settings):
+    bomb = gzip.compress(b"\0" * 50_000_000)  # ~50 KB on the wire, 50 MB inflated
+    url = web.set("/bomb", Response(200, bomb, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    result = fetch(settings.with_(max_body_bytes=1_000_000), url)
+    assert result.outcome == Outcome.TOO_LARGE and result.body == b""
+
+
+def test_gzip_body_is_decoded(web, settings):
+    url = web.set("/gz", Response(200, article("Zipped", *LOREM).encode(),
+                                  {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    result = fetch(settings, url)
+    assert result.outcome == Outcome.OK and b"Zipped" in result.body
+
+
+def test_connection_refused_is_named(settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: connections are refused
+        result = fetch(settings, f"http://127.0.0.1:{port}/")
+    assert result.outcome == Outcome.CONNECT_ERROR
+
+
+def test_reset_mid_response_is_named(settings):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def serve():
+            conn, _ = server.accept()
+            conn.recv(1024)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        result = fetch(settings, f"http://127.0.0.1:{server.getsockname()[1]}/")
+    assert result.outcome == Outcome.RESET
+
+
+def test_unsupported_scheme_is_a_bad_url(settings):
+    assert fetch(settings, "file:///etc/passwd").outcome == Outcome.BAD_URL
+
+
+def test_per_host_and_overall_concurrency_are_limited(web, settings):
+    urls = []
+    for i in range(6):
+        for host in ("a.test", "b.test"):
+            urls.append(web.set(web.url(f"/p{i}", host), Response(200, b"<p>x</p>", delay=0.2)))
+
+    async def go():
+        async with Fetcher(settings.with_(per_host=2, concurrency=3), resolver=loopback_resolver) as f:
+            return await asyncio.gather(*(f.fetch(u) for u in urls))
+
+    results = asyncio.run(go())
+    assert all(r.outcome == Outcome.OK for r in results)
+    assert web.max_in_flight["a.test"] <= 2 and web.max_in_flight["b.test"] <= 2
+    assert sum(web.max_in_flight.values()) >= 3  # both hosts were served at once
+
+
+def test_cookies_do_not_carry_over_between_fetches(web, settings):
+    def meter(seen):
+        return Response(200, f"<p>{seen.headers.get('cookie', 'none')}</p>".encode(),
+                        {"Content-Type": "text/html", "Set-Cookie": "meter=1; Path=/"})
+    url = web.set("/metered", meter)
+
+    async def go():
+        async with Fetcher(settings, resolver=loopback_resolver) as f:
+            return [await f.fetch(url), await f.fetch(url)]
+
+    first, second = asyncio.run(go())
+    assert b"none" in first.body and b"none" in second.body
