@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,9 +13,11 @@ import click
 
 from archiver import __version__
 from archiver.config import Settings
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ConfigError, StoreError
 from archiver.models import CheckSummary, PassSummary
-from archiver.pipeline import run_check
+from archiver.pipeline import run_check, utcnow
+from archiver.report import report_data
+from archiver.store import Store
 
 
 @contextmanager
@@ -51,6 +54,35 @@ def check(settings: Settings, only: tuple[str, ...]) -> None:
     _print_summary(summary)
 
 
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def report(settings: Settings, fmt: str, output: Path | None) -> None:
+    """Print the citation health report."""
+    with _user_errors():
+        if not settings.database_path.exists():
+            raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
+        with Store.open(settings.data_dir) as store:
+            data = report_data(store.citations(), store.all_health(), utcnow())
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        with _user_errors():
+            _write(output, text)
+        click.echo(f"report written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
 @contextmanager
 def _progress(settings: Settings) -> Iterator[Callable[[CheckSummary], None]]:
     """A progress bar on a terminal; nothing when output is piped or logged."""
@@ -80,6 +112,10 @@ def _print_summary(summary: PassSummary) -> None:
     tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     click.echo(f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); "
                f"{summary.new_versions} new version(s)")
+    for change in summary.changes:
+        if change.old == "unchecked" and change.new == "ok":
+            continue  # a first healthy check is not news
+        click.echo(f"status [{change.citation_id}] {change.old} -> {change.new}: {change.evidence}")
     if summary.offline:
         click.secho("offline: every citation failed before any HTTP exchange (DNS or connection). "
                     "This pass is recorded as offline and counts against no citation.",

@@ -40,6 +40,9 @@ class Settings:
     workers: int = 0  # extraction processes; 0 means one per core
     allow_all_private: bool = False
     allow_networks: tuple[IPNetwork, ...] = ()
+    rot_failures: int = 3  # failed checks before a transient failure counts as rot
+    rot_days: float = 3.0  # ... spread over at least this many days
+    probe_days: float = 30.0  # how long a site's answer to a random URL is trusted
     wayback_url: str = DEFAULT_WAYBACK_URL
     archive_url: str = DEFAULT_ARCHIVE_URL
 
@@ -49,7 +52,7 @@ class Settings:
         for name in ("connect_timeout", "read_timeout", "total_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("max_body_bytes", "max_redirects", "concurrency", "per_host"):
+        for name in ("max_body_bytes", "max_redirects", "concurrency", "per_host", "rot_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.workers < 0:
@@ -144,6 +147,9 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_PER_HOST": ("per_host", int),
     "ARCHIVER_WORKERS": ("workers", int),
     "ARCHIVER_ALLOW_PRIVATE": ("*", parse_allow_private),
+    "ARCHIVER_ROT_FAILURES": ("rot_failures", int),
+    "ARCHIVER_ROT_DAYS": ("rot_days", _positive_float),
+    "ARCHIVER_PROBE_DAYS": ("probe_days", _positive_float),
     "ARCHIVER_WAYBACK_URL": ("wayback_url", _url),
     "ARCHIVER_ARCHIVE_URL": ("archive_url", _url),
 }

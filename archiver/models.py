@@ -168,7 +168,47 @@ class PassSummary:
     finished_at: str
     checks: tuple[CheckSummary, ...]
     offline: bool
+    changes: tuple[StatusChange, ...] = ()
 
     @property
     def new_versions(self) -> int:
         return sum(c.new_version for c in self.checks)
+
+
+@dataclass(frozen=True)
+class CheckVerdicts:
+    """What the detectors said of one check, as the store keeps it."""
+
+    signal: str = ""  # kind of failure; "" when healthy
+    severity: str = "healthy"  # healthy, transient, permanent, blocked
+    evidence: str = ""
+    moved_to: str = ""
+    paywall: str = ""  # hard, metered, registration, none; "" when there was no page to judge
+    paywall_evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionDrift:
+    """How a new version compares with the baseline and the previous version, and what it says of the claim."""
+
+    baseline_hash: str = ""
+    drift_class: str = "unchanged"
+    score: float = 1.0
+    changes: tuple[str, ...] = ()
+    previous_class: str = "unchanged"
+    previous_score: float = 1.0
+    claim_facts: tuple[str, ...] = ()
+    claim_found: tuple[str, ...] = ()
+    claim_missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A citation's health status moved: what alerts are made of."""
+
+    citation_id: str
+    url: str
+    at: str
+    old: str
+    new: str
+    evidence: str

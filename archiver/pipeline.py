@@ -1,24 +1,50 @@
-"""The only module that knows the order of the stages: sources → fetch → extract → store."""
+"""The only module that knows the order of the stages: sources → fetch → extract → detect → store."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
+import posixpath
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from archiver.config import Settings
+from archiver.detect.claims import check_claim
+from archiver.detect.drift import Snapshot, compare
+from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_health
+from archiver.detect.page import Page
+from archiver.detect.paywall import PaywallVerdict, detect_paywall
+from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, classify
 from archiver.errors import ConfigError
-from archiver.extract import extract
+from archiver.extract import decode, extract
 from archiver.fetch import Fetcher, Resolver
-from archiver.models import Citation, CheckSummary, Extraction, FetchResult, Outcome, PassSummary
+from archiver.models import (
+    CheckSummary,
+    CheckVerdicts,
+    Citation,
+    Extraction,
+    FetchResult,
+    Outcome,
+    PassSummary,
+    StatusChange,
+    VersionDrift,
+    VersionRecord,
+)
 from archiver.sources import read_sources
-from archiver.store import Store
+from archiver.store import Store, content_hash
 
 Clock = Callable[[], datetime]
 OnCheck = Callable[[CheckSummary], None]
+
+PROBE_BELOW_WORDS = 300  # pages shorter than this, redirected or untyped get a soft-404 probe
+ERROR_BODY_PARSED = 512 * 1024  # error pages are parsed (for bot walls) up to this size
 
 
 def utcnow() -> datetime:
@@ -49,60 +75,251 @@ def run_check(settings: Settings, only: Sequence[str] | None = None, *,
                                            clock=clock, on_check=on_check))
 
 
-async def check_citations(citations: Sequence[Citation], settings: Settings, store: Store, *,
-                          resolver: Resolver | None = None, clock: Clock = utcnow,
-                          on_check: OnCheck | None = None) -> PassSummary:
-    """One pass: fetch concurrently, extract on every core, store each check as it completes."""
-    started = clock()
-    pass_id = store.begin_pass(started, len(citations))
-    extractor = _Extractor(settings.extraction_workers)
-    summaries: list[CheckSummary] = []
-    try:
-        async with Fetcher(settings, resolver=resolver, clock=clock) as fetcher:
-
-            async def one(citation: Citation) -> None:
-                fetched = await fetcher.fetch(citation.url, store.validators(citation.id))
-                extraction, extract_ms = None, 0
-                if fetched.outcome == Outcome.OK:
-                    extraction, extract_ms = await extractor.run(fetched)
-                stored = store.record_check(citation, fetched, extraction, fetched.started_at,
-                                            pass_id, extract_ms)
-                summary = CheckSummary(citation, fetched.outcome, fetched.status, fetched.final_url,
-                                       stored.check.new_version, stored.check.version_hash,
-                                       (extraction.title if extraction else ""), fetched.error,
-                                       fetched.elapsed_ms)
-                summaries.append(summary)
-                if on_check:
-                    on_check(summary)
-
-            await asyncio.gather(*(one(c) for c in citations))
-    finally:
-        extractor.shutdown()
-    offline = bool(summaries) and all(s.outcome.before_http for s in summaries)
-    finished = clock()
-    store.finish_pass(pass_id, finished, offline)
-    order = {c.id: i for i, c in enumerate(citations)}
-    summaries.sort(key=lambda s: order[s.citation.id])
-    return PassSummary(pass_id, started.isoformat(), finished.isoformat(), tuple(summaries), offline)
+# --- analysis: runs in worker processes -----------------------------------------------------------
 
 
-class _Extractor:
-    """Runs trafilatura off the event loop: in worker processes when there are several cores."""
+@dataclass(frozen=True)
+class Analysis:
+    extraction: Extraction | None
+    signal: Signal
+    paywall: PaywallVerdict | None
+    needs_probe: bool
+
+
+def analyse(fetched: FetchResult, earlier_words: list[int]) -> Analysis:
+    """Extract and judge one response. Pure CPU: safe to run in another process."""
+    content_type = fetched.header("content-type")
+    if fetched.outcome == Outcome.OK:
+        extraction = extract(fetched.body, fetched.final_url, content_type)
+        html = decode(fetched.body, content_type) if fetched.content_type in ("", "text/html", "application/xhtml+xml") else ""
+        page = Page.parse(html)
+        signal = classify(fetched.outcome, fetched.status, fetched.url, fetched.final_url,
+                          fetched.redirects, page, extraction.text)
+        paywall = detect_paywall(page, html, fetched.status, extraction.words, earlier_words) if html else None
+        needs_probe = signal.severity == Severity.HEALTHY and bool(extraction.text) and (
+            extraction.words < PROBE_BELOW_WORDS or bool(fetched.redirects) or not page.is_article)
+        return Analysis(extraction, signal, paywall, needs_probe)
+    page = Page()
+    if fetched.outcome == Outcome.HTTP_ERROR and fetched.body:
+        html = decode(fetched.body[:ERROR_BODY_PARSED], content_type)
+        page = Page.parse(html)
+        paywall = detect_paywall(page, html, fetched.status, 0) if fetched.status == 402 else None
+        signal = classify(fetched.outcome, fetched.status, fetched.url, fetched.final_url,
+                          fetched.redirects, page, error=fetched.error)
+        return Analysis(None, signal, paywall, False)
+    signal = classify(fetched.outcome, fetched.status, fetched.url, fetched.final_url,
+                      fetched.redirects, page, error=fetched.error)
+    return Analysis(None, signal, None, False)
+
+
+class _Workers:
+    """Runs analysis off the event loop: in worker processes when there are several cores."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: Executor | None = None
 
-    async def run(self, fetched: FetchResult) -> tuple[Extraction, int]:
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
         if self._pool is None and self.workers > 1:
             # forkserver: workers never inherit the event loop's threads or open sockets
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
-        t0 = time.monotonic()
-        extraction = await loop.run_in_executor(
-            self._pool, extract, fetched.body, fetched.final_url, fetched.header("content-type"))
-        return extraction, int((time.monotonic() - t0) * 1000)
+        return await loop.run_in_executor(self._pool, fn, *args)
 
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- one pass ---------------------------------------------------------------------------------------
+
+
+async def check_citations(citations: Sequence[Citation], settings: Settings, store: Store, *,
+                          resolver: Resolver | None = None, clock: Clock = utcnow,
+                          on_check: OnCheck | None = None) -> PassSummary:
+    """One pass: fetch concurrently, analyse on every core, store each check as it completes,
+    then fold the new evidence into each citation's health."""
+    started = clock()
+    pass_id = store.begin_pass(started, len(citations))
+    workers = _Workers(settings.extraction_workers)
+    summaries: list[CheckSummary] = []
+    try:
+        async with Fetcher(settings, resolver=resolver, clock=clock) as fetcher:
+            prober = _Prober(settings, store, fetcher, workers, clock)
+
+            async def one(citation: Citation) -> None:
+                summaries.append(await _check_one(citation, store, fetcher, workers, prober, pass_id))
+                if on_check:
+                    on_check(summaries[-1])
+
+            await asyncio.gather(*(one(c) for c in citations))
+    finally:
+        workers.shutdown()
+    offline = bool(summaries) and all(s.outcome.before_http for s in summaries)
+    finished = clock()
+    store.finish_pass(pass_id, finished, offline)
+    policy = RotPolicy(settings.rot_failures, timedelta(days=settings.rot_days))
+    changes = [change for c in citations if (change := update_health(store, c, policy, finished))]
+    order = {c.id: i for i, c in enumerate(citations)}
+    summaries.sort(key=lambda s: order[s.citation.id])
+    return PassSummary(pass_id, started.isoformat(), finished.isoformat(), tuple(summaries), offline,
+                       tuple(changes))
+
+
+async def _check_one(citation: Citation, store: Store, fetcher: Fetcher, workers: _Workers,
+                     prober: _Prober, pass_id: int) -> CheckSummary:
+    fetched = await fetcher.fetch(citation.url, store.validators(citation.id))
+    t0 = time.monotonic()
+    earlier = [v.words for v in store.versions(citation.id)]
+    analysis: Analysis = await workers.run(analyse, fetched, earlier)
+    signal = analysis.signal
+    if analysis.needs_probe and analysis.extraction:
+        probe = await prober.answer(fetched.final_url or citation.url)
+        if probe is not None:
+            signal = classify(fetched.outcome, fetched.status, citation.url, fetched.final_url,
+                              fetched.redirects, None, analysis.extraction.text, probe) \
+                if _probe_matters(analysis, probe) else signal
+    extract_ms = int((time.monotonic() - t0) * 1000)
+    verdicts = _verdicts(signal, analysis.paywall)
+    drift = None
+    if fetched.outcome == Outcome.NOT_MODIFIED:
+        verdicts = _previous_verdicts(store, citation.id) or verdicts
+    elif analysis.extraction is not None:
+        version_hash = content_hash(analysis.extraction, fetched.body)
+        if version_hash and not store.has_version(citation.id, version_hash):
+            drift = version_drift(store, citation, analysis.extraction)
+    stored = store.record_check(citation, fetched, analysis.extraction, fetched.started_at, pass_id,
+                                extract_ms, verdicts, drift)
+    return CheckSummary(citation, fetched.outcome, fetched.status, fetched.final_url,
+                        stored.check.new_version, stored.check.version_hash,
+                        analysis.extraction.title if analysis.extraction else "",
+                        fetched.error or (signal.evidence if signal.severity != Severity.HEALTHY else ""),
+                        fetched.elapsed_ms)
+
+
+def _probe_matters(analysis: Analysis, probe: ProbeAnswer) -> bool:
+    return probe.status is not None and 200 <= probe.status < 300
+
+
+def _verdicts(signal: Signal, paywall: PaywallVerdict | None) -> CheckVerdicts:
+    return CheckVerdicts(signal.kind, str(signal.severity), signal.evidence, signal.moved_to,
+                         str(paywall.kind) if paywall else "", paywall.evidence if paywall else ())
+
+
+def _previous_verdicts(store: Store, citation_id: str) -> CheckVerdicts | None:
+    """A 304 says the page is what it was: the verdicts of the last check that saw it still hold."""
+    for row in reversed(store.history(citation_id)):
+        if row["outcome"] == "ok" and row["version_hash"]:
+            return CheckVerdicts(row["signal"], row["severity"], row["evidence"], row["moved_to"],
+                                 row["paywall"], tuple(json.loads(row["paywall_evidence"])))
+    return None
+
+
+class _Prober:
+    """A site's answer to a URL that cannot exist, fetched once and kept for `probe_days`."""
+
+    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher, workers: _Workers, clock: Clock) -> None:
+        self.settings, self.store, self.fetcher, self.workers, self.clock = settings, store, fetcher, workers, clock
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def answer(self, url: str) -> ProbeAnswer | None:
+        site, probe_url = probe_target(url, secrets.token_hex(8))
+        async with self._locks.setdefault(site, asyncio.Lock()):
+            cached = self.store.probe(site)
+            fresh = cached and datetime.fromisoformat(cached["probed_at"]) > \
+                self.clock() - timedelta(days=self.settings.probe_days)
+            if cached and fresh:
+                return ProbeAnswer(cached["url"], cached["status"], cached["text"])
+            fetched = await self.fetcher.fetch(probe_url)
+            if fetched.outcome == Outcome.OK:
+                text = (await self.workers.run(extract, fetched.body, fetched.final_url,
+                                               fetched.header("content-type"))).text
+            elif fetched.outcome == Outcome.HTTP_ERROR:
+                text = ""
+            else:
+                return None  # the probe itself failed: no answer to keep
+            self.store.save_probe(site, probe_url, fetched.status, text, self.clock())
+            return ProbeAnswer(probe_url, fetched.status, text)
+
+
+def probe_target(url: str, token: str) -> tuple[str, str]:
+    """The site key (origin and directory) and a sibling URL that cannot exist."""
+    parts = urlsplit(url)
+    directory = posixpath.dirname(parts.path) if not parts.path.endswith("/") else parts.path.rstrip("/")
+    leaf = posixpath.basename(parts.path.rstrip("/"))
+    suffix = posixpath.splitext(leaf)[1] if len(posixpath.splitext(leaf)[1]) <= 5 else ""
+    path = f"{directory}/archiver-probe-{token}{suffix}"
+    site = urlunsplit((parts.scheme, parts.netloc, directory or "/", "", ""))
+    return site, urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+# --- versions and health ----------------------------------------------------------------------------
+
+
+def baseline_of(versions: Sequence[VersionRecord], cited_at: str) -> VersionRecord | None:
+    """The first version, or the one in force nearest the date the citation was made."""
+    if not versions:
+        return None
+    if not cited_at:
+        return versions[0]
+    before = [v for v in versions if v.first_seen[:10] <= cited_at[:10]]
+    return before[-1] if before else versions[0]
+
+
+def version_drift(store: Store, citation: Citation, extraction: Extraction) -> VersionDrift:
+    """Compare a new version with the baseline and the previous version; check the claim in it."""
+    claim = check_claim(citation.claim, extraction.text, citation.expect)
+    baseline = baseline_of(store.versions(citation.id), citation.cited_at)
+    new = Snapshot(extraction.text, extraction.title, extraction.author, extraction.date)
+    if baseline is None:
+        return VersionDrift(claim_facts=claim.facts, claim_found=claim.found, claim_missing=claim.missing)
+    against_baseline = compare(_snapshot(store, baseline), new)
+    previous = store.current_version(citation.id) or baseline
+    against_previous = against_baseline if previous == baseline else compare(_snapshot(store, previous), new)
+    return VersionDrift(baseline.hash, str(against_baseline.drift_class), against_baseline.score,
+                        against_baseline.changes, str(against_previous.drift_class), against_previous.score,
+                        claim.facts, claim.found, claim.missing)
+
+
+def _snapshot(store: Store, version: VersionRecord) -> Snapshot:
+    text = store.read_text(version) if version.text_path else ""
+    return Snapshot(text, version.title, version.author, version.date)
+
+
+def update_health(store: Store, citation: Citation, policy: RotPolicy, now: datetime) -> StatusChange | None:
+    """Fold a citation's whole record into its health and keep it; returns the change of status, if any."""
+    history = store.history(citation.id)
+    observations = [Observation(datetime.fromisoformat(r["checked_at"]),
+                                Signal(r["signal"], Severity(r["severity"]), r["evidence"], r["moved_to"]),
+                                bool(r["offline"])) for r in history]
+    latest = history[-1] if history else {}
+    paywall = _paywall_state(history)
+    drift = claim = None
+    current = store.current_version(citation.id)
+    if current is not None:
+        versions = store.versions(citation.id)
+        recorded = store.version_drift(citation.id, current.hash) or VersionDrift()
+        baseline = store.version_drift(citation.id, recorded.baseline_hash) if recorded.baseline_hash else None
+        drift = DriftState(recorded.drift_class, recorded.score, current.first_seen, recorded.changes,
+                           recorded.baseline_hash, len(versions))
+        baseline_found = baseline.claim_found if baseline else recorded.claim_found
+        lost = tuple(f for f in baseline_found if f in recorded.claim_missing)
+        claim = ClaimState(citation.claim, recorded.claim_facts, recorded.claim_found,
+                           recorded.claim_missing, lost, current.first_seen if lost else "")
+    health = assess_health(citation.id, citation.url, observations, checked_at=latest.get("checked_at", ""),
+                           http_status=latest.get("http_status"), final_url=latest.get("final_url", ""),
+                           paywall=paywall, drift=drift, claim=claim, policy=policy)
+    return store.save_health(citation.id, citation.url, health.to_json(), now)
+
+
+def _paywall_state(history: list[dict[str, Any]]) -> PaywallState | None:
+    judged = [r for r in history if r["paywall"]]
+    if not judged:
+        return None
+    kind = judged[-1]["paywall"]
+    since = judged[-1]["checked_at"]
+    for row in reversed(judged):
+        if row["paywall"] != kind:
+            break
+        since = row["checked_at"]
+    return PaywallState(kind, since, tuple(json.loads(judged[-1]["paywall_evidence"])))

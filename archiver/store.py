@@ -26,11 +26,14 @@ from sqlite_utils import Migrations
 from archiver.errors import StoreError
 from archiver.models import (
     CheckRecord,
+    CheckVerdicts,
     Citation,
     Extraction,
     FetchResult,
     Outcome,
+    StatusChange,
     Validators,
+    VersionDrift,
     VersionRecord,
 )
 
@@ -72,6 +75,28 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             version_hash TEXT NOT NULL DEFAULT '', new_version INTEGER NOT NULL DEFAULT 0,
             note TEXT NOT NULL DEFAULT '')""")
     db.execute("CREATE INDEX checks_by_citation ON checks (citation_id, checked_at)")
+
+
+@migrations()
+def m002_verdicts(db: sqlite_utils.Database) -> None:
+    for column, decl in [("signal", "TEXT NOT NULL DEFAULT ''"), ("severity", "TEXT NOT NULL DEFAULT 'healthy'"),
+                         ("evidence", "TEXT NOT NULL DEFAULT ''"), ("moved_to", "TEXT NOT NULL DEFAULT ''"),
+                         ("paywall", "TEXT NOT NULL DEFAULT ''"), ("paywall_evidence", "TEXT NOT NULL DEFAULT '[]'")]:
+        db.execute(f"ALTER TABLE checks ADD COLUMN {column} {decl}")
+    for column, decl in [("baseline_hash", "TEXT NOT NULL DEFAULT ''"), ("drift_class", "TEXT NOT NULL DEFAULT 'unchanged'"),
+                         ("drift_score", "REAL NOT NULL DEFAULT 1.0"), ("drift_changes", "TEXT NOT NULL DEFAULT '[]'"),
+                         ("previous_class", "TEXT NOT NULL DEFAULT 'unchanged'"), ("previous_score", "REAL NOT NULL DEFAULT 1.0"),
+                         ("claim_facts", "TEXT NOT NULL DEFAULT '[]'"), ("claim_found", "TEXT NOT NULL DEFAULT '[]'"),
+                         ("claim_missing", "TEXT NOT NULL DEFAULT '[]'")]:
+        db.execute(f"ALTER TABLE versions ADD COLUMN {column} {decl}")
+    db.execute("""CREATE TABLE probes (site TEXT PRIMARY KEY, url TEXT NOT NULL, status INTEGER,
+                    text TEXT NOT NULL DEFAULT '', probed_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE health (citation_id TEXT PRIMARY KEY REFERENCES citations(id),
+                    status TEXT NOT NULL, since TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL,
+                    report TEXT NOT NULL DEFAULT '{}')""")
+    db.execute("""CREATE TABLE status_changes (id INTEGER PRIMARY KEY, citation_id TEXT NOT NULL,
+                    at TEXT NOT NULL, old_status TEXT NOT NULL, new_status TEXT NOT NULL,
+                    evidence TEXT NOT NULL DEFAULT '')""")
 
 
 def content_hash(extraction: Extraction, body: bytes) -> str:
@@ -208,12 +233,73 @@ class Store:
             raise ValueError(table)
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
+    def version_drift(self, citation_id: str, version_hash: str) -> VersionDrift | None:
+        row = self._one("SELECT * FROM versions WHERE citation_id = ? AND hash = ?", [citation_id, version_hash])
+        if row is None:
+            return None
+        return VersionDrift(row["baseline_hash"], row["drift_class"], row["drift_score"],
+                            tuple(json.loads(row["drift_changes"])), row["previous_class"],
+                            row["previous_score"], tuple(json.loads(row["claim_facts"])),
+                            tuple(json.loads(row["claim_found"])), tuple(json.loads(row["claim_missing"])))
+
+    def history(self, citation_id: str) -> list[dict[str, Any]]:
+        """Every check of a citation, oldest first, with whether its pass was offline."""
+        return self._all("""SELECT c.id, c.checked_at, c.outcome, c.http_status, c.final_url, c.signal,
+                                   c.severity, c.evidence, c.moved_to, c.paywall, c.paywall_evidence,
+                                   c.version_hash, c.error, coalesce(p.offline, 0) AS offline
+                            FROM checks c LEFT JOIN passes p ON p.id = c.pass_id
+                            WHERE c.citation_id = ? ORDER BY c.id""", [citation_id])
+
+    def probe(self, site: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM probes WHERE site = ?", [site])
+
+    def save_probe(self, site: str, url: str, status: int | None, text: str, now: datetime) -> None:
+        with self._transaction():
+            self.db.execute("""INSERT INTO probes (site, url, status, text, probed_at) VALUES (?, ?, ?, ?, ?)
+                               ON CONFLICT(site) DO UPDATE SET url=excluded.url, status=excluded.status,
+                                 text=excluded.text, probed_at=excluded.probed_at""",
+                            [site, url, status, text[:100_000], now.isoformat()])
+
+    def health(self, citation_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT report FROM health WHERE citation_id = ?", [citation_id])
+        return json.loads(row["report"]) if row else None
+
+    def all_health(self) -> dict[str, dict[str, Any]]:
+        return {r["citation_id"]: json.loads(r["report"])
+                for r in self._all("SELECT citation_id, report FROM health", [])}
+
+    def save_health(self, citation_id: str, url: str, report: dict[str, Any], now: datetime) -> StatusChange | None:
+        """Keep a citation's health; record and return the change when its status moved."""
+        previous = self._one("SELECT status FROM health WHERE citation_id = ?", [citation_id])
+        old = previous["status"] if previous else "unchecked"
+        new = report["status"]
+        change = None
+        with self._transaction():
+            self.db.execute("""INSERT INTO health (citation_id, status, since, updated_at, report)
+                               VALUES (?, ?, ?, ?, ?) ON CONFLICT(citation_id) DO UPDATE SET
+                               status=excluded.status, since=excluded.since,
+                               updated_at=excluded.updated_at, report=excluded.report""",
+                            [citation_id, new, report.get("since") or "", now.isoformat(),
+                             json.dumps(report, ensure_ascii=False)])
+            if old != new:
+                evidence = _evidence_line(report)
+                self.db.execute("""INSERT INTO status_changes (citation_id, at, old_status, new_status, evidence)
+                                   VALUES (?, ?, ?, ?, ?)""", [citation_id, now.isoformat(), old, new, evidence])
+                change = StatusChange(citation_id, url, now.isoformat(), old, new, evidence)
+        return change
+
+    def citations(self, include_removed: bool = False) -> list[dict[str, Any]]:
+        where = "" if include_removed else "WHERE removed_at IS NULL"
+        return self._all(f"SELECT * FROM citations {where} ORDER BY CAST(id AS INTEGER), id", [])
+
     # writing -------------------------------------------------------------------------------
 
     def record_check(self, citation: Citation, fetched: FetchResult, extraction: Extraction | None,
-                     checked_at: datetime, pass_id: int | None = None, extract_ms: int = 0) -> StoredCheck:
+                     checked_at: datetime, pass_id: int | None = None, extract_ms: int = 0,
+                     verdicts: CheckVerdicts | None = None, drift: VersionDrift | None = None) -> StoredCheck:
         """Record one check; add a version when the content is new. Files first, then one commit."""
         extraction = extraction or Extraction()
+        verdicts = verdicts or CheckVerdicts()
         version_hash = ""
         new_version: VersionRecord | None = None
         if fetched.outcome == Outcome.NOT_MODIFIED:
@@ -221,30 +307,33 @@ class Store:
             version_hash = current.hash if current else ""
         elif fetched.outcome == Outcome.OK:
             version_hash = content_hash(extraction, fetched.body)
-        if version_hash and fetched.outcome == Outcome.OK and not self._has_version(citation.id, version_hash):
+        if version_hash and fetched.outcome == Outcome.OK and not self.has_version(citation.id, version_hash):
             new_version = self._write_version_files(citation.id, version_hash, fetched, extraction, checked_at)
         validators = fetched.validators if fetched.outcome == Outcome.OK else Validators()
         note = extraction.note if fetched.outcome == Outcome.OK else ""
         with self._transaction():
             if new_version is not None:
-                self._insert_version(new_version, extraction, fetched.content_type)
+                self._insert_version(new_version, extraction, fetched.content_type, drift or VersionDrift())
             cursor = self.db.execute(
                 """INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status,
                      final_url, redirects, error, fetch_ms, extract_ms, bytes, content_type, etag,
-                     last_modified, version_hash, new_version, note)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     last_modified, version_hash, new_version, note, signal, severity, evidence,
+                     moved_to, paywall, paywall_evidence)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [citation.id, pass_id, checked_at.isoformat(), citation.url, str(fetched.outcome),
                  fetched.status, fetched.final_url,
                  json.dumps([[h.url, h.status, h.location] for h in fetched.redirects]),
                  fetched.error, fetched.elapsed_ms, extract_ms, len(fetched.body),
                  fetched.content_type, validators.etag, validators.last_modified, version_hash,
-                 int(new_version is not None), note])
+                 int(new_version is not None), note, verdicts.signal, verdicts.severity,
+                 verdicts.evidence, verdicts.moved_to, verdicts.paywall,
+                 json.dumps(list(verdicts.paywall_evidence), ensure_ascii=False)])
         record = CheckRecord(int(cursor.lastrowid or 0), citation.id, checked_at.isoformat(),
                              fetched.outcome, fetched.status, fetched.final_url, version_hash,
                              new_version is not None, fetched.error, pass_id)
         return StoredCheck(record, new_version)
 
-    def _has_version(self, citation_id: str, version_hash: str) -> bool:
+    def has_version(self, citation_id: str, version_hash: str) -> bool:
         return self._one("SELECT 1 AS x FROM versions WHERE citation_id = ? AND hash = ?",
                          [citation_id, version_hash]) is not None
 
@@ -280,16 +369,21 @@ class Store:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _insert_version(self, v: VersionRecord, extraction: Extraction, content_type: str) -> None:
+    def _insert_version(self, v: VersionRecord, extraction: Extraction, content_type: str,
+                        drift: VersionDrift) -> None:
         raw_hash = Path(v.raw_path).name.removesuffix(".gz")
         self.db.execute(
             """INSERT INTO versions (citation_id, hash, first_seen, title, author, date, language,
                  description, canonical_url, words, chars, text_path, raw_path, raw_hash, raw_bytes,
-                 content_type)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                 content_type, baseline_hash, drift_class, drift_score, drift_changes, previous_class,
+                 previous_score, claim_facts, claim_found, claim_missing)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [v.citation_id, v.hash, v.first_seen, v.title, v.author, v.date, v.language,
              extraction.description, extraction.canonical_url, v.words, v.chars, v.text_path,
-             v.raw_path, raw_hash, v.raw_bytes, content_type])
+             v.raw_path, raw_hash, v.raw_bytes, content_type, drift.baseline_hash or v.hash,
+             drift.drift_class, drift.score, _json(drift.changes), drift.previous_class,
+             drift.previous_score, _json(drift.claim_facts), _json(drift.claim_found),
+             _json(drift.claim_missing)])
 
     def _all(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -299,6 +393,25 @@ class Store:
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         rows = self._all(sql + ("" if "LIMIT" in sql else " LIMIT 1"), params)
         return rows[0] if rows else None
+
+
+def _json(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _evidence_line(report: dict[str, Any]) -> str:
+    """The one sentence that best explains a status."""
+    status = report["status"]
+    if status in ("rotten", "failing", "blocked", "ok") and report.get("rot"):
+        return report["rot"].get("evidence") or status
+    if status == "paywalled" and report.get("paywall"):
+        return "; ".join(report["paywall"]["evidence"])
+    if status == "drifted":
+        claim = report.get("claim") or {}
+        if claim.get("lost"):
+            return "the source no longer says: " + ", ".join(claim["lost"])
+        return "; ".join((report.get("drift") or {}).get("changes", [])) or "major rewrite"
+    return status
 
 
 def _version(row: dict[str, Any]) -> VersionRecord:

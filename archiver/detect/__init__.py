@@ -1,0 +1,1 @@
+"""Pure verdicts: data in, verdict out. No network, no store, no clock."""

@@ -1,0 +1,163 @@
+"""Is the cited article behind a paywall? `hard`, `metered`, `registration` or none, with evidence.
+
+Signals, strongest first: HTTP 402; schema.org `isAccessibleForFree` false for the article (JSON-LD
+or microdata; a `hasPart` selector counts only when it names an element of the page); a locked or
+metered `article:content_tier`; a subscribe / sign-in prompt next to a cut-off text; a text much
+shorter than earlier versions of the same page. Vendor scripts alone (Piano, Poool, ...) are only
+supporting evidence: free articles load them too. A "Subscribe" link in a header is not a paywall.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from archiver.detect.page import Page, articles_in, truth
+
+
+class PaywallKind(StrEnum):
+    NONE = "none"
+    HARD = "hard"
+    METERED = "metered"
+    REGISTRATION = "registration"
+
+
+@dataclass(frozen=True)
+class PaywallVerdict:
+    kind: PaywallKind
+    evidence: tuple[str, ...] = field(default=())
+    truncated: bool = False
+
+    @property
+    def paywalled(self) -> bool:
+        return self.kind != PaywallKind.NONE
+
+
+ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
+                 "opinionnewsarticle", "backgroundnewsarticle", "webpage", "report", "scholarlyarticle",
+                 "liveblogposting", "reviewnewsarticle", "creativework"}
+
+# Prompts that stand where the article stops. Each is specific enough that a header link or a
+# teaser label ("Subscribers only") does not match it.
+_HARD_PROMPTS = [
+    r"subscribe (now )?to (continue|keep) reading", r"to (continue|keep) reading,? (please )?subscribe",
+    r"to read the full (story|article)", r"this (content|article|story) is (reserved|available exclusively) for (our )?subscribers",
+    r"this (article|story) is (only available|exclusive) (to|for) (paying )?subscribers",
+    r"already a subscriber\?? ?(log|sign) in", r"subscribe to unlock", r"unlock this article",
+    r"become a (member|subscriber) to (read|continue)",
+    r"(cet|cette) (article|contenu|édition) est réservée? aux abonnés", r"article réservé aux abonnés",
+    r"réservé aux abonnés", r"il vous reste \d+ ?% de (cet|l[’'])article", r"abonnez-vous pour (lire|continuer)",
+    r"la suite (de cet article )?est réservée aux abonnés", r"déjà abonné ?\?? ?(connectez|identifiez)-vous",
+    r"dieser artikel ist (nur )?für abonnenten", r"weiterlesen mit", r"exklusiv für abonnenten",
+]
+_REGISTRATION_PROMPTS = [
+    r"(create|register for) a free account to (continue|read|keep)", r"register (now )?to continue reading",
+    r"sign (in|up) (for free )?to (continue|keep) reading", r"log in or register to continue",
+    r"inscrivez-vous gratuitement pour (lire|continuer)", r"créez (un|votre) compte gratuit",
+]
+_METER_PROMPTS = [
+    r"\b\d+ of \d+ (free )?articles\b", r"you have \d+ free (articles?|stories) (left|remaining)",
+    r"you[’']ve (read|reached) (all of )?your (\d+ )?free articles?", r"free articles? (left|remaining) this month",
+    r"articles? gratuits? restants?", r"vous avez lu \d+ articles?",
+]
+_VENDORS = {
+    "Piano/Tinypass": r"tinypass\.com|piano\.io|\btp\.experience\b",
+    "Poool": r"poool\.fr|\bpoool\b",
+    "Zephr": r"zephr",
+    "Pelcro": r"pelcro",
+    "LaterPay": r"laterpay",
+    "Leaky Paywall": r"leaky[-_ ]paywall",
+    "Memberful": r"memberful",
+    "Sophi": r"sophi\.io",
+}
+
+# A text cut to this many words, or to less than this share of its longest earlier version, is
+# "truncated": prompts only count beside such a text, since free pages mention subscriptions too.
+TRUNCATED_WORDS = 350
+SHRINK_RATIO = 0.5
+
+
+def detect_paywall(page: Page, raw_html: str, status: int | None, words: int,
+                   earlier_words: list[int] | None = None) -> PaywallVerdict:
+    """Decide from a page, the HTTP status, the extracted text's length and earlier versions' lengths."""
+    evidence: list[str] = []
+    kind = PaywallKind.NONE
+    if status == 402:
+        return PaywallVerdict(PaywallKind.HARD, ("HTTP 402 Payment Required",), truncated=True)
+
+    longest = max(earlier_words or [0])
+    shrunk = longest >= 2 * TRUNCATED_WORDS // 3 and words < SHRINK_RATIO * longest
+    truncated = words < TRUNCATED_WORDS or shrunk
+    if shrunk:
+        evidence.append(f"text has {words} words, under half of the {longest} of an earlier version")
+
+    declared = _schema_org(page)
+    if declared:
+        evidence.append(declared)
+        kind = PaywallKind.HARD
+    if page.content_tier in {"locked", "metered", "premium", "subscriber", "paid"}:
+        evidence.append(f"meta article:content_tier={page.content_tier}")
+        kind = PaywallKind.METERED if page.content_tier == "metered" else PaywallKind.HARD
+
+    text = page.visible_text.lower()
+    prompt_text = _strip(text, page.links_text().lower())
+    meter = _find(_METER_PROMPTS, prompt_text)
+    if meter:
+        evidence.append(f"meter prompt: {meter!r}")
+        kind = PaywallKind.METERED
+    registration = _find(_REGISTRATION_PROMPTS, prompt_text)
+    hard = _find(_HARD_PROMPTS, prompt_text)
+    if (registration or hard) and (truncated or kind != PaywallKind.NONE):
+        evidence.append(f"prompt beside {'a cut-off' if truncated else 'the'} text: {(registration or hard)!r}")
+        if kind == PaywallKind.NONE:
+            kind = PaywallKind.REGISTRATION if registration and not hard else PaywallKind.HARD
+    elif shrunk and kind == PaywallKind.NONE and (registration or hard):
+        kind = PaywallKind.HARD
+
+    if kind != PaywallKind.NONE:
+        vendors = [name for name, pattern in _VENDORS.items() if re.search(pattern, raw_html, re.I)]
+        if vendors:
+            evidence.append(f"paywall vendor script: {', '.join(vendors)}")
+    return PaywallVerdict(kind, tuple(evidence), truncated=truncated and kind != PaywallKind.NONE)
+
+
+def _schema_org(page: Page) -> str:
+    """Evidence that the page declares the article not free, or "" when it does not."""
+    for obj in articles_in(page.json_ld):
+        types = obj.get("@type", "")
+        type_names = {t.lower() for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)}
+        if not type_names & ARTICLE_TYPES:
+            continue
+        if truth(obj.get("isAccessibleForFree")) is False:
+            return "JSON-LD isAccessibleForFree=false"
+        # A page declared free may still lock a part; the part counts only when it is really there
+        # (sciencesetavenir.fr names a `.user-paying-content` that no element carries).
+        for part in _parts(obj.get("hasPart")):
+            selector = str(part.get("cssSelector", "")).strip()
+            if truth(part.get("isAccessibleForFree")) is False and selector and page.matches(selector):
+                return f"JSON-LD hasPart {selector!r} isAccessibleForFree=false"
+    if page.microdata_free and all(truth(v) is False for v in page.microdata_free):
+        return "microdata isAccessibleForFree=false"
+    return ""
+
+
+def _parts(value: Any) -> list[dict[str, Any]]:
+    items = value if isinstance(value, list) else [value]
+    return [i for i in items if isinstance(i, dict)]
+
+
+def _find(patterns: list[str], text: str) -> str:
+    for pattern in patterns:
+        match = re.search(pattern, text)
+        if match:
+            return match.group(0)
+    return ""
+
+
+def _strip(text: str, links: str) -> str:
+    """The page's text without what sits inside links (menus, teasers, buttons)."""
+    for chunk in {c.strip() for c in re.split(r"\s{2,}|\n", links) if len(c.strip()) > 12}:
+        text = text.replace(chunk, " ")
+    return text

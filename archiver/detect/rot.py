@@ -1,0 +1,281 @@
+"""Link rot: what one check says about a citation, and what a history of checks lets us conclude.
+
+A check's signal is `healthy`, `transient` (timeouts, 5xx, 429, resets, DNS: may pass), `permanent`
+(404, 410, soft 404, redirect to the home page, parked domain: reported at once) or `blocked`
+(401, 403, 412, 428, bot walls: we were refused, which says nothing of the page). A citation is
+`rotten` at once on a permanent signal, and after enough failures spread over days on transient
+ones; until then it is `failing`. A healthy check clears it, and the recovery is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from archiver.detect.page import Page
+from archiver.detect.text import resemblance
+from archiver.models import Hop, Outcome
+from archiver.urls import same_page
+
+
+class Severity(StrEnum):
+    HEALTHY = "healthy"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What one check says: its kind of failure ('' when healthy), severity, evidence in plain words."""
+
+    kind: str
+    severity: Severity
+    evidence: str = ""
+    moved_to: str = ""  # a suggested new address when the page moved
+
+
+HEALTHY = Signal("", Severity.HEALTHY)
+
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """What the site served for a URL that cannot exist (Bar-Yossef et al.'s random sibling)."""
+
+    url: str
+    status: int | None
+    text: str
+
+
+SOFT_404_TITLE = re.compile(
+    r"\b(404|page not found|not found|page introuvable|page non trouvée|erreur 404|error 404|"
+    r"page (does not|doesn[’']t) exist|cette page n[’']existe (pas|plus)|seite nicht gefunden)\b", re.I)
+SOFT_404_TEXT = re.compile(
+    r"(page not found|(page|content|article|story) (you (are|were) looking for|you requested|requested) "
+    r"(could not be found|can(no|[’'])t be found|(does not|doesn[’']t|no longer) exists?|is (no longer )?unavailable|"
+    r"has been (removed|moved|deleted))|we can[’']t find (that|the|this) page|sorry,? we couldn[’']t find|"
+    r"this page (does not|doesn[’']t|no longer) exists?|(article|content|page) is no longer available|"
+    r"page introuvable|page non trouvée|cette page n[’']existe (pas|plus)|la page (que vous (cherchez|demandez)|demandée) "
+    r"(n[’']existe (pas|plus)|est introuvable|a été (supprimée|déplacée))|nous ne trouvons pas (cette|la) page|"
+    r"(l[’']article|le contenu) (demandé )?n[’'](est plus disponible|existe plus)|erreur 404|error 404|404 not found)",
+    re.I)
+PARKED = re.compile(
+    r"(this domain (name )?(is|may be) for sale|buy this domain|domain (is )?parked|parked free,? courtesy of|"
+    r"sedoparking|parkingcrew|bodis\.com|above\.com/|afternic|hugedomains|dan\.com/buy|"
+    r"ce (nom de )?domaine est à vendre|domaine à vendre|the domain .{0,40} is for sale|domain name is for sale)",
+    re.I)
+BOT_WALL = re.compile(
+    r"(just a moment\.\.\.|checking your browser|cf-browser-verification|cf_chl_|challenge-platform|"
+    r"attention required! \| cloudflare|ddos protection by|ddos-shield|project shield|px-captcha|perimeterx|"
+    r"captcha-delivery|datadome|_incapsula_resource|incapsula incident|are you a robot|verify (that )?you are (a )?human|"
+    r"pardon our interruption|please enable js and disable any ad blocker|access to this page has been denied|"
+    r"request unsuccessful|bot protection|you have been blocked)", re.I)
+GENERIC_SECTIONS = {"", "news", "world", "home", "index", "index.html", "index.php", "search", "404", "error",
+                    "en", "fr", "de", "es", "it", "us", "uk", "international", "politics", "business",
+                    "sport", "sports", "culture", "opinion", "actualites", "actualite", "monde", "articles",
+                    "article", "stories", "latest", "accueil", "not-found", "notfound", "page-not-found"}
+
+BLOCKED_STATUSES = {401: "unauthorized (401)", 403: "forbidden (403)", 407: "proxy authentication (407)",
+                    412: "precondition failed (412)", 428: "precondition required (428)",
+                    451: "unavailable for legal reasons (451)"}
+SHORT_PAGE_WORDS = 300
+PROBE_MATCH = 0.8  # resemblance above which the page is the site's "not found" answer
+
+
+def classify(outcome: Outcome, status: int | None, url: str, final_url: str,
+             redirects: Sequence[Hop] = (), page: Page | None = None, text: str = "",
+             probe: ProbeAnswer | None = None, error: str = "") -> Signal:
+    """The signal of one check. `page`/`text` are the parsed body and its extracted text, if any."""
+    page = page or Page()
+    words = len(text.split())
+    if outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
+        return _classify_page(url, final_url, redirects, page, text, words, probe)
+    if outcome == Outcome.HTTP_ERROR and status is not None:
+        if _bot_wall(page, words):
+            return Signal("bot_wall", Severity.BLOCKED, f"HTTP {status} with a bot-protection page: {_bot_wall(page, words)!r}")
+        if status == 404:
+            return Signal("not_found", Severity.PERMANENT, "HTTP 404 Not Found")
+        if status == 410:
+            return Signal("gone", Severity.PERMANENT, "HTTP 410 Gone: the site says the page was removed for good")
+        if status in BLOCKED_STATUSES:
+            return Signal("blocked", Severity.BLOCKED, f"access refused: {BLOCKED_STATUSES[status]}")
+        if status == 429:
+            return Signal("rate_limited", Severity.TRANSIENT, "HTTP 429 Too Many Requests")
+        if status == 408:
+            return Signal("timeout", Severity.TRANSIENT, "HTTP 408 Request Timeout")
+        if 500 <= status < 600:
+            return Signal("server_error", Severity.TRANSIENT, f"HTTP {status} server error")
+        return Signal("client_error", Severity.PERMANENT, f"HTTP {status} client error")
+    kinds = {
+        Outcome.DNS_ERROR: ("dns", Severity.TRANSIENT),
+        Outcome.CONNECT_ERROR: ("connection_refused", Severity.TRANSIENT),
+        Outcome.RESET: ("connection_reset", Severity.TRANSIENT),
+        Outcome.TLS_ERROR: ("tls", Severity.TRANSIENT),
+        Outcome.TIMEOUT: ("timeout", Severity.TRANSIENT),
+        Outcome.REDIRECT_LOOP: ("redirect_loop", Severity.TRANSIENT),
+        Outcome.TOO_MANY_REDIRECTS: ("too_many_redirects", Severity.TRANSIENT),
+        Outcome.TOO_LARGE: ("too_large", Severity.TRANSIENT),
+        Outcome.PROTOCOL_ERROR: ("protocol_error", Severity.TRANSIENT),
+        Outcome.BAD_URL: ("bad_url", Severity.PERMANENT),
+        Outcome.REFUSED_ADDRESS: ("refused_address", Severity.BLOCKED),
+    }
+    kind, severity = kinds.get(outcome, ("unknown", Severity.TRANSIENT))
+    return Signal(kind, severity, error or kind.replace("_", " "))
+
+
+def _classify_page(url: str, final_url: str, redirects: Sequence[Hop], page: Page, text: str,
+                   words: int, probe: ProbeAnswer | None) -> Signal:
+    wall = _bot_wall(page, words)
+    if wall:
+        return Signal("bot_wall", Severity.BLOCKED, f"a bot-protection page stands in for the article: {wall!r}")
+    short = words < SHORT_PAGE_WORDS
+    if short:
+        parked = PARKED.search(page.visible_text) or PARKED.search(page.title)
+        if parked:
+            return Signal("parked", Severity.PERMANENT, f"parked or for-sale domain: {parked.group(0)!r}")
+    title_hit = SOFT_404_TITLE.search(page.title)
+    heading_hit = next((m for h in page.headings if (m := SOFT_404_TEXT.search(h)) or
+                        (len(h) < 40 and (m := SOFT_404_TITLE.search(h)))), None)
+    text_hit = SOFT_404_TEXT.search(page.visible_text) if short else None
+    hit = title_hit or heading_hit or text_hit
+    if hit:
+        where = "title" if hit is title_hit else "heading" if hit is heading_hit else "text"
+        return Signal("soft_404", Severity.PERMANENT, f"HTTP 200 but the page {where} says {hit.group(0)!r}")
+    if probe is not None and probe.status is not None and 200 <= probe.status < 300 and text:
+        score = resemblance(text, probe.text)
+        if score >= PROBE_MATCH:
+            return Signal("soft_404", Severity.PERMANENT,
+                          f"HTTP 200 but the text matches ({score:.0%}) what the site serves for a URL "
+                          f"that cannot exist ({probe.url})")
+    home = _home_instead(url, final_url, redirects, page)
+    if home:
+        return Signal("redirect_home", Severity.PERMANENT, home)
+    moved = _moved_to(url, final_url, redirects, page)
+    if moved:
+        return Signal("", Severity.HEALTHY, f"the page now lives at {moved}", moved_to=moved)
+    return HEALTHY
+
+
+def _bot_wall(page: Page, words: int) -> str:
+    if words > SHORT_PAGE_WORDS or page.size > 400_000:
+        return ""
+    for haystack in (page.title, page.visible_text[:5000]):
+        match = BOT_WALL.search(haystack)
+        if match:
+            return match.group(0)
+    if page.size and page.size < 20_000:
+        # challenge pages hide their markers in scripts: look at the whole (small) page
+        raw = page.raw_head
+        match = BOT_WALL.search(raw)
+        if match:
+            return match.group(0)
+    return ""
+
+
+def _depth(url: str) -> list[str]:
+    return [p for p in urlsplit(url).path.split("/") if p]
+
+
+def _generic(url: str) -> bool:
+    parts = _depth(url)
+    return len(parts) == 0 or (len(parts) == 1 and parts[0].lower() in GENERIC_SECTIONS) or \
+        all(p.lower() in GENERIC_SECTIONS for p in parts)
+
+
+def _home_instead(url: str, final_url: str, redirects: Sequence[Hop], page: Page) -> str:
+    """The cited article was replaced by the site's home page or a generic section."""
+    if _generic(url):
+        return ""  # the citation itself is a home or section page
+    if redirects and final_url and _generic(final_url):
+        return f"redirected from the article to a generic page: {final_url}"
+    named = page.canonical or page.og_url
+    if named and _generic(named):
+        return f"the page served at the cited URL names {named} as itself (a home or section page)"
+    return ""
+
+
+def _moved_to(url: str, final_url: str, redirects: Sequence[Hop], page: Page) -> str:
+    if redirects and final_url and not same_page(url, final_url) and not _generic(final_url):
+        return final_url
+    canonical = page.canonical
+    if canonical.startswith(("http://", "https://")) and not same_page(url, canonical) \
+            and not same_page(final_url or url, canonical) and not _generic(canonical):
+        return canonical
+    return ""
+
+
+# --- over a history of checks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One recorded check, as the rot verdict needs it."""
+
+    at: datetime
+    signal: Signal
+    offline: bool = False  # the pass could reach no host at all: says nothing of this citation
+
+
+@dataclass(frozen=True)
+class RotPolicy:
+    """When transient failures become rot: at least `failures` failed checks, the first and the
+    last at least `span` apart (Wikipedia's InternetArchiveBot waits likewise before calling a link dead)."""
+
+    failures: int = 3
+    span: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class RotVerdict:
+    status: str  # ok, failing, rotten, blocked, unchecked, offline
+    kind: str = ""
+    since: str = ""
+    confirmed: bool = False
+    failures: int = 0
+    evidence: str = ""
+    recovered_at: str = ""
+    moved_to: str = ""
+
+
+def assess(observations: Sequence[Observation], policy: RotPolicy = RotPolicy()) -> RotVerdict:
+    """The rot verdict of a citation from its checks, oldest first."""
+    if not observations:
+        return RotVerdict("unchecked")
+    online = [o for o in observations if not o.offline]
+    if not online:
+        return RotVerdict("offline", evidence="no check has reached the network yet")
+    latest = online[-1]
+    run: list[Observation] = []  # the trailing failures, since the last healthy or blocked check
+    for obs in reversed(online):
+        if obs.signal.severity not in (Severity.TRANSIENT, Severity.PERMANENT):
+            break
+        run.append(obs)
+    run.reverse()
+    if latest.signal.severity == Severity.HEALTHY:
+        before = online[-2] if len(online) > 1 else None
+        recovered = before is not None and before.signal.severity in (Severity.TRANSIENT, Severity.PERMANENT)
+        evidence = latest.signal.evidence
+        if recovered:
+            evidence = f"recovered after {before.signal.kind}" + (f"; {evidence}" if evidence else "")
+        return RotVerdict("ok", evidence=evidence, recovered_at=latest.at.isoformat() if recovered else "",
+                          moved_to=latest.signal.moved_to)
+    if latest.signal.severity == Severity.BLOCKED:
+        since = latest.at
+        for obs in reversed(online):
+            if obs.signal.severity != Severity.BLOCKED:
+                break
+            since = obs.at
+        return RotVerdict("blocked", latest.signal.kind, since.isoformat(), evidence=latest.signal.evidence)
+    confirmed = len(run) >= policy.failures and run[-1].at - run[0].at >= policy.span
+    permanent = latest.signal.severity == Severity.PERMANENT
+    status = "rotten" if permanent or confirmed else "failing"
+    days = (run[-1].at - run[0].at).total_seconds() / 86400
+    evidence = f"{latest.signal.evidence}; {len(run)} failed check(s) over {days:.1f} day(s)"
+    if not confirmed:
+        evidence += f" (confirmed after {policy.failures} over {policy.span.days} days)"
+    return RotVerdict(status, latest.signal.kind, run[0].at.isoformat(), confirmed, len(run), evidence,
+                      moved_to=latest.signal.moved_to)
