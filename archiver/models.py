@@ -185,6 +185,7 @@ class CheckVerdicts:
     moved_to: str = ""
     paywall: str = ""  # hard, metered, registration, none; "" when there was no page to judge
     paywall_evidence: tuple[str, ...] = ()
+    paywall_truncated: bool = False  # the paywall cut the text: drift is not judged on it
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,8 @@ def _probe_matters(analysis: Analysis, probe: ProbeAnswer) -> bool:
 
 def _verdicts(signal: Signal, paywall: PaywallVerdict | None) -> CheckVerdicts:
     return CheckVerdicts(signal.kind, str(signal.severity), signal.evidence, signal.moved_to,
-                         str(paywall.kind) if paywall else "", paywall.evidence if paywall else ())
+                         str(paywall.kind) if paywall else "", paywall.evidence if paywall else (),
+                         bool(paywall and paywall.truncated))
 
 
 def _previous_verdicts(store: Store, citation_id: str) -> CheckVerdicts | None:
@@ -211,7 +212,8 @@ def _previous_verdicts(store: Store, citation_id: str) -> CheckVerdicts | None:
     for row in reversed(store.history(citation_id)):
         if row["outcome"] == "ok" and row["version_hash"]:
             return CheckVerdicts(row["signal"], row["severity"], row["evidence"], row["moved_to"],
-                                 row["paywall"], tuple(json.loads(row["paywall_evidence"])))
+                                 row["paywall"], tuple(json.loads(row["paywall_evidence"])),
+                                 bool(row["paywall_truncated"]))
     return None
 
 
@@ -322,4 +324,5 @@ def _paywall_state(history: list[dict[str, Any]]) -> PaywallState | None:
         if row["paywall"] != kind:
             break
         since = row["checked_at"]
-    return PaywallState(kind, since, tuple(json.loads(judged[-1]["paywall_evidence"])))
+    return PaywallState(kind, since, tuple(json.loads(judged[-1]["paywall_evidence"])),
+                        bool(judged[-1]["paywall_truncated"]))

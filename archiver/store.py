@@ -81,7 +81,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 def m002_verdicts(db: sqlite_utils.Database) -> None:
     for column, decl in [("signal", "TEXT NOT NULL DEFAULT ''"), ("severity", "TEXT NOT NULL DEFAULT 'healthy'"),
                          ("evidence", "TEXT NOT NULL DEFAULT ''"), ("moved_to", "TEXT NOT NULL DEFAULT ''"),
-                         ("paywall", "TEXT NOT NULL DEFAULT ''"), ("paywall_evidence", "TEXT NOT NULL DEFAULT '[]'")]:
+                         ("paywall", "TEXT NOT NULL DEFAULT ''"), ("paywall_evidence", "TEXT NOT NULL DEFAULT '[]'"),
+                         ("paywall_truncated", "INTEGER NOT NULL DEFAULT 0")]:
         db.execute(f"ALTER TABLE checks ADD COLUMN {column} {decl}")
     for column, decl in [("baseline_hash", "TEXT NOT NULL DEFAULT ''"), ("drift_class", "TEXT NOT NULL DEFAULT 'unchanged'"),
                          ("drift_score", "REAL NOT NULL DEFAULT 1.0"), ("drift_changes", "TEXT NOT NULL DEFAULT '[]'"),
@@ -245,7 +246,7 @@ class Store:
     def history(self, citation_id: str) -> list[dict[str, Any]]:
         """Every check of a citation, oldest first, with whether its pass was offline."""
         return self._all("""SELECT c.id, c.checked_at, c.outcome, c.http_status, c.final_url, c.signal,
-                                   c.severity, c.evidence, c.moved_to, c.paywall, c.paywall_evidence,
+                                   c.severity, c.evidence, c.moved_to, c.paywall, c.paywall_evidence, c.paywall_truncated,
                                    c.version_hash, c.error, coalesce(p.offline, 0) AS offline
                             FROM checks c LEFT JOIN passes p ON p.id = c.pass_id
                             WHERE c.citation_id = ? ORDER BY c.id""", [citation_id])
@@ -318,8 +319,8 @@ class Store:
                 """INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status,
                      final_url, redirects, error, fetch_ms, extract_ms, bytes, content_type, etag,
                      last_modified, version_hash, new_version, note, signal, severity, evidence,
-                     moved_to, paywall, paywall_evidence)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     moved_to, paywall, paywall_evidence, paywall_truncated)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [citation.id, pass_id, checked_at.isoformat(), citation.url, str(fetched.outcome),
                  fetched.status, fetched.final_url,
                  json.dumps([[h.url, h.status, h.location] for h in fetched.redirects]),
@@ -327,7 +328,8 @@ class Store:
                  fetched.content_type, validators.etag, validators.last_modified, version_hash,
                  int(new_version is not None), note, verdicts.signal, verdicts.severity,
                  verdicts.evidence, verdicts.moved_to, verdicts.paywall,
-                 json.dumps(list(verdicts.paywall_evidence), ensure_ascii=False)])
+                 json.dumps(list(verdicts.paywall_evidence), ensure_ascii=False),
+                 int(verdicts.paywall_truncated)])
         record = CheckRecord(int(cursor.lastrowid or 0), citation.id, checked_at.isoformat(),
                              fetched.outcome, fetched.status, fetched.final_url, version_hash,
                              new_version is not None, fetched.error, pass_id)

@@ -39,6 +39,7 @@ class SimWeb:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[tuple[str, str], Response | Handler] = {}
         self.requests: list[Seen] = []
+        self.fallback: Handler | None = None  # answers every unknown URL; default: a plain 404
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -104,7 +105,9 @@ class SimWeb:
 
     def _answer(self, handler: BaseHTTPRequestHandler, seen: Seen) -> None:
         route = self.routes.get((seen.host, seen.path)) or self.routes.get((self.host, seen.path))
-        if route is None:
+        if route is None and self.fallback is not None:
+            response = self.fallback(seen)
+        elif route is None:
             response = Response(404, b"<html><body><h1>404 Not Found</h1></body></html>",
                                 {"Content-Type": "text/html"})
         elif callable(route):

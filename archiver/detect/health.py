@@ -21,6 +21,7 @@ class PaywallState:
     kind: str  # hard, metered, registration, none
     since: str = ""
     evidence: tuple[str, ...] = ()
+    truncated: bool = False  # the text we see is cut by the paywall
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Health:
         }
         if self.paywall:
             out["paywall"] = {"kind": self.paywall.kind, "since": self.paywall.since or None,
-                              "evidence": list(self.paywall.evidence)}
+                              "truncated": self.paywall.truncated, "evidence": list(self.paywall.evidence)}
         if self.drift:
             out["drift"] = {"kind": self.drift.drift_class, "score": self.drift.score,
                             "since": self.drift.since or None, "changes": list(self.drift.changes),
@@ -104,6 +105,9 @@ def assess_health(citation_id: str, url: str, observations: Sequence[Observation
                   paywall: PaywallState | None = None, drift: DriftState | None = None,
                   claim: ClaimState | None = None, policy: RotPolicy = RotPolicy()) -> Health:
     rot = assess(observations, policy)
+    if paywall and paywall.kind != "none" and paywall.truncated:
+        # a cut text differs from the baseline because of the paywall, not because the article changed
+        drift = claim = None
     flags = []
     if rot.status in ("failing", "rotten"):
         flags.append("link_rot")

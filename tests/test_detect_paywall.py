@@ -1,0 +1,88 @@
+"""Paywalls from markup alone: each signal, and the free pages that look like paywalls."""
+
+from __future__ import annotations
+
+import json
+
+from archiver.detect.page import Page
+from archiver.detect.paywall import PaywallKind, detect_paywall
+
+LONG = " ".join(["The committee met on Tuesday to discuss the budget for the coming year."] * 60)
+
+
+def judge(body: str = "", head: str = "", status: int = 200, words: int = 900, earlier=None):
+    html = f"<html><head><title>T</title>{head}</head><body>{body}</body></html>"
+    return detect_paywall(Page.parse(html), html, status, words, earlier)
+
+
+def ld(obj) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def test_http_402_is_a_hard_paywall():
+    verdict = judge(status=402)
+    assert verdict.kind == PaywallKind.HARD and verdict.evidence == ("HTTP 402 Payment Required",)
+
+
+def test_schema_org_not_free_in_json_ld_and_microdata():
+    assert judge(head=ld({"@type": "NewsArticle", "isAccessibleForFree": "False"})).kind == PaywallKind.HARD
+    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebSite"},
+                                                         {"@type": ["NewsArticle"], "isAccessibleForFree": False}]}
+    assert judge(head=ld(graph)).paywalled
+    micro = '<div itemscope itemtype="https://schema.org/NewsArticle"><meta itemprop="isAccessibleForFree" content="false"></div>'
+    assert "microdata isAccessibleForFree=false" in judge(body=micro).evidence
+
+
+def test_has_part_counts_only_when_its_element_is_on_the_page():
+    obj = {"@type": "NewsArticle", "isAccessibleForFree": True,
+           "hasPart": {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".locked"}}
+    assert not judge(head=ld(obj), body=f"<p>{LONG}</p>").paywalled
+    verdict = judge(head=ld(obj), body=f"<p>{LONG}</p><div class='x locked'>more</div>")
+    assert verdict.kind == PaywallKind.HARD and "'.locked'" in verdict.evidence[0]
+
+
+def test_content_tier_metered_and_locked():
+    assert judge(head='<meta property="article:content_tier" content="metered">').kind == PaywallKind.METERED
+    assert judge(head='<meta property="article:content_tier" content="locked">').kind == PaywallKind.HARD
+    assert not judge(head='<meta property="article:content_tier" content="free">').paywalled
+
+
+def test_prompt_beside_a_cut_off_text_in_english_and_french():
+    en = judge(body="<p>Teaser paragraph.</p><div>Subscribe to continue reading</div>", words=80)
+    assert en.kind == PaywallKind.HARD and en.truncated
+    fr = judge(body="<p>Chapeau.</p><div>Cet article est réservé aux abonnés. Il vous reste 80% de cet article à lire.</div>",
+               words=60)
+    assert fr.kind == PaywallKind.HARD
+    reg = judge(body="<p>Teaser.</p><p>Create a free account to continue reading.</p>", words=70)
+    assert reg.kind == PaywallKind.REGISTRATION
+
+
+def test_meter_banner_is_a_metered_paywall():
+    verdict = judge(body=f"<div class='meter'>1 of 10 articles read this month</div><p>{LONG}</p>")
+    assert verdict.kind == PaywallKind.METERED
+
+
+def test_a_subscribe_link_in_the_header_of_a_free_article_is_not_a_paywall():
+    header = ('<header><a href="/subscribe">Subscribe to continue reading our best journalism</a> '
+              '<a href="/abo">Réservé aux abonnés : nos offres</a></header>')
+    assert not judge(body=header + f"<p>{LONG}</p>", words=700).paywalled
+    assert not judge(body=header + "<p>Brief item.</p>", words=40).paywalled  # prompts inside links only
+
+
+def test_a_comment_box_for_subscribers_under_a_full_article_is_not_a_paywall():
+    body = f"<p>{LONG}</p><div class='paywall'>Ce service est réservé aux abonnés.</div>"
+    assert not judge(body=body, words=800).paywalled
+
+
+def test_a_text_much_shorter_than_before_with_a_prompt_is_a_paywall():
+    body = "<p>First paragraph only.</p><div>Already a subscriber? Log in</div>"
+    verdict = judge(body=body, words=400, earlier=[1200])
+    assert verdict.paywalled and verdict.truncated
+    assert any("under half" in e for e in verdict.evidence)
+
+
+def test_vendor_scripts_alone_do_not_make_a_paywall():
+    head = '<script src="https://cdn.tinypass.com/api/tinypass.min.js"></script>'
+    assert not judge(head=head, body=f"<p>{LONG}</p>").paywalled
+    locked = judge(head=head + '<meta property="article:content_tier" content="locked">')
+    assert "paywall vendor script: Piano/Tinypass" in locked.evidence
