@@ -15,7 +15,7 @@ from archiver import __version__
 from archiver.config import Settings
 from archiver.errors import ArchiverError, ConfigError, StoreError
 from archiver.models import CheckSummary, PassSummary
-from archiver.pipeline import run_check, utcnow
+from archiver.pipeline import import_article, run_check, utcnow
 from archiver.report import report_data
 from archiver.store import Store
 
@@ -54,6 +54,25 @@ def check(settings: Settings, only: tuple[str, ...]) -> None:
     _print_summary(summary)
 
 
+@cli.command("import")
+@click.argument("article", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The citation list to write or merge into (default: --sources).")
+@click.pass_obj
+def import_(settings: Settings, article: Path, output: Path | None) -> None:
+    """Read an article (text, Markdown or HTML) and write or merge its citations into sources.csv."""
+    target = output or settings.sources
+    with _user_errors():
+        result, merged, notes = import_article(article, target)
+        _write(target, merged)
+    for warning in result.warnings:
+        where = f"{article}:{warning.line}: " if warning.line else f"{article}: "
+        click.secho(f"warning: {where}{warning.message}", fg="yellow", err=True)
+    for note in notes[1:]:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"{len(result.citations)} citation(s) read from {article}; {notes[0]}; written to {target}")
+
+
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
               help="Output format.")
@@ -77,9 +96,13 @@ def report(settings: Settings, fmt: str, output: Path | None) -> None:
 
 
 def _write(path: Path, text: str) -> None:
+    """Write through a temporary file, so a failure never leaves half a file behind."""
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
 
 

@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from archiver.articles import ImportResult, parse_article
 from archiver.config import Settings
 from archiver.detect.claims import check_claim
 from archiver.detect.drift import Snapshot, compare
@@ -22,7 +24,7 @@ from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_
 from archiver.detect.page import Page
 from archiver.detect.paywall import PaywallVerdict, detect_paywall
 from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, classify
-from archiver.errors import ConfigError
+from archiver.errors import ConfigError, SourceError
 from archiver.extract import decode, extract
 from archiver.fetch import Fetcher, Resolver
 from archiver.models import (
@@ -37,7 +39,8 @@ from archiver.models import (
     VersionDrift,
     VersionRecord,
 )
-from archiver.sources import read_sources
+from archiver.sources import merge_sources, read_sources
+from archiver.urls import canonical
 from archiver.store import Store, content_hash
 
 Clock = Callable[[], datetime]
@@ -73,6 +76,28 @@ def run_check(settings: Settings, only: Sequence[str] | None = None, *,
         store.sync_citations(citations, clock())
         return asyncio.run(check_citations(chosen, settings, store, resolver=resolver,
                                            clock=clock, on_check=on_check))
+
+
+def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list[str]]:
+    """Read an article's citations and merge them into the citation list at `target` (not written)."""
+    try:
+        data = article.read_bytes()
+    except OSError as exc:
+        raise SourceError(article, [(None, f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceError(article, [(None, "not UTF-8; save the article as UTF-8")]) from None
+    result = parse_article(text, article.name)
+    if not result.citations:
+        raise SourceError(article, [(None, "no citation found (no [n] markers with a reference list, "
+                                           "no footnotes, no links in the article body)")])
+    existing = target.read_bytes() if target.exists() else None
+    if existing is not None:
+        read_sources(target)  # refuse to merge into a list we cannot read: name its bad lines instead
+    canonicals = {c.url: canonical(c.url) for c in result.citations if canonical(c.url) != c.url}
+    merged, notes = merge_sources(existing, result.citations, canonicals)
+    return result, merged, notes
 
 
 # --- analysis: runs in worker processes -----------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from archiver.errors import SourceError
 from archiver.models import Citation
-from archiver.urls import is_http_url
+from archiver.urls import canonical, is_http_url
 
 REQUIRED_COLUMNS = ("id", "url")
 KNOWN_COLUMNS = ("id", "url", "claim", "cited_at", "expect", "interval")
@@ -103,3 +103,81 @@ def _citation(values: dict[str, str], line: int) -> tuple[Citation | None, list[
     expect = tuple(p.strip() for p in values.get("expect", "").split("|") if p.strip())
     extra = {k: v for k, v in values.items() if k not in KNOWN_COLUMNS}
     return Citation(cid, url, values.get("claim", ""), cited_at, expect, interval, line, extra), []
+
+
+def merge_sources(existing: bytes | None, imported: list[Citation],
+                  canonical_of: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """Merge imported citations into an existing list (CSV text, or None for a new file).
+
+    Existing rows keep their ids, their order and every hand-written cell; a citation is matched by
+    id and URL, or by canonical URL; new ones are appended. Rows the article no longer cites are
+    kept (their history stays in the store). Returns the new CSV text and notes for the user."""
+    canonical_of = canonical_of or {}
+    header: list[str] = ["id", "url", "claim"]
+    rows: list[dict[str, str]] = []
+    if existing:
+        text = existing.decode("utf-8-sig")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [h for h in (reader.fieldnames or []) if h] or header
+        rows = [dict(r) for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))]
+    if any(canonical_of.values()) and "canonical" not in header:
+        header.append("canonical")
+    for column in ("id", "url", "claim"):
+        if column not in header:
+            header.insert(["id", "url", "claim"].index(column), column)
+    by_id = {r.get("id", ""): r for r in rows}
+    by_canonical = {_canon(r.get("url", "")): r for r in rows}
+    notes: list[str] = []
+    matched: set[int] = set()
+    added = kept = 0
+    for c in imported:
+        row = by_id.get(c.id)
+        if row is not None and _canon(row.get("url", "")) != _canon(c.url):
+            other = by_canonical.get(_canon(c.url))
+            if other is None:
+                new_id = _free_id(c.id, by_id)
+                notes.append(f"id {c.id} already names {row.get('url')}; the article's [{c.id}] {c.url} "
+                             f"was added as {new_id}")
+                row = None
+                c = Citation(new_id, c.url, c.claim, line=c.line)
+            else:
+                row = other
+        elif row is None:
+            row = by_canonical.get(_canon(c.url))
+        if row is None:
+            row = {h: "" for h in header}
+            row.update({"id": c.id, "url": c.url, "claim": c.claim})
+            rows.append(row)
+            by_id[c.id] = row
+            added += 1
+        else:
+            kept += 1
+            if not (row.get("claim") or "").strip() and c.claim:
+                row["claim"] = c.claim  # fill an empty cell, never overwrite a written one
+        if canonical_of.get(c.url) and not (row.get("canonical") or "").strip():
+            row["canonical"] = canonical_of[c.url]
+        matched.add(id(row))
+    for row in rows:
+        if id(row) not in matched and existing:
+            notes.append(f"[{row.get('id')}] {row.get('url')} is no longer cited by the article; kept")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({h: row.get(h) or "" for h in header})
+    notes.insert(0, f"{added} new, {kept} already listed, {len(rows)} in all")
+    return out.getvalue(), notes
+
+
+def _canon(url: str) -> str:
+    try:
+        return canonical(url)
+    except ValueError:
+        return url
+
+
+def _free_id(wanted: str, taken: dict[str, object]) -> str:
+    for suffix in "bcdefghijklmnopqrstuvwxyz":
+        if f"{wanted}{suffix}" not in taken:
+            return f"{wanted}{suffix}"
+    raise SourceError("sources.csv", [(None, f"no free id near {wanted}")])
