@@ -14,9 +14,11 @@ import click
 from archiver import __version__
 from archiver.config import Settings
 from archiver.errors import ArchiverError, ConfigError, StoreError
-from archiver.models import CheckSummary, PassSummary
-from archiver.pipeline import import_article, run_check, utcnow
+from archiver.models import ArchiveSummary, CheckSummary, PassSummary
+from archiver.outbox import best_captures, run_archive
+from archiver.pipeline import import_article, run_check, select, utcnow
 from archiver.report import report_data
+from archiver.sources import read_sources
 from archiver.store import Store
 
 
@@ -46,12 +48,40 @@ def cli(ctx: click.Context, data_dir: Path | None, sources: Path | None) -> None
 @cli.command()
 @click.option("--only", "only", multiple=True, metavar="ID",
               help="Check only these citation ids (repeatable).")
+@click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
 @click.pass_obj
-def check(settings: Settings, only: tuple[str, ...]) -> None:
-    """Fetch every citation once, extract its text and keep a version when it changed."""
+def check(settings: Settings, only: tuple[str, ...], no_wayback: bool) -> None:
+    """Fetch every citation once, extract its text and keep a version when it changed;
+    then capture new versions in the Wayback Machine."""
+    if no_wayback:
+        settings = settings.with_(wayback=False)
     with _user_errors(), _progress(settings) as tick:
         summary = run_check(settings, only, on_check=tick)
     _print_summary(summary)
+    if summary.archive is not None:
+        _print_archive(summary.archive)
+
+
+@cli.command()
+@click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@click.pass_obj
+def archive(settings: Settings, only: tuple[str, ...]) -> None:
+    """Drain the capture queue: look up captures, submit what needs one, verify what is offered."""
+    with _user_errors():
+        citations = select(read_sources(settings.sources), only)
+        with Store.open(settings.data_dir) as store:
+            store.sync_citations(read_sources(settings.sources), utcnow())
+            summary = run_archive(settings, citations, store)
+    _print_archive(summary)
+
+
+def _print_archive(summary: ArchiveSummary) -> None:
+    for event in summary.events:
+        click.echo(event)
+    quota = f"; quota: {summary.quota['available']} capture(s) available" if "available" in summary.quota else ""
+    click.echo(f"wayback: {summary.found} capture(s) found, {summary.queued} queued, {summary.done} captured, "
+               f"{summary.retried} to retry, {summary.failed} failed, {summary.pending} pending; "
+               f"{summary.verified} verified, {summary.rejected} not offered{quota}")
 
 
 @cli.command("import")
@@ -85,7 +115,7 @@ def report(settings: Settings, fmt: str, output: Path | None) -> None:
         if not settings.database_path.exists():
             raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
         with Store.open(settings.data_dir) as store:
-            data = report_data(store.citations(), store.all_health(), utcnow())
+            data = report_data(store.citations(), store.all_health(), utcnow(), best_captures(store))
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if output:
         with _user_errors():
@@ -113,8 +143,6 @@ def _progress(settings: Settings) -> Iterator[Callable[[CheckSummary], None]]:
         yield lambda _summary: None
         return
     try:
-        from archiver.sources import read_sources
-
         total = len(read_sources(settings.sources))
     except ArchiverError:
         total = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,16 @@ class Settings:
     probe_days: float = 30.0  # how long a site's answer to a random URL is trusted
     wayback_url: str = DEFAULT_WAYBACK_URL
     archive_url: str = DEFAULT_ARCHIVE_URL
+    ia_access: str = field(default="", repr=False)  # Internet Archive S3-like keys: never logged
+    ia_secret: str = field(default="", repr=False)
+    wayback_interval: float = 10.0  # seconds between two capture requests, process-wide
+    wayback_timeout: float = 60.0  # read timeout of an archive request
+    capture_fresh_days: float = 30.0  # a capture of the same content this recent is not repeated
+    job_max_age_hours: float = 24.0  # a capture job pending longer is given up
+    wayback_poll_seconds: float = 10.0  # between two polls of a pending capture job
+    wayback_poll_rounds: int = 6  # polls in one run before a pending job is left for the next
+    wayback_retry_seconds: float = 60.0  # first back-off after a retryable refusal, doubling
+    wayback: bool = True  # submit and look up captures after each check pass
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -128,6 +138,15 @@ def _byte_size(raw: str) -> int:
     return int(float(number) * scale)
 
 
+def _flag(raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be 1 or 0")
+
+
 def _url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ValueError("must be an http:// or https:// URL")
@@ -152,4 +171,11 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_PROBE_DAYS": ("probe_days", _positive_float),
     "ARCHIVER_WAYBACK_URL": ("wayback_url", _url),
     "ARCHIVER_ARCHIVE_URL": ("archive_url", _url),
+    "ARCHIVER_IA_ACCESS": ("ia_access", str),
+    "ARCHIVER_IA_SECRET": ("ia_secret", str),
+    "ARCHIVER_WAYBACK_INTERVAL": ("wayback_interval", float),
+    "ARCHIVER_WAYBACK_TIMEOUT": ("wayback_timeout", _positive_float),
+    "ARCHIVER_CAPTURE_FRESH_DAYS": ("capture_fresh_days", _positive_float),
+    "ARCHIVER_WAYBACK": ("wayback", _flag),
+    "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", int),
 }

@@ -18,11 +18,11 @@ _WORD = re.compile(r"[a-zà-öø-ÿ']+")
 
 # A few of the commonest function words of each language: enough to tell them apart on a page.
 _STOPWORDS = {
-    "en": "the of and to in is that for it was on with as by be are this from at have not".split(),
-    "fr": "le la les de des du et est un une que qui dans pour pas sur au avec par ce plus".split(),
-    "de": "der die das und ist nicht ein eine zu den mit von sich auf des dem im für auch".split(),
-    "es": "el la los las de del y que en un una por con para es se no lo al".split(),
-    "it": "il di che la per un non una sono del della le si con da gli nel anche".split(),
+    "en": ["the", "of", "and", "to", "in", "is", "that", "for", "it", "was", "on", "with", "as", "by", "be", "are", "this", "from", "at", "have", "not"],
+    "fr": ["le", "la", "les", "de", "des", "du", "et", "est", "un", "une", "que", "qui", "dans", "pour", "pas", "sur", "au", "avec", "par", "ce", "plus"],
+    "de": ["der", "die", "das", "und", "ist", "nicht", "ein", "eine", "zu", "den", "mit", "von", "sich", "auf", "des", "dem", "im", "für", "auch"],
+    "es": ["el", "la", "los", "las", "de", "del", "y", "que", "en", "un", "una", "por", "con", "para", "es", "se", "no", "lo", "al"],
+    "it": ["il", "di", "che", "la", "per", "un", "non", "una", "sono", "del", "della", "le", "si", "con", "da", "gli", "nel", "anche"],
 }
 
 

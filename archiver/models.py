@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,22 @@ class CheckSummary:
     elapsed_ms: int
 
 
+@dataclass
+class ArchiveSummary:
+    """What one archiving run did: captures found, submissions made, captures verified."""
+
+    found: int = 0  # captures learned from the CDX API
+    queued: int = 0
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+    pending: int = 0
+    verified: int = 0
+    rejected: int = 0
+    quota: dict[str, Any] = field(default_factory=dict)
+    events: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class PassSummary:
     """The result of one `check` pass."""
@@ -169,6 +186,7 @@ class PassSummary:
     checks: tuple[CheckSummary, ...]
     offline: bool
     changes: tuple[StatusChange, ...] = ()
+    archive: ArchiveSummary | None = None
 
     @property
     def new_versions(self) -> int:

@@ -10,44 +10,41 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from archiver.analysis import Analysis, analyse
 from archiver.articles import ImportResult, parse_article
 from archiver.config import Settings
 from archiver.detect.claims import check_claim
 from archiver.detect.drift import Snapshot, compare
 from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_health
-from archiver.detect.page import Page
-from archiver.detect.paywall import PaywallVerdict, detect_paywall
+from archiver.detect.paywall import PaywallVerdict
 from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, classify
 from archiver.errors import ConfigError, SourceError
-from archiver.extract import decode, extract
+from archiver.extract import extract
 from archiver.fetch import Fetcher, Resolver
 from archiver.models import (
     CheckSummary,
     CheckVerdicts,
     Citation,
     Extraction,
-    FetchResult,
     Outcome,
     PassSummary,
     StatusChange,
     VersionDrift,
     VersionRecord,
 )
+from archiver.outbox import run_archive
 from archiver.sources import merge_sources, read_sources
-from archiver.urls import canonical
 from archiver.store import Store, content_hash
+from archiver.urls import canonical
 
 Clock = Callable[[], datetime]
 OnCheck = Callable[[CheckSummary], None]
-
-PROBE_BELOW_WORDS = 300  # pages shorter than this, redirected or untyped get a soft-404 probe
-ERROR_BODY_PARSED = 512 * 1024  # error pages are parsed (for bot walls) up to this size
 
 
 def utcnow() -> datetime:
@@ -74,8 +71,12 @@ def run_check(settings: Settings, only: Sequence[str] | None = None, *,
     chosen = select(citations, only)
     with Store.open(settings.data_dir) as store:
         store.sync_citations(citations, clock())
-        return asyncio.run(check_citations(chosen, settings, store, resolver=resolver,
-                                           clock=clock, on_check=on_check))
+        summary = asyncio.run(check_citations(chosen, settings, store, resolver=resolver,
+                                              clock=clock, on_check=on_check))
+        if settings.wayback and not summary.offline:
+            archived = run_archive(settings, chosen, store)
+            summary = replace(summary, archive=archived)
+        return summary
 
 
 def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list[str]]:
@@ -98,43 +99,6 @@ def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list
     canonicals = {c.url: canonical(c.url) for c in result.citations if canonical(c.url) != c.url}
     merged, notes = merge_sources(existing, result.citations, canonicals)
     return result, merged, notes
-
-
-# --- analysis: runs in worker processes -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Analysis:
-    extraction: Extraction | None
-    signal: Signal
-    paywall: PaywallVerdict | None
-    needs_probe: bool
-
-
-def analyse(fetched: FetchResult, earlier_words: list[int]) -> Analysis:
-    """Extract and judge one response. Pure CPU: safe to run in another process."""
-    content_type = fetched.header("content-type")
-    if fetched.outcome == Outcome.OK:
-        extraction = extract(fetched.body, fetched.final_url, content_type)
-        html = decode(fetched.body, content_type) if fetched.content_type in ("", "text/html", "application/xhtml+xml") else ""
-        page = Page.parse(html)
-        signal = classify(fetched.outcome, fetched.status, fetched.url, fetched.final_url,
-                          fetched.redirects, page, extraction.text)
-        paywall = detect_paywall(page, html, fetched.status, extraction.words, earlier_words) if html else None
-        needs_probe = signal.severity == Severity.HEALTHY and bool(extraction.text) and (
-            extraction.words < PROBE_BELOW_WORDS or bool(fetched.redirects) or not page.is_article)
-        return Analysis(extraction, signal, paywall, needs_probe)
-    page = Page()
-    if fetched.outcome == Outcome.HTTP_ERROR and fetched.body:
-        html = decode(fetched.body[:ERROR_BODY_PARSED], content_type)
-        page = Page.parse(html)
-        paywall = detect_paywall(page, html, fetched.status, 0) if fetched.status == 402 else None
-        signal = classify(fetched.outcome, fetched.status, fetched.url, fetched.final_url,
-                          fetched.redirects, page, error=fetched.error)
-        return Analysis(None, signal, paywall, False)
-    signal = classify(fetched.outcome, fetched.status, fetched.url, fetched.final_url,
-                      fetched.redirects, page, error=fetched.error)
-    return Analysis(None, signal, None, False)
 
 
 class _Workers:

@@ -10,7 +10,7 @@ from archiver.detect.health import STATUSES
 
 
 def report_data(citations: Sequence[Mapping[str, Any]], health: Mapping[str, Mapping[str, Any]],
-                generated_at: datetime) -> dict[str, Any]:
+                generated_at: datetime, captures: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON contract: `generated_at`, a `summary` of counts per status, then `citations` in
     footnote order. A citation never checked is `unchecked` with empty details."""
     rows = []
@@ -18,6 +18,9 @@ def report_data(citations: Sequence[Mapping[str, Any]], health: Mapping[str, Map
         entry = dict(health.get(c["id"]) or _unchecked(c["id"], c["url"]))
         entry["url"] = c["url"]
         entry["claim_text"] = c.get("claim", "")
+        best = (captures or {}).get(c["id"])
+        entry["archive"] = {"url": best["url"], "timestamp": best["timestamp"], "archive": best["archive"],
+                            "verified": True} if best else None
         rows.append(entry)
     summary = {status: 0 for status in STATUSES}
     for row in rows:

@@ -100,6 +100,28 @@ def m002_verdicts(db: sqlite_utils.Database) -> None:
                     evidence TEXT NOT NULL DEFAULT '')""")
 
 
+@migrations()
+def m003_captures(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY, citation_id TEXT NOT NULL, url TEXT NOT NULL,
+        version_hash TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'queued',
+        job_id TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', capture_url TEXT NOT NULL DEFAULT '',
+        capture_timestamp TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        submitted_at TEXT NOT NULL DEFAULT '', UNIQUE (citation_id, version_hash))""")
+    db.execute("CREATE INDEX outbox_due ON outbox (state, next_try)")
+    db.execute("""CREATE TABLE captures (
+        id INTEGER PRIMARY KEY, citation_id TEXT NOT NULL, archive TEXT NOT NULL DEFAULT 'wayback',
+        timestamp TEXT NOT NULL, original TEXT NOT NULL, url TEXT NOT NULL, status INTEGER,
+        digest TEXT NOT NULL DEFAULT '', mimetype TEXT NOT NULL DEFAULT '', source TEXT NOT NULL,
+        found_at TEXT NOT NULL, verified INTEGER, verify_note TEXT NOT NULL DEFAULT '',
+        UNIQUE (citation_id, archive, timestamp))""")
+    db.execute("CREATE TABLE capture_lookups (citation_id TEXT PRIMARY KEY, looked_at TEXT NOT NULL)")
+
+
+OUTBOX_STATES = ("queued", "submitted", "done", "failed")
+
+
 def content_hash(extraction: Extraction, body: bytes) -> str:
     """A version's identity: the hash of its extracted text, or of the raw body when there is none."""
     if extraction.text:
@@ -292,6 +314,66 @@ class Store:
     def citations(self, include_removed: bool = False) -> list[dict[str, Any]]:
         where = "" if include_removed else "WHERE removed_at IS NULL"
         return self._all(f"SELECT * FROM citations {where} ORDER BY CAST(id AS INTEGER), id", [])
+
+    # captures and the submission outbox ---------------------------------------------------
+
+    def enqueue_capture(self, citation_id: str, url: str, version_hash: str, now: datetime) -> bool:
+        """Queue a capture of this content; False when it is queued (or done) already."""
+        stamp = now.isoformat()
+        with self._transaction():
+            cursor = self.db.execute(
+                """INSERT OR IGNORE INTO outbox (citation_id, url, version_hash, next_try, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""", [citation_id, url, version_hash, stamp, stamp, stamp])
+        return bool(cursor.rowcount)
+
+    def outbox(self, citation_id: str | None = None) -> list[dict[str, Any]]:
+        if citation_id is None:
+            return self._all("SELECT * FROM outbox ORDER BY id", [])
+        return self._all("SELECT * FROM outbox WHERE citation_id = ? ORDER BY id", [citation_id])
+
+    def due_submissions(self, now: datetime) -> list[dict[str, Any]]:
+        return self._all("""SELECT * FROM outbox WHERE state IN ('queued', 'submitted') AND next_try <= ?
+                            ORDER BY state DESC, next_try, id""", [now.isoformat()])
+
+    def update_submission(self, outbox_id: int, now: datetime, **fields: Any) -> None:
+        allowed = {"state", "job_id", "attempts", "next_try", "reason", "capture_url",
+                   "capture_timestamp", "submitted_at"}
+        if not set(fields) <= allowed or ("state" in fields and fields["state"] not in OUTBOX_STATES):
+            raise ValueError(f"bad outbox update {fields}")
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        with self._transaction():
+            self.db.execute(f"UPDATE outbox SET {assignments}, updated_at = ? WHERE id = ?",
+                            [*fields.values(), now.isoformat(), outbox_id])
+
+    def add_captures(self, citation_id: str, captures: Iterable[Any], source: str, now: datetime) -> int:
+        """Keep captures found (CDX) or made (SPN); returns how many were new."""
+        added = 0
+        with self._transaction():
+            for c in captures:
+                cursor = self.db.execute(
+                    """INSERT OR IGNORE INTO captures (citation_id, archive, timestamp, original, url, status,
+                         digest, mimetype, source, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [citation_id, c.archive, c.timestamp, c.original, c.url, c.status, c.digest,
+                     c.mimetype, source, now.isoformat()])
+                added += cursor.rowcount
+            if source == "cdx":
+                self.db.execute("""INSERT INTO capture_lookups (citation_id, looked_at) VALUES (?, ?)
+                                   ON CONFLICT(citation_id) DO UPDATE SET looked_at = excluded.looked_at""",
+                                [citation_id, now.isoformat()])
+        return added
+
+    def looked_up_at(self, citation_id: str) -> str:
+        row = self._one("SELECT looked_at FROM capture_lookups WHERE citation_id = ?", [citation_id])
+        return row["looked_at"] if row else ""
+
+    def captures(self, citation_id: str) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM captures WHERE citation_id = ? ORDER BY timestamp DESC", [citation_id])
+
+    def mark_capture(self, citation_id: str, archive: str, timestamp: str, verified: bool, note: str) -> None:
+        with self._transaction():
+            self.db.execute("""UPDATE captures SET verified = ?, verify_note = ?
+                               WHERE citation_id = ? AND archive = ? AND timestamp = ?""",
+                            [int(verified), note, citation_id, archive, timestamp])
 
     # writing -------------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from simweb import SimWeb
 
 from archiver.config import Settings
 from archiver.fetch import DNSFailure
-from simweb import SimWeb
 
 
 @pytest.fixture
@@ -39,6 +39,7 @@ def settings(tmp_path: Path) -> Settings:
         environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
         data_dir=tmp_path / "data", sources=tmp_path / "sources.csv",
         workers=1, total_timeout=10.0, connect_timeout=2.0, read_timeout=5.0,
+        wayback=False,  # archive tests turn it on, against the fake Wayback Machine
     )
 
 

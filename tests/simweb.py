@@ -30,6 +30,9 @@ class Seen:
     host: str
     path: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
+    at: float = field(default_factory=time.monotonic)
 
 
 Handler = Callable[[Seen], Response]
@@ -51,9 +54,14 @@ class SimWeb:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_POST(self) -> None:  # noqa: N802
+                self.do_GET()
+
             def do_GET(self) -> None:  # noqa: N802
                 host = (self.headers.get("Host") or "").split(":")[0]
-                seen = Seen(host, self.path, {k.lower(): v for k, v in self.headers.items()})
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(host, self.path, {k.lower(): v for k, v in self.headers.items()}, self.command, body)
                 with web._lock:
                     web.requests.append(seen)
                     web.in_flight[host] = web.in_flight.get(host, 0) + 1

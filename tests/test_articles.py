@@ -129,8 +129,8 @@ def rows(text: str) -> list[dict[str, str]]:
 
 
 def test_merge_keeps_ids_hand_written_columns_and_dropped_rows():
-    existing = ("id,url,claim,note\n1,https://a.example/one,My own wording,checked by Ana\n"
-                "7,https://old.example/gone,,\n").encode()
+    existing = (b"id,url,claim,note\n1,https://a.example/one,My own wording,checked by Ana\n"
+                b"7,https://old.example/gone,,\n")
     imported = parse_text_article("First[1]. Second[2].\n[1] https://a.example/one?utm_source=x\n"
                                   "[2] https://b.example/two\n").citations
     merged, notes = merge_sources(existing, imported)

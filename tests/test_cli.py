@@ -8,14 +8,14 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-
-from archiver.cli import cli
 from conftest import write_sources
 from simweb import LOREM, article
 
+from archiver.cli import cli
+
 
 def invoke(settings, *args, env=None):
-    env = {"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", **(env or {})}
+    env = {"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", "ARCHIVER_WAYBACK": "0", **(env or {})}
     return CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources),
                                     *args], env=env)
 
@@ -61,6 +61,7 @@ def test_offline_machine_says_so_through_the_real_command(tmp_path):
     sources = write_sources(tmp_path / "s.csv", [{"id": str(i), "url": f"http://127.0.0.1:{p}/x"}
                                                  for i, p in enumerate(ports, 1)])
     env = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "1", "ARCHIVER_DATA_DIR": str(tmp_path / "d"),
+           "ARCHIVER_WAYBACK_URL": f"http://127.0.0.1:{ports[0]}",  # never the real archive
            "ARCHIVER_SOURCES": str(sources)}
     proc = subprocess.run([sys.executable, "-m", "archiver", "check"], env=env, capture_output=True,
                           text=True, timeout=60)

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import loopback_resolver, write_sources
+from simweb import Response, SimWeb
 
 from archiver import Settings, run_check
 from archiver.report import report_data
 from archiver.store import Store
-from conftest import loopback_resolver, write_sources
-from simweb import Response, SimWeb
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 pytestmark = pytest.mark.skipif(not (CORPUS / "labels.csv").exists(),
@@ -36,7 +36,7 @@ def verdicts(tmp_path_factory):
             web.set(url, Response(200, body, {"Content-Type": "text/html"}))
             rows.append({"id": str(n), "url": url})
         settings = Settings.load(environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"}, data_dir=tmp / "data",
-                                 sources=write_sources(tmp / "sources.csv", rows), workers=2)
+                                 sources=write_sources(tmp / "sources.csv", rows), workers=2, wayback=False)
         run_check(settings, resolver=loopback_resolver)
         with Store.open(settings.data_dir) as store:
             report = report_data(store.citations(), store.all_health(), datetime.now(UTC))

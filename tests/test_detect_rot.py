@@ -113,6 +113,20 @@ def test_parked_domains(body):
     assert classify(Outcome.OK, 200, URL, URL, page=page("example-news.com", body), text="Related links").kind == "parked"
 
 
+@pytest.mark.parametrize("body", [
+    "<h1>Before you continue to Google</h1><p>We use cookies and data to deliver services. Accept all cookies</p>",
+    "<p>Nous utilisons des cookies pour améliorer votre expérience. Accepter et fermer</p>",
+])
+def test_cookie_walls_are_blocked_not_rot(body):
+    signal = classify(Outcome.OK, 200, URL, URL, page=page("Consent", body), text="Consent")
+    assert (signal.kind, signal.severity) == ("cookie_wall", Severity.BLOCKED)
+
+
+def test_an_article_mentioning_cookies_is_not_a_cookie_wall():
+    body = f"<p>{ARTICLE_TEXT}</p><footer>We value your privacy. Manage cookie preferences.</footer>"
+    assert classify(Outcome.OK, 200, URL, URL, page=page("T", body), text=ARTICLE_TEXT).severity == Severity.HEALTHY
+
+
 def test_challenge_pages_are_blocked_not_rot():
     wall = page("Just a moment...", "<p>Checking your browser before accessing the site.</p>")
     assert classify(Outcome.OK, 200, URL, URL, page=wall, text="").kind == "bot_wall"

@@ -8,13 +8,13 @@ import socket
 import threading
 
 import pytest
+from conftest import loopback_resolver
+from simweb import LOREM, Response, SimWeb, article
 
 from archiver import __version__
 from archiver.config import Settings
 from archiver.fetch import AddressGuard, Fetcher
 from archiver.models import Outcome, Validators
-from conftest import loopback_resolver
-from simweb import LOREM, Response, SimWeb, article
 
 
 def fetch(settings: Settings, url: str, validators: Validators | None = None, resolver=loopback_resolver):

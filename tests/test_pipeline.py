@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-
-from archiver import Outcome, SourceError, Store, run_check
 from conftest import loopback_resolver, no_network_resolver, write_sources
 from simweb import LOREM, Response, article
+
+from archiver import Outcome, SourceError, Store, run_check
 
 
 def _two_pages(web, settings):

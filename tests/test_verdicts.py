@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from conftest import write_sources
+from simweb import LOREM, Response, article
 
 from archiver import run_check
 from archiver.cli import cli
 from archiver.store import Store
-from conftest import write_sources
-from simweb import LOREM, Response, article
 
 CLAIM = "Selon Séoul, 15 000 soldats ont été envoyés dans la région de Koursk."
 

@@ -74,6 +74,11 @@ BOT_WALL = re.compile(
     r"captcha-delivery|datadome|_incapsula_resource|incapsula incident|are you a robot|verify (that )?you are (a )?human|"
     r"pardon our interruption|please enable js and disable any ad blocker|access to this page has been denied|"
     r"request unsuccessful|bot protection|you have been blocked)", re.I)
+COOKIE_WALL = re.compile(
+    r"(before you continue to|we value your privacy|we and our (\d+ )?partners (use|store)|accept all cookies|"
+    r"manage (your )?cookie (preferences|settings)|consent to (the use of )?cookies|"
+    r"(nous|ce site) utilis(ons|e) des cookies|accepter (et fermer|tous les cookies)|vos choix (relatifs aux|concernant les) cookies|"
+    r"avant de continuer|wir verwenden cookies|zustimmung)", re.I)
 GENERIC_SECTIONS = {"", "news", "world", "home", "index", "index.html", "index.php", "search", "404", "error",
                     "en", "fr", "de", "es", "it", "us", "uk", "international", "politics", "business",
                     "sport", "sports", "culture", "opinion", "actualites", "actualite", "monde", "articles",
@@ -133,6 +138,9 @@ def _classify_page(url: str, final_url: str, redirects: Sequence[Hop], page: Pag
     if wall:
         return Signal("bot_wall", Severity.BLOCKED, f"a bot-protection page stands in for the article: {wall!r}")
     short = words < SHORT_PAGE_WORDS
+    cookie = COOKIE_WALL.search(page.visible_text[:5000]) if words < 120 else None
+    if cookie:
+        return Signal("cookie_wall", Severity.BLOCKED, f"a cookie consent wall stands in for the article: {cookie.group(0)!r}")
     if short:
         parked = PARKED.search(page.visible_text) or PARKED.search(page.title)
         if parked:
