@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from archiver import __version__
+from archiver.cadence import parse_duration
 from archiver.config import Settings
 from archiver.errors import ArchiverError, ConfigError, StoreError
-from archiver.models import ArchiveSummary, CheckSummary, PassSummary
+from archiver.models import ArchiveSummary, CheckSummary, Outcome, PassSummary
 from archiver.outbox import best_captures, run_archive
 from archiver.pipeline import import_article, run_check, select, utcnow
 from archiver.report import report_data
+from archiver.schedule import run_daemon
 from archiver.sources import read_sources
-from archiver.store import Store
+from archiver.store import DataDirLock, Store
 
 
 @contextmanager
@@ -38,36 +44,132 @@ def _user_errors() -> Iterator[None]:
               help="Where the store lives (default snapshots/, or $ARCHIVER_DATA_DIR).")
 @click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The citation list (default sources.csv, or $ARCHIVER_SOURCES).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines on stderr: text, or one JSON object per line for log collectors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only problems (for cron): no table, no progress.")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path | None, sources: Path | None) -> None:
+def cli(ctx: click.Context, data_dir: Path | None, sources: Path | None, log_format: str, quiet: bool) -> None:
     """Keep the web pages an article cites checked, versioned and archived."""
+    setup_logging(log_format, logging.WARNING if quiet else logging.INFO)
+    ctx.meta["quiet"] = quiet
     with _user_errors():
         ctx.obj = Settings.load(data_dir=data_dir, sources=sources)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                           "level": record.levelname.lower(), "logger": record.name,
+                           "message": record.getMessage()}, ensure_ascii=False)
+
+
+def setup_logging(fmt: str, level: int) -> None:
+    """Logs go to stderr, one line per event, with time and level."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("archiver")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # not "skipped: a pass is still running"
+    logging.getLogger("apscheduler").handlers[:] = [handler]
+
+
+WAIT = click.option("--wait", is_flag=True,
+                    help="If another process holds the data directory, wait for it instead of exiting (75).")
 
 
 @cli.command()
 @click.option("--only", "only", multiple=True, metavar="ID",
               help="Check only these citation ids (repeatable).")
 @click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
-@click.pass_obj
-def check(settings: Settings, only: tuple[str, ...], no_wayback: bool) -> None:
+@WAIT
+@click.pass_context
+def check(ctx: click.Context, only: tuple[str, ...], no_wayback: bool, wait: bool) -> None:
     """Fetch every citation once, extract its text and keep a version when it changed;
     then capture new versions in the Wayback Machine."""
+    settings: Settings = ctx.obj
+    quiet = ctx.meta["quiet"]
     if no_wayback:
         settings = settings.with_(wayback=False)
-    with _user_errors(), _progress(settings) as tick:
+    with _user_errors(), _locked(settings, "archiver check", wait), _progress(settings, quiet) as tick:
         summary = run_check(settings, only, on_check=tick)
-    _print_summary(summary)
-    if summary.archive is not None:
-        _print_archive(summary.archive)
+    if not quiet:
+        _print_summary(summary)
+        if summary.archive is not None:
+            _print_archive(summary.archive)
+    _print_changes(summary, quiet)
+
+
+@cli.command()
+@click.option("--every", default="1d", show_default=True, metavar="DURATION",
+              help="How often each citation is checked (30m, 6h, 1d); an `interval` column in sources.csv wins.")
+@click.option("--cron", default=None, metavar="EXPR", help='Run passes at crontab times instead, e.g. "0 */6 * * *".')
+@click.option("--jitter", default="10m", show_default=True, metavar="DURATION",
+              help="Spread citations over this window so one host is never hit by all at once.")
+@click.option("--retry", "retry", default="30m", show_default=True, metavar="DURATION",
+              help="First re-check of a failing citation; doubles after each failure.")
+@click.option("--tick", default=60.0, show_default=True, type=float, help="Seconds between looks for due citations.")
+@click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
+@WAIT
+@click.pass_context
+def daemon(ctx: click.Context, every: str, cron: str | None, jitter: str, retry: str, tick: float,
+           no_wayback: bool, wait: bool) -> None:
+    """Run in the foreground, checking each citation when it is due, until SIGTERM or Ctrl-C."""
+    settings: Settings = ctx.obj
+    if no_wayback:
+        settings = settings.with_(wayback=False)
+    with _user_errors():
+        try:
+            every_, jitter_, retry_ = parse_duration(every), _duration(jitter), parse_duration(retry)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if tick <= 0:
+            raise ConfigError("--tick must be positive")
+        read_sources(settings.sources)  # a bad list is named now, not at the first tick
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        with _locked(settings, "archiver daemon", wait):
+            run_daemon(settings, stop, every=every_, cron=cron, jitter=jitter_, tick=tick, retry_base=retry_,
+                       on_check=_log_check, on_pass=lambda s: _print_changes(s, True))
+
+
+def _duration(text: str) -> timedelta:
+    return timedelta(0) if text.strip() in ("0", "0s", "") else parse_duration(text)
+
+
+def _log_check(summary: CheckSummary) -> None:
+    level = logging.INFO if summary.outcome in (Outcome.OK, Outcome.NOT_MODIFIED) else logging.WARNING
+    log.log(level, "check [%s] %s %s%s %s", summary.citation.id, summary.outcome, summary.http_status or "-",
+            " new version" if summary.new_version else "", summary.final_url or summary.citation.url)
+
+
+def _print_changes(summary: PassSummary, problems_only: bool) -> None:
+    """Status changes, the alerts of a pass: never for an unchanged status."""
+    for change in summary.changes:
+        if change.old == "unchecked" and change.new == "ok":
+            continue  # a first healthy check is not news
+        if problems_only and change.new == "ok":
+            log.info("status [%s] %s -> %s: %s", change.citation_id, change.old, change.new, change.evidence)
+            continue
+        click.echo(f"status [{change.citation_id}] {change.old} -> {change.new}: {change.evidence}")
+
+
+@contextmanager
+def _locked(settings: Settings, what: str, wait: bool) -> Iterator[None]:
+    with DataDirLock(settings.data_dir, what).acquire(wait):
+        yield
 
 
 @cli.command()
 @click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@WAIT
 @click.pass_obj
-def archive(settings: Settings, only: tuple[str, ...]) -> None:
+def archive(settings: Settings, only: tuple[str, ...], wait: bool) -> None:
     """Drain the capture queue: look up captures, submit what needs one, verify what is offered."""
-    with _user_errors():
+    with _user_errors(), _locked(settings, "archiver archive", wait):
         citations = select(read_sources(settings.sources), only)
         with Store.open(settings.data_dir) as store:
             store.sync_citations(read_sources(settings.sources), utcnow())
@@ -137,9 +239,9 @@ def _write(path: Path, text: str) -> None:
 
 
 @contextmanager
-def _progress(settings: Settings) -> Iterator[Callable[[CheckSummary], None]]:
-    """A progress bar on a terminal; nothing when output is piped or logged."""
-    if not sys.stderr.isatty():
+def _progress(settings: Settings, quiet: bool) -> Iterator[Callable[[CheckSummary], None]]:
+    """A progress bar on a terminal; nothing when output is piped, logged or quiet."""
+    if quiet or not sys.stderr.isatty():
         yield lambda _summary: None
         return
     try:
@@ -163,10 +265,6 @@ def _print_summary(summary: PassSummary) -> None:
     tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     click.echo(f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); "
                f"{summary.new_versions} new version(s)")
-    for change in summary.changes:
-        if change.old == "unchecked" and change.new == "ok":
-            continue  # a first healthy check is not news
-        click.echo(f"status [{change.citation_id}] {change.old} -> {change.new}: {change.evidence}")
     if summary.offline:
         click.secho("offline: every citation failed before any HTTP exchange (DNS or connection). "
                     "This pass is recorded as offline and counts against no citation.",
@@ -184,6 +282,9 @@ def _table(rows: list[tuple[str, ...]]) -> None:
 def _clip(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+log = logging.getLogger("archiver")
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -187,6 +187,7 @@ class PassSummary:
     offline: bool
     changes: tuple[StatusChange, ...] = ()
     archive: ArchiveSummary | None = None
+    interrupted: bool = False  # stopped (SIGTERM) before every citation was checked
 
     @property
     def new_versions(self) -> int:

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import posixpath
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archiver.analysis import Analysis, analyse
 from archiver.articles import ImportResult, parse_article
+from archiver.cadence import Record, due, parse_duration
 from archiver.config import Settings
 from archiver.detect.claims import check_claim
 from archiver.detect.drift import Snapshot, compare
@@ -65,18 +67,44 @@ def select(citations: Sequence[Citation], only: Sequence[str] | None) -> list[Ci
 
 def run_check(settings: Settings, only: Sequence[str] | None = None, *,
               resolver: Resolver | None = None, clock: Clock = utcnow,
-              on_check: OnCheck | None = None) -> PassSummary:
+              on_check: OnCheck | None = None, stop: threading.Event | None = None) -> PassSummary:
     """Read the citation list, then check the chosen citations once and record everything."""
     citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
     chosen = select(citations, only)
     with Store.open(settings.data_dir) as store:
         store.sync_citations(citations, clock())
-        summary = asyncio.run(check_citations(chosen, settings, store, resolver=resolver,
-                                              clock=clock, on_check=on_check))
-        if settings.wayback and not summary.offline:
-            archived = run_archive(settings, chosen, store)
-            summary = replace(summary, archive=archived)
-        return summary
+        return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
+
+
+def run_due(settings: Settings, interval: timedelta, *, retry_base: timedelta, jitter: timedelta = timedelta(0),
+            resolver: Resolver | None = None, clock: Clock = utcnow, on_check: OnCheck | None = None,
+            stop: threading.Event | None = None) -> PassSummary | None:
+    """One pass over the citations that are due (see `cadence`); None when none is.
+    The citation list is read afresh, so added citations are checked and removed ones dropped."""
+    citations = read_sources(settings.sources)
+    now = clock()
+    with Store.open(settings.data_dir) as store:
+        store.sync_citations(citations, now)
+        records = store.schedule_records()
+        chosen = []
+        for c in citations:
+            last, failures = records.get(c.id, (None, 0))
+            record = Record(datetime.fromisoformat(last) if last else None, failures)
+            own = parse_duration(c.interval) if c.interval else interval
+            if due(c.id, record, own, now, retry_base=min(retry_base, own) if own else retry_base, jitter=jitter):
+                chosen.append(c)
+        if not chosen:
+            return None
+        return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
+
+
+def _pass(settings: Settings, store: Store, chosen: Sequence[Citation], *, resolver: Resolver | None,
+          clock: Clock, on_check: OnCheck | None, stop: threading.Event | None) -> PassSummary:
+    summary = asyncio.run(check_citations(chosen, settings, store, resolver=resolver, clock=clock,
+                                          on_check=on_check, stop=stop))
+    if settings.wayback and not summary.offline and not (stop and stop.is_set()):
+        summary = replace(summary, archive=run_archive(settings, chosen, store))
+    return summary
 
 
 def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list[str]]:
@@ -125,7 +153,7 @@ class _Workers:
 
 async def check_citations(citations: Sequence[Citation], settings: Settings, store: Store, *,
                           resolver: Resolver | None = None, clock: Clock = utcnow,
-                          on_check: OnCheck | None = None) -> PassSummary:
+                          on_check: OnCheck | None = None, stop: threading.Event | None = None) -> PassSummary:
     """One pass: fetch concurrently, analyse on every core, store each check as it completes,
     then fold the new evidence into each citation's health."""
     started = clock()
@@ -141,7 +169,14 @@ async def check_citations(citations: Sequence[Citation], settings: Settings, sto
                 if on_check:
                     on_check(summaries[-1])
 
-            await asyncio.gather(*(one(c) for c in citations))
+            tasks = [asyncio.ensure_future(one(c)) for c in citations]
+            watcher = asyncio.ensure_future(_cancel_on(stop, tasks)) if stop is not None else None
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if watcher is not None:
+                watcher.cancel()
+            for task in tasks:  # a failure of our own (a full disk, say) surfaces; a cancellation does not
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
     finally:
         workers.shutdown()
     offline = bool(summaries) and all(s.outcome.before_http for s in summaries)
@@ -152,7 +187,16 @@ async def check_citations(citations: Sequence[Citation], settings: Settings, sto
     order = {c.id: i for i, c in enumerate(citations)}
     summaries.sort(key=lambda s: order[s.citation.id])
     return PassSummary(pass_id, started.isoformat(), finished.isoformat(), tuple(summaries), offline,
-                       tuple(changes))
+                       tuple(changes), interrupted=len(summaries) < len(citations))
+
+
+async def _cancel_on(stop: threading.Event, tasks: list[asyncio.Future[None]]) -> None:
+    """Cancel the checks still running once `stop` is set: each ends at its next await, never
+    in the middle of a store write (those are synchronous)."""
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    for task in tasks:
+        task.cancel()
 
 
 async def _check_one(citation: Citation, store: Store, fetcher: Fetcher, workers: _Workers,

@@ -7,6 +7,7 @@ pointing at nothing.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
@@ -23,7 +24,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from archiver.errors import StoreError
+from archiver.errors import LockedError, StoreError
 from archiver.models import (
     CheckRecord,
     CheckVerdicts,
@@ -135,6 +136,48 @@ class StoredCheck:
 
     check: CheckRecord
     version: VersionRecord | None
+
+
+class DataDirLock:
+    """One process at a time per data directory: a `flock` on `archiver.lock`, released by the
+    kernel even when the holder is killed. The file says who holds it."""
+
+    def __init__(self, data_dir: Path, what: str) -> None:
+        self.path = Path(data_dir) / "archiver.lock"
+        self.what = what
+        self._fd: int | None = None
+
+    def acquire(self, wait: bool = False) -> DataDirLock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.read(fd, 1000).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise LockedError(f"the data directory {self.path.parent} is in use by {holder}; "
+                              "try again later, or pass --wait") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} ({self.what}) since {datetime.now().astimezone().isoformat(timespec='seconds')}"
+                 .encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> DataDirLock:
+        return self if self._fd is not None else self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Store:
@@ -314,6 +357,20 @@ class Store:
     def citations(self, include_removed: bool = False) -> list[dict[str, Any]]:
         where = "" if include_removed else "WHERE removed_at IS NULL"
         return self._all(f"SELECT * FROM citations {where} ORDER BY CAST(id AS INTEGER), id", [])
+
+    def schedule_records(self) -> dict[str, tuple[str, int]]:
+        """For every citation checked: its last check time and its failures since the last healthy
+        or blocked check (checks in offline passes are not failures)."""
+        rows = self._all("""
+            SELECT c.citation_id, max(c.checked_at) AS last_at,
+                   sum(CASE WHEN c.severity IN ('transient', 'permanent') AND c.id > coalesce(h.ok_id, 0)
+                            AND coalesce(p.offline, 0) = 0 THEN 1 ELSE 0 END) AS failures
+            FROM checks c
+            LEFT JOIN (SELECT citation_id, max(id) AS ok_id FROM checks
+                       WHERE severity IN ('healthy', 'blocked') GROUP BY citation_id) h USING (citation_id)
+            LEFT JOIN passes p ON p.id = c.pass_id
+            GROUP BY c.citation_id""", [])
+        return {r["citation_id"]: (r["last_at"], int(r["failures"] or 0)) for r in rows}
 
     # captures and the submission outbox ---------------------------------------------------
 

@@ -144,7 +144,7 @@ def article(title: str, *paragraphs: str, extra_head: str = "") -> str:
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} | Daily Test</title>
-<meta name="author" content="Jane Reporter"><meta property="article:published_time" content="2025-04-28T09:00:00Z">
+<meta name="author" content="Jane Reporter"><meta property="og:type" content="article"><meta property="article:published_time" content="2025-04-28T09:00:00Z">
 {extra_head}</head>
 <body><header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/subscribe">Subscribe</a></nav></header>
 <main><article><h1>{title}</h1><p class="byline">By Jane Reporter</p>
