@@ -16,16 +16,19 @@ from typing import Any
 import click
 
 from archiver import __version__
+from archiver import lookup as lookups
 from archiver.cadence import parse_duration
 from archiver.config import Settings
-from archiver.errors import ArchiverError, ConfigError, StoreError
+from archiver.errors import ArchiverError, ArchiveServiceError, ConfigError, StoreError
 from archiver.models import ArchiveSummary, CheckSummary, Outcome, PassSummary
-from archiver.outbox import best_captures, run_archive
-from archiver.pipeline import import_article, run_check, select, utcnow
-from archiver.report import report_data
+from archiver.outbox import run_archive
+from archiver.pipeline import gather_report, import_article, run_check, select, utcnow
+from archiver.report import render_html, render_markdown, render_robustlinks
 from archiver.schedule import run_daemon
 from archiver.sources import read_sources
 from archiver.store import DataDirLock, Store
+from archiver.urls import is_http_url
+from archiver.wayback import closest
 
 
 @contextmanager
@@ -206,25 +209,98 @@ def import_(settings: Settings, article: Path, output: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "robustlinks"]), default=None,
+              help="md (the default on a terminal), html, json (the default otherwise), or robustlinks.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @click.pass_obj
-def report(settings: Settings, fmt: str, output: Path | None) -> None:
+def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
     """Print the citation health report."""
+    fmt = fmt or ("md" if sys.stdout.isatty() and output is None else "json")
     with _user_errors():
-        if not settings.database_path.exists():
-            raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
-        with Store.open(settings.data_dir) as store:
-            data = report_data(store.citations(), store.all_health(), utcnow(), best_captures(store))
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        data = _report_data(settings)
+    renderers: dict[str, Callable[[Any], str]] = {
+        "md": render_markdown, "html": render_html, "robustlinks": render_robustlinks,
+        "json": lambda d: json.dumps(d, indent=2, ensure_ascii=False) + "\n"}
+    text = renderers[fmt](data)
     if output:
         with _user_errors():
             _write(output, text)
         click.echo(f"report written to {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _report_data(settings: Settings) -> dict[str, Any]:
+    if not settings.database_path.exists():
+        raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
+    with Store.open(settings.data_dir) as store:
+        data = gather_report(store, utcnow())
+    return data
+
+
+@cli.command()
+@click.argument("key", metavar="ID|URL")
+@click.option("--at", "at", default=None, metavar="DATE", help="The version in force at this date, and the closest capture.")
+@click.option("--text", "show_text", is_flag=True, help="Print the extracted text of the version.")
+@click.option("--diff", "show_diff", is_flag=True, help="Show what changed between two versions (default: the two newest).")
+@click.argument("versions", nargs=-1, metavar="[V1 V2]")
+@click.option("--open", "show_path", is_flag=True, help="Print the path of the stored raw page.")
+@click.pass_obj
+def lookup(settings: Settings, key: str, at: str | None, show_text: bool, show_diff: bool,
+           versions: tuple[str, ...], show_path: bool) -> None:
+    """Every stored version and known archived copy of a citation, newest first."""
+    with _user_errors():
+        when = lookups.parse_date(at) if at else None
+        found = None
+        if settings.database_path.exists():
+            with Store.open(settings.data_dir) as store:
+                found = lookups.find(store, key)
+                if found is not None:
+                    _show_lookup(store, found, when, show_text, show_diff, versions, show_path)
+                    return
+        if not is_http_url(key):
+            raise ConfigError(f"{key!r} is neither a citation id in {settings.data_dir} nor an http(s) URL")
+        captures = lookups.wayback_captures(settings, key)
+        if captures is None:
+            raise ArchiveServiceError(f"the Wayback Machine at {settings.wayback_url} could not be asked")
+    click.echo(f"{key} is not a citation we watch; the Wayback Machine knows {len(captures)} capture(s):")
+    for capture in (closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True)):
+        click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.url}")
+
+
+def _show_lookup(store: Store, found: lookups.Found, when: datetime | None, show_text: bool, show_diff: bool,
+                 refs: tuple[str, ...], show_path: bool) -> None:
+    cid = found.citation["id"]
+    chosen = lookups.version_at(store, found, when) if when else (found.versions[0] if found.versions else None)
+    if show_diff:
+        if refs and len(refs) != 2:
+            raise ConfigError("--diff takes two versions (numbers or hash prefixes), or none for the two newest")
+        if len(found.versions) < 2 and not refs:
+            raise ConfigError(f"citation {cid} has {len(found.versions)} version(s): nothing to compare")
+        older, newer = ((lookups.pick_version(found, refs[0]), lookups.pick_version(found, refs[1])) if refs
+                        else (found.versions[1], found.versions[0]))
+        click.echo(lookups.diff(store, found, older, newer) or "(no difference in the text)")
+        return
+    if show_text or show_path:
+        if chosen is None:
+            raise ConfigError(f"citation {cid} has no stored version" + (f" at {when:%Y-%m-%d}" if when else ""))
+        click.echo(lookups.text_of(store, chosen) if show_text else str(store.data_dir / chosen.raw_path))
+        return
+    click.echo(f"[{cid}] {found.citation['url']}")
+    click.echo(f"versions ({len(found.versions)}), newest first:")
+    for n, v in enumerate(found.versions, 1):
+        mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
+        click.echo(f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
+                   f"{_clip(v.title, 60)}{mark}")
+    click.echo(f"archived copies ({len(found.captures)}), newest first:")
+    for c in found.captures:
+        state = {1: "verified", 0: "not offered: " + c["verify_note"], None: "not verified yet"}[c["verified"]]
+        click.echo(f"  {c['timestamp'][:4]}-{c['timestamp'][4:6]}-{c['timestamp'][6:8]}  {c['url']}  ({_clip(state, 70)})")
+    if when:
+        best = lookups.capture_at(found, when)
+        click.echo(f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
+                   f"closest archived copy {best['url'] if best else 'none'}")
 
 
 def _write(path: Path, text: str) -> None:

@@ -55,6 +55,7 @@ class Settings:
     wayback_poll_rounds: int = 6  # polls in one run before a pending job is left for the next
     wayback_retry_seconds: float = 60.0  # first back-off after a retryable refusal, doubling
     wayback: bool = True  # submit and look up captures after each check pass
+    notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs for status changes (hold tokens)
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -178,4 +179,5 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_CAPTURE_FRESH_DAYS": ("capture_fresh_days", _positive_float),
     "ARCHIVER_WAYBACK": ("wayback", _flag),
     "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", int),
+    "ARCHIVER_NOTIFY": ("notify", lambda raw: tuple(u for u in raw.replace(",", " ").split() if u)),
 }

@@ -22,7 +22,7 @@ from archiver.articles import ImportResult, parse_article
 from archiver.cadence import Record, due, parse_duration
 from archiver.config import Settings
 from archiver.detect.claims import check_claim
-from archiver.detect.drift import Snapshot, compare
+from archiver.detect.drift import Snapshot, compare, unified_diff
 from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_health
 from archiver.detect.paywall import PaywallVerdict
 from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, classify
@@ -40,7 +40,9 @@ from archiver.models import (
     VersionDrift,
     VersionRecord,
 )
-from archiver.outbox import run_archive
+from archiver.notify import send
+from archiver.outbox import best_captures, run_archive
+from archiver.report import report_data
 from archiver.sources import merge_sources, read_sources
 from archiver.store import Store, content_hash
 from archiver.urls import canonical
@@ -104,6 +106,8 @@ def _pass(settings: Settings, store: Store, chosen: Sequence[Citation], *, resol
                                           on_check=on_check, stop=stop))
     if settings.wayback and not summary.offline and not (stop and stop.is_set()):
         summary = replace(summary, archive=run_archive(settings, chosen, store))
+    if settings.notify:
+        send(settings.notify, summary.changes)
     return summary
 
 
@@ -359,3 +363,38 @@ def _paywall_state(history: list[dict[str, Any]]) -> PaywallState | None:
         since = row["checked_at"]
     return PaywallState(kind, since, tuple(json.loads(judged[-1]["paywall_evidence"])),
                         bool(judged[-1]["paywall_truncated"]))
+
+
+# --- the report -------------------------------------------------------------------------------------------
+
+TIMELINE_CHECKS = 120  # marks in a citation's timeline
+
+
+def gather_report(store: Store, now: datetime) -> dict[str, Any]:
+    """Everything the report formats show, read from the store: the JSON contract plus, per citation,
+    its number of versions, newest local snapshot, check timeline and the diff of its latest drift."""
+    data = report_data(store.citations(), store.all_health(), now, best_captures(store))
+    for entry in data["citations"]:
+        cid = entry["id"]
+        versions = store.versions(cid)
+        entry["versions"] = len(versions)
+        current = store.current_version(cid)
+        entry["snapshot"] = str(store.data_dir / current.text_path) if current and current.text_path else None
+        entry["title"] = current.title if current else ""
+        entry["timeline"] = [[r["checked_at"], _mark(r)] for r in store.history(cid)[-TIMELINE_CHECKS:]]
+        entry["diff"] = None
+        drift = entry.get("drift") or {}
+        if current is not None and drift.get("kind") in ("minor_edit", "major_rewrite"):
+            recorded = store.version_drift(cid, current.hash)
+            baseline = next((v for v in versions if recorded and v.hash == recorded.baseline_hash), None)
+            if baseline is not None:
+                entry["diff"] = unified_diff(_snapshot(store, baseline).text, _snapshot(store, current).text)
+    return data
+
+
+def _mark(row: dict[str, Any]) -> str:
+    """One word for one check in a timeline."""
+    if row["offline"]:
+        return "offline"
+    return {"healthy": "ok", "blocked": "blocked", "transient": "failing", "permanent": "rotten"}.get(
+        row["severity"], "failing")

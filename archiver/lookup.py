@@ -1,0 +1,99 @@
+"""Looking up a citation: its stored versions and known captures, the one in force at a date,
+its text and what changed; a URL we do not watch is looked up in the Wayback Machine directly."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from archiver.config import Settings
+from archiver.detect.drift import unified_diff
+from archiver.errors import ConfigError
+from archiver.models import Citation, VersionRecord
+from archiver.store import Store
+from archiver.urls import canonical, is_http_url
+from archiver.wayback import Capture, WaybackClient, closest
+
+
+@dataclass
+class Found:
+    citation: dict[str, Any]
+    versions: list[VersionRecord]  # newest first
+    captures: list[dict[str, Any]]  # newest first
+
+
+def find(store: Store, key: str) -> Found | None:
+    """A citation by id, or by URL (as cited or canonical); None when the store does not watch it."""
+    rows = store.citations(include_removed=True)
+    row = next((r for r in rows if r["id"] == key), None)
+    if row is None and is_http_url(key):
+        row = next((r for r in rows if r["url"] == key or canonical(r["url"]) == canonical(key)), None)
+    if row is None:
+        return None
+    return Found(row, list(reversed(store.versions(row["id"]))), store.captures(row["id"]))
+
+
+def parse_date(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--at {text!r} is not a date like 2025-04-28 or 2025-04-28T12:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def version_at(store: Store, found: Found, when: datetime) -> VersionRecord | None:
+    """The version in force at `when`: the one the last check before it saw."""
+    seen = [r for r in store.history(found.citation["id"]) if r["version_hash"]
+            and datetime.fromisoformat(r["checked_at"]) <= when]
+    if not seen:
+        return None
+    return next((v for v in found.versions if v.hash == seen[-1]["version_hash"]), None)
+
+
+def capture_at(found: Found, when: datetime | None) -> dict[str, Any] | None:
+    """The closest verified capture (else any capture) before `when`, then after it."""
+    for pool in ([c for c in found.captures if c["verified"] == 1], [c for c in found.captures if c["verified"] != 0]):
+        ordered = closest([Capture(c["timestamp"], c["original"], c["status"], archive=c["archive"]) for c in pool], when)
+        if ordered:
+            return next(c for c in pool if c["timestamp"] == ordered[0].timestamp)
+    return None
+
+
+def pick_version(found: Found, ref: str) -> VersionRecord:
+    """A version by its number in the list (1 = newest) or by a prefix of its hash."""
+    if ref.isdigit() and 1 <= int(ref) <= len(found.versions):
+        return found.versions[int(ref) - 1]
+    matches = [v for v in found.versions if v.hash.startswith(ref.lower())]
+    if len(matches) == 1:
+        return matches[0]
+    raise ConfigError(f"no single version {ref!r} of citation {found.citation['id']}: give its number "
+                      f"(1 = newest, up to {len(found.versions)}) or a longer hash prefix")
+
+
+def diff(store: Store, found: Found, older: VersionRecord, newer: VersionRecord) -> str:
+    return unified_diff(_text(store, older), _text(store, newer), limit=2000)
+
+
+def text_of(store: Store, version: VersionRecord) -> str:
+    return _text(store, version)
+
+
+def _text(store: Store, version: VersionRecord) -> str:
+    return store.read_text(version) if version.text_path else ""
+
+
+def wayback_captures(settings: Settings, url: str) -> list[Capture] | None:
+    """Captures of a URL we do not watch, straight from the CDX API (None when it cannot be asked)."""
+
+    async def ask() -> list[Capture] | None:
+        async with WaybackClient(settings) as wb:
+            return await wb.captures(url)
+
+    return asyncio.run(ask())
+
+
+def as_citation(found: Found) -> Citation:
+    row = found.citation
+    return Citation(row["id"], row["url"], row["claim"], row["cited_at"])
