@@ -96,6 +96,8 @@ def check(ctx: click.Context, only: tuple[str, ...], no_wayback: bool, wait: boo
     quiet = ctx.meta["quiet"]
     if no_wayback:
         settings = settings.with_(wayback=False)
+    with _user_errors():
+        select(read_sources(settings.sources), only)  # a bad list is named before anything is created
     with _user_errors(), _locked(settings, "archiver check", wait), _progress(settings, quiet) as tick:
         summary = run_check(settings, only, on_check=tick)
     if not quiet:
@@ -301,6 +303,25 @@ def _show_lookup(store: Store, found: lookups.Found, when: datetime | None, show
         best = lookups.capture_at(found, when)
         click.echo(f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
                    f"closest archived copy {best['url'] if best else 'none'}")
+
+
+@cli.command()
+@click.pass_obj
+def verify(settings: Settings) -> None:
+    """Check the store's integrity: the database, every referenced file, their hashes."""
+    with _user_errors():
+        if not settings.database_path.exists():
+            raise StoreError(f"no store in {settings.data_dir}: nothing to verify")
+        with Store.open(settings.data_dir) as store:
+            result = store.verify()
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    for problem in result.problems:
+        click.secho(f"problem: {problem}", fg="red")
+    click.echo(f"{settings.data_dir}: {result.checks} checks, {result.versions} versions; "
+               + ("store is consistent" if result.ok else f"{len(result.problems)} problem(s)"))
+    if not result.ok:
+        sys.exit(6)
 
 
 def _write(path: Path, text: str) -> None:

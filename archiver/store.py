@@ -16,7 +16,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,20 @@ class StoredCheck:
     version: VersionRecord | None
 
 
+@dataclass
+class Verification:
+    """What `archiver verify` found: problems mean damage; notes are harmless."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    versions: int = 0
+    checks: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
 class DataDirLock:
     """One process at a time per data directory: a `flock` on `archiver.lock`, released by the
     kernel even when the holder is killed. The file says who holds it."""
@@ -190,6 +204,9 @@ class Store:
     @classmethod
     def open(cls, data_dir: str | Path) -> Store:
         data_dir = Path(data_dir)
+        if data_dir.is_dir() and not os.access(data_dir, os.W_OK):
+            raise StoreError(f"the data directory {data_dir} is read-only: give this user write access, "
+                             "or set --data-dir / ARCHIVER_DATA_DIR to a writable place")
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(data_dir / "archiver.db", timeout=30, isolation_level=None)
@@ -431,6 +448,54 @@ class Store:
             self.db.execute("""UPDATE captures SET verified = ?, verify_note = ?
                                WHERE citation_id = ? AND archive = ? AND timestamp = ?""",
                             [int(verified), note, citation_id, archive, timestamp])
+
+    # integrity -----------------------------------------------------------------------------
+
+    def verify(self) -> Verification:
+        """Check the database, every file it points to, and the hashes of their contents."""
+        result = Verification()
+        try:
+            for (line,) in self.db.execute("PRAGMA integrity_check").fetchall():
+                if line != "ok":
+                    result.problems.append(f"database: {line}")
+            for row in self.db.execute("PRAGMA foreign_key_check").fetchall():
+                result.problems.append(f"database: row {row[1]} of {row[0]} points to a missing {row[2]}")
+        except sqlite3.DatabaseError as exc:
+            result.problems.append(f"database: {exc}")
+            return result
+        referenced = set()
+        for v in self._all("SELECT citation_id, hash, text_path, raw_path, raw_hash FROM versions", []):
+            result.versions += 1
+            for relative, check in ((v["raw_path"], "raw"), (v["text_path"], "text")):
+                if not relative:
+                    continue
+                referenced.add(relative)
+                path = self.data_dir / relative
+                if not path.is_file():
+                    result.problems.append(f"[{v['citation_id']}] version {v['hash'][:12]}: {relative} is missing")
+                    continue
+                try:
+                    data = gzip.decompress(path.read_bytes()) if check == "raw" else path.read_bytes()
+                except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                    result.problems.append(f"[{v['citation_id']}] {relative} cannot be read: {exc}")
+                    continue
+                want = v["raw_hash"] if check == "raw" else v["hash"]
+                if hashlib.sha256(data).hexdigest() != want:
+                    result.problems.append(f"[{v['citation_id']}] {relative} does not match its hash")
+        dangling = self._all("""SELECT c.id, c.citation_id FROM checks c WHERE c.version_hash != '' AND NOT EXISTS
+                                (SELECT 1 FROM versions v WHERE v.citation_id = c.citation_id
+                                 AND v.hash = c.version_hash)""", [])
+        result.problems += [f"[{d['citation_id']}] check {d['id']} names a version that is not stored" for d in dangling]
+        result.checks = self.count("checks")
+        for folder in ("raw", "text"):
+            for path in (self.data_dir / folder).rglob("*") if (self.data_dir / folder).is_dir() else []:
+                relative = path.relative_to(self.data_dir).as_posix()
+                if path.is_file() and relative not in referenced:
+                    result.notes.append(f"orphan file {relative} (harmless: left by an interrupted write)")
+        unfinished = self._all("SELECT id, started_at FROM passes WHERE finished_at IS NULL", [])
+        result.notes += [f"pass {p['id']} started {p['started_at'][:19]} never finished (stopped or killed); "
+                         "the checks it recorded are complete" for p in unfinished]
+        return result
 
     # writing -------------------------------------------------------------------------------
 
