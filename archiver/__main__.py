@@ -1,3 +1,4 @@
 from archiver.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes re-import this module: they must not run the CLI
+    main()

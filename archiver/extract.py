@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 import trafilatura
+from trafilatura.utils import load_html
 from charset_normalizer import from_bytes
 
 from archiver.models import Extraction
@@ -64,8 +66,9 @@ def guess_language(text: str, html: str = "") -> str:
     return declared.group(1).lower() if declared else ""
 
 
-def extract(body: bytes, url: str = "", content_type: str = "") -> Extraction:
-    """Extract the main text and metadata of an HTML body."""
+def extract(body: bytes, url: str = "", content_type: str = "", tree: Any = None) -> Extraction:
+    """Extract the main text and metadata of an HTML body (from `tree` when it is parsed already:
+    trafilatura works on its own copy)."""
     media_type = content_type.split(";")[0].strip().lower()
     if not body.strip():
         return Extraction(note="empty body")
@@ -78,7 +81,7 @@ def extract(body: bytes, url: str = "", content_type: str = "") -> Extraction:
         text = _normalise(html)
         return Extraction(text=text, language=guess_language(text), extracted=bool(text))
     try:
-        doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True,
+        doc = trafilatura.bare_extraction(tree if tree is not None else html, url=url or None, with_metadata=True,
                                          include_comments=False, include_tables=True)
     except (ValueError, TypeError, AttributeError) as exc:  # lxml or trafilatura choking on garbage
         return Extraction(note=f"extraction failed: {type(exc).__name__}: {exc}")
@@ -104,3 +107,12 @@ def _normalise(text: str) -> str:
     """One paragraph a line, inner whitespace folded, no trailing spaces: the form we hash and diff."""
     lines = (" ".join(line.split()) for line in text.replace("\r", "\n").split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def parse_html(body: bytes, content_type: str = "") -> tuple[str, Any]:
+    """Decode and parse a page once, the way trafilatura would; (text, None) when it cannot be parsed."""
+    html = decode(body, content_type)
+    try:
+        return html, load_html(html)
+    except (ValueError, TypeError):
+        return html, None

@@ -144,6 +144,11 @@ class VersionRecord:
     raw_path: str
     raw_bytes: int
 
+    @property
+    def raw_hash(self) -> str:
+        """SHA-256 of the body as served (the raw file is named by it)."""
+        return self.raw_path.rsplit("/", 1)[-1].removesuffix(".gz")
+
 
 @dataclass(frozen=True)
 class CheckSummary:

@@ -131,6 +131,16 @@ def content_hash(extraction: Extraction, body: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class SnapshotFiles:
+    """Where a version's files were written, relative to the data directory."""
+
+    raw_path: str
+    raw_hash: str
+    raw_bytes: int
+    text_path: str = ""
+
+
+@dataclass(frozen=True)
 class StoredCheck:
     """What `record_check` did: the check row and whether it created a version."""
 
@@ -501,21 +511,29 @@ class Store:
 
     def record_check(self, citation: Citation, fetched: FetchResult, extraction: Extraction | None,
                      checked_at: datetime, pass_id: int | None = None, extract_ms: int = 0,
-                     verdicts: CheckVerdicts | None = None, drift: VersionDrift | None = None) -> StoredCheck:
-        """Record one check; add a version when the content is new. Files first, then one commit."""
+                     verdicts: CheckVerdicts | None = None, drift: VersionDrift | None = None,
+                     files: SnapshotFiles | None = None, unchanged: VersionRecord | None = None) -> StoredCheck:
+        """Record one check; add a version when the content is new. Files first, then one commit.
+        `unchanged` names the version a body is known to repeat byte for byte (nothing re-extracted)."""
         extraction = extraction or Extraction()
         verdicts = verdicts or CheckVerdicts()
         version_hash = ""
         new_version: VersionRecord | None = None
-        if fetched.outcome == Outcome.NOT_MODIFIED:
+        if unchanged is not None:
+            version_hash = unchanged.hash
+        elif fetched.outcome == Outcome.NOT_MODIFIED:
             current = self.current_version(citation.id)
             version_hash = current.hash if current else ""
         elif fetched.outcome == Outcome.OK:
             version_hash = content_hash(extraction, fetched.body)
-        if version_hash and fetched.outcome == Outcome.OK and not self.has_version(citation.id, version_hash):
-            new_version = self._write_version_files(citation.id, version_hash, fetched, extraction, checked_at)
+        if version_hash and fetched.outcome == Outcome.OK and unchanged is None \
+                and not self.has_version(citation.id, version_hash):
+            files = files or self.write_snapshot(fetched.body, extraction.text)
+            new_version = VersionRecord(citation.id, version_hash, checked_at.isoformat(), extraction.title,
+                                        extraction.author, extraction.date, extraction.language, extraction.words,
+                                        len(extraction.text), files.text_path, files.raw_path, files.raw_bytes)
         validators = fetched.validators if fetched.outcome == Outcome.OK else Validators()
-        note = extraction.note if fetched.outcome == Outcome.OK else ""
+        note = extraction.note if fetched.outcome == Outcome.OK and unchanged is None else ""
         with self._transaction():
             if new_version is not None:
                 self._insert_version(new_version, extraction, fetched.content_type, drift or VersionDrift())
@@ -543,21 +561,21 @@ class Store:
         return self._one("SELECT 1 AS x FROM versions WHERE citation_id = ? AND hash = ?",
                          [citation_id, version_hash]) is not None
 
-    def _write_version_files(self, citation_id: str, version_hash: str, fetched: FetchResult,
-                             extraction: Extraction, when: datetime) -> VersionRecord:
-        raw_hash = hashlib.sha256(fetched.body).hexdigest()
-        raw_path = f"raw/{raw_hash[:2]}/{raw_hash}.gz"
-        text_path = f"text/{version_hash[:2]}/{version_hash}.txt" if extraction.text else ""
+    def write_snapshot(self, body: bytes, text: str, body_gz: bytes | None = None) -> SnapshotFiles:
+        """Write a version's files, named by content hash (temporary name, then rename). Touches no
+        database, so it may run in another thread while the event loop goes on."""
+        raw_hash = hashlib.sha256(body).hexdigest()
+        files = SnapshotFiles(f"raw/{raw_hash[:2]}/{raw_hash}.gz", raw_hash, len(body))
+        text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+        if text_hash:
+            files = SnapshotFiles(files.raw_path, raw_hash, len(body), f"text/{text_hash[:2]}/{text_hash}.txt")
         try:
-            self._write_file(raw_path, lambda: gzip.compress(fetched.body, 6, mtime=0))
-            if text_path:
-                self._write_file(text_path, lambda: extraction.text.encode("utf-8"))
+            self._write_file(files.raw_path, lambda: body_gz if body_gz is not None else gzip.compress(body, 6, mtime=0))
+            if files.text_path:
+                self._write_file(files.text_path, lambda: text.encode("utf-8"))
         except OSError as exc:
             raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None
-        return VersionRecord(citation_id, version_hash, when.isoformat(), extraction.title,
-                             extraction.author, extraction.date, extraction.language,
-                             extraction.words, len(extraction.text), text_path, raw_path,
-                             len(fetched.body))
+        return files
 
     def _write_file(self, relative: str, content: Any) -> None:
         path = self.data_dir / relative

@@ -34,12 +34,19 @@ class Page:
 
     @classmethod
     def parse(cls, html: str) -> Page:
-        page = cls(size=len(html), raw_head=html[:20_000])
         if not html.strip():
-            return page
+            return cls(size=len(html), raw_head=html[:20_000])
         try:
             root = lxml_html.document_fromstring(html)
         except (etree.ParserError, ValueError):
+            return cls(size=len(html), raw_head=html[:20_000])
+        return cls.from_tree(root, html)
+
+    @classmethod
+    def from_tree(cls, root: Any, html: str) -> Page:
+        """The facts of an already parsed page (the tree is only read)."""
+        page = cls(size=len(html), raw_head=html[:20_000])
+        if root is None:
             return page
         page._root = root
         page.title = _fold(" ".join(root.xpath("//head/title//text()") or root.xpath("//title//text()")))
