@@ -25,9 +25,11 @@ from archiver.outbox import run_archive
 from archiver.pipeline import gather_report, import_article, run_check, select, utcnow
 from archiver.report import render_html, render_markdown, render_robustlinks
 from archiver.schedule import run_daemon
+from archiver.serve import make_server
 from archiver.sources import read_sources
 from archiver.store import DataDirLock, Store
 from archiver.urls import is_http_url
+from archiver.warc import copy_records, raw_response
 from archiver.wayback import closest
 
 
@@ -248,9 +250,10 @@ def _report_data(settings: Settings) -> dict[str, Any]:
 @click.option("--diff", "show_diff", is_flag=True, help="Show what changed between two versions (default: the two newest).")
 @click.argument("versions", nargs=-1, metavar="[V1 V2]")
 @click.option("--open", "show_path", is_flag=True, help="Print the path of the stored raw page.")
+@click.option("--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record.")
 @click.pass_obj
 def lookup(settings: Settings, key: str, at: str | None, show_text: bool, show_diff: bool,
-           versions: tuple[str, ...], show_path: bool) -> None:
+           versions: tuple[str, ...], show_path: bool, show_raw: bool) -> None:
     """Every stored version and known archived copy of a citation, newest first."""
     with _user_errors():
         when = lookups.parse_date(at) if at else None
@@ -259,7 +262,10 @@ def lookup(settings: Settings, key: str, at: str | None, show_text: bool, show_d
             with Store.open(settings.data_dir) as store:
                 found = lookups.find(store, key)
                 if found is not None:
-                    _show_lookup(store, found, when, show_text, show_diff, versions, show_path)
+                    if show_raw:
+                        _replay(store, found, when)
+                    else:
+                        _show_lookup(store, found, when, show_text, show_diff, versions, show_path)
                     return
         if not is_http_url(key):
             raise ConfigError(f"{key!r} is neither a citation id in {settings.data_dir} nor an http(s) URL")
@@ -269,6 +275,15 @@ def lookup(settings: Settings, key: str, at: str | None, show_text: bool, show_d
     click.echo(f"{key} is not a citation we watch; the Wayback Machine knows {len(captures)} capture(s):")
     for capture in (closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True)):
         click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.url}")
+
+
+def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
+    version = lookups.version_at(store, found, when) if when else (found.versions[0] if found.versions else None)
+    pointer = store.warc_pointer(found.citation["id"], version.hash) if version else None
+    if pointer is None:
+        raise ConfigError(f"citation {found.citation['id']} has no version with a WARC record"
+                          + (f" at {when:%Y-%m-%d}" if when else ""))
+    click.get_binary_stream("stdout").write(raw_response(store.data_dir / pointer.file, pointer.offset))
 
 
 def _show_lookup(store: Store, found: lookups.Found, when: datetime | None, show_text: bool, show_diff: bool,
@@ -303,6 +318,58 @@ def _show_lookup(store: Store, found: lookups.Found, when: datetime | None, show
         best = lookups.capture_at(found, when)
         click.echo(f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
                    f"closest archived copy {best['url'] if best else 'none'}")
+
+
+@cli.command()
+@click.option("--warc", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The WARC file to write (gzip-compressed, WARC 1.1).")
+@click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@click.pass_obj
+def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
+    """Write one self-contained WARC of the chosen citations' versions, for deposit elsewhere."""
+    with _user_errors():
+        if not settings.database_path.exists():
+            raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
+        with Store.open(settings.data_dir) as store:
+            ids = [r["id"] for r in store.citations(include_removed=True)]
+            unknown = [i for i in only if i not in ids]
+            if unknown:
+                raise ConfigError(f"no citation with id {', '.join(unknown)} in the store")
+            pointers = [p for cid in (only or ids) for v in store.versions(cid)
+                        if (p := store.warc_pointer(cid, v.hash)) is not None]
+            tmp = target.with_name(f".{target.name}.tmp")
+            try:
+                with tmp.open("wb") as out:
+                    copied = copy_records(((store.data_dir / p.file, p.offset) for p in pointers), out)
+                tmp.replace(target)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(f"{copied} version(s) of {len(only or ids)} citation(s) written to {target}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve the report, citation pages and a Memento TimeGate/TimeMap over the store (read-only)."""
+    with _user_errors():
+        if not settings.database_path.exists():
+            raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
+        try:
+            server = make_server(settings.data_dir, host, port)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    url = f"http://{host}:{server.server_address[1]}/"
+    click.echo(f"serving {settings.data_dir} at {url} (Ctrl-C to stop)", err=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @cli.command()

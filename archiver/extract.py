@@ -7,8 +7,8 @@ from collections import Counter
 from typing import Any
 
 import trafilatura
-from trafilatura.utils import load_html
 from charset_normalizer import from_bytes
+from trafilatura.utils import load_html
 
 from archiver.models import Extraction
 

@@ -281,7 +281,8 @@ class Fetcher:
                        Outcome.OK if 200 <= status < 300 else Outcome.HTTP_ERROR)
             return result(outcome, "" if outcome != Outcome.HTTP_ERROR else f"HTTP {status}",
                           status=status, body=body,
-                          headers=tuple((k, v) for k, v in response.headers.multi_items()))
+                          headers=tuple((k, v) for k, v in response.headers.multi_items()),
+                          request_headers=tuple((k, v) for k, v in request.headers.multi_items()))
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_body_bytes

@@ -77,6 +77,7 @@ class FetchResult:
     redirects: tuple[Hop, ...] = ()  # every 3xx hop, in order
     error: str = ""
     elapsed_ms: int = 0
+    request_headers: tuple[tuple[str, str], ...] = ()  # what the last request sent, for WARC
 
     def header(self, name: str) -> str:
         name = name.lower()

@@ -170,8 +170,13 @@ async def check_citations(citations: Sequence[Citation], settings: Settings, sto
         async with Fetcher(settings, resolver=resolver, clock=clock) as fetcher:
             prober = _Prober(settings, store, fetcher, workers, clock)
 
+            # at most this many citations between fetch and store at once: fetching runs ahead of
+            # extraction, and each one waiting holds its body in memory
+            in_progress = asyncio.Semaphore(settings.concurrency + 4 * settings.extraction_workers)
+
             async def one(citation: Citation) -> None:
-                summaries.append(await _check_one(citation, store, fetcher, workers, prober, pass_id))
+                async with in_progress:
+                    summaries.append(await _check_one(citation, store, fetcher, workers, prober, pass_id))
                 if on_check:
                     on_check(summaries[-1])
 
@@ -237,7 +242,7 @@ async def _check_one(citation: Citation, store: Store, fetcher: Fetcher, workers
             drift = version_drift(store, citation, analysis.extraction)
             # fsync-ed file writes wait on the disk in a thread, not on the event loop
             files = await asyncio.to_thread(store.write_snapshot, fetched.body, analysis.extraction.text,
-                                            analysis.body_gz)
+                                            analysis.body_gz, fetched, fetcher.settings.user_agent)
     stored = store.record_check(citation, fetched, analysis.extraction, fetched.started_at, pass_id,
                                 extract_ms, verdicts, drift, files)
     return CheckSummary(citation, fetched.outcome, fetched.status, fetched.final_url,
@@ -361,7 +366,12 @@ def update_health(store: Store, citation: Citation, policy: RotPolicy, now: date
     health = assess_health(citation.id, citation.url, observations, checked_at=latest.get("checked_at", ""),
                            http_status=latest.get("http_status"), final_url=latest.get("final_url", ""),
                            paywall=paywall, drift=drift, claim=claim, policy=policy)
-    return store.save_health(citation.id, citation.url, health.to_json(), now)
+    report = health.to_json()
+    # what the report shows beside the verdicts, kept here so a report reads one row per citation
+    report["title"] = current.title if current else ""
+    report["versions"] = drift.versions if drift else 0
+    report["snapshot"] = current.text_path if current else None
+    return store.save_health(citation.id, citation.url, report, now)
 
 
 def _paywall_state(history: list[dict[str, Any]]) -> PaywallState | None:
@@ -380,27 +390,28 @@ def _paywall_state(history: list[dict[str, Any]]) -> PaywallState | None:
 
 # --- the report -------------------------------------------------------------------------------------------
 
-TIMELINE_CHECKS = 120  # marks in a citation's timeline
+TIMELINE_CHECKS = 90  # marks in a citation's timeline
 
 
 def gather_report(store: Store, now: datetime) -> dict[str, Any]:
     """Everything the report formats show, read from the store: the JSON contract plus, per citation,
-    its number of versions, newest local snapshot, check timeline and the diff of its latest drift."""
+    its number of versions, newest local snapshot, check timeline and the diff of its latest drift.
+    One health row and one short indexed timeline query per citation: flat as history grows."""
     data = report_data(store.citations(), store.all_health(), now, best_captures(store))
     for entry in data["citations"]:
         cid = entry["id"]
-        versions = store.versions(cid)
-        entry["versions"] = len(versions)
-        current = store.current_version(cid)
-        entry["snapshot"] = str(store.data_dir / current.text_path) if current and current.text_path else None
-        entry["title"] = current.title if current else ""
-        entry["timeline"] = [[r["checked_at"], _mark(r)] for r in store.history(cid)[-TIMELINE_CHECKS:]]
+        entry.setdefault("title", "")
+        entry.setdefault("versions", 0)
+        snapshot = entry.get("snapshot")
+        entry["snapshot"] = str(store.data_dir / snapshot) if snapshot else None
+        entry["timeline"] = [[r["checked_at"], _mark(r)] for r in store.timeline(cid, TIMELINE_CHECKS)]
         entry["diff"] = None
         drift = entry.get("drift") or {}
-        if current is not None and drift.get("kind") in ("minor_edit", "major_rewrite"):
-            recorded = store.version_drift(cid, current.hash)
-            baseline = next((v for v in versions if recorded and v.hash == recorded.baseline_hash), None)
-            if baseline is not None:
+        if drift.get("kind") in ("minor_edit", "major_rewrite"):
+            current = store.current_version(cid)
+            recorded = store.version_drift(cid, current.hash) if current else None
+            baseline = next((v for v in store.versions(cid) if recorded and v.hash == recorded.baseline_hash), None)
+            if current is not None and baseline is not None:
                 entry["diff"] = unified_diff(_snapshot(store, baseline).text, _snapshot(store, current).text)
     return data
 

@@ -14,10 +14,11 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from archiver.models import (
     VersionDrift,
     VersionRecord,
 )
+from archiver.warc import WarcPointer, read_response, write_exchange
 
 migrations = Migrations("archiver")
 
@@ -123,6 +125,13 @@ def m003_captures(db: sqlite_utils.Database) -> None:
 OUTBOX_STATES = ("queued", "submitted", "done", "failed")
 
 
+@migrations()
+def m004_warc(db: sqlite_utils.Database) -> None:
+    for column, decl in [("warc_file", "TEXT NOT NULL DEFAULT ''"), ("warc_offset", "INTEGER"),
+                         ("warc_length", "INTEGER")]:
+        db.execute(f"ALTER TABLE versions ADD COLUMN {column} {decl}")
+
+
 def content_hash(extraction: Extraction, body: bytes) -> str:
     """A version's identity: the hash of its extracted text, or of the raw body when there is none."""
     if extraction.text:
@@ -138,6 +147,7 @@ class SnapshotFiles:
     raw_hash: str
     raw_bytes: int
     text_path: str = ""
+    warc: WarcPointer | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +220,7 @@ class Store:
     def __init__(self, data_dir: Path, db: sqlite_utils.Database) -> None:
         self.data_dir = data_dir
         self.db = db
+        self._warc_lock = threading.Lock()
 
     @classmethod
     def open(cls, data_dir: str | Path) -> Store:
@@ -342,6 +353,13 @@ class Store:
                                    c.version_hash, c.error, coalesce(p.offline, 0) AS offline
                             FROM checks c LEFT JOIN passes p ON p.id = c.pass_id
                             WHERE c.citation_id = ? ORDER BY c.id""", [citation_id])
+
+    def timeline(self, citation_id: str, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` checks of a citation, oldest first (an indexed read, however long the history)."""
+        rows = self._all("""SELECT c.checked_at, c.severity, coalesce(p.offline, 0) AS offline
+                            FROM checks c LEFT JOIN passes p ON p.id = c.pass_id
+                            WHERE c.citation_id = ? ORDER BY c.checked_at DESC LIMIT ?""", [citation_id, limit])
+        return rows[::-1]
 
     def probe(self, site: str) -> dict[str, Any] | None:
         return self._one("SELECT * FROM probes WHERE site = ?", [site])
@@ -492,6 +510,14 @@ class Store:
                 want = v["raw_hash"] if check == "raw" else v["hash"]
                 if hashlib.sha256(data).hexdigest() != want:
                     result.problems.append(f"[{v['citation_id']}] {relative} does not match its hash")
+        for w in self._all("SELECT citation_id, hash, warc_file, warc_offset FROM versions WHERE warc_file != ''", []):
+            path = self.data_dir / w["warc_file"]
+            referenced.add(w["warc_file"])
+            try:
+                read_response(path, w["warc_offset"])
+            except (OSError, ValueError, EOFError) as exc:
+                result.problems.append(f"[{w['citation_id']}] version {w['hash'][:12]}: WARC record at "
+                                       f"{w['warc_file']}:{w['warc_offset']} cannot be read ({exc})")
         dangling = self._all("""SELECT c.id, c.citation_id FROM checks c WHERE c.version_hash != '' AND NOT EXISTS
                                 (SELECT 1 FROM versions v WHERE v.citation_id = c.citation_id
                                  AND v.hash = c.version_hash)""", [])
@@ -528,7 +554,7 @@ class Store:
             version_hash = content_hash(extraction, fetched.body)
         if version_hash and fetched.outcome == Outcome.OK and unchanged is None \
                 and not self.has_version(citation.id, version_hash):
-            files = files or self.write_snapshot(fetched.body, extraction.text)
+            files = files or self.write_snapshot(fetched.body, extraction.text, exchange=fetched)
             new_version = VersionRecord(citation.id, version_hash, checked_at.isoformat(), extraction.title,
                                         extraction.author, extraction.date, extraction.language, extraction.words,
                                         len(extraction.text), files.text_path, files.raw_path, files.raw_bytes)
@@ -537,6 +563,10 @@ class Store:
         with self._transaction():
             if new_version is not None:
                 self._insert_version(new_version, extraction, fetched.content_type, drift or VersionDrift())
+                if files is not None and files.warc is not None:
+                    self.db.execute("UPDATE versions SET warc_file = ?, warc_offset = ?, warc_length = ? "
+                                    "WHERE citation_id = ? AND hash = ?",
+                                    [files.warc.file, files.warc.offset, files.warc.length, citation.id, version_hash])
             cursor = self.db.execute(
                 """INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status,
                      final_url, redirects, error, fetch_ms, extract_ms, bytes, content_type, etag,
@@ -561,21 +591,47 @@ class Store:
         return self._one("SELECT 1 AS x FROM versions WHERE citation_id = ? AND hash = ?",
                          [citation_id, version_hash]) is not None
 
-    def write_snapshot(self, body: bytes, text: str, body_gz: bytes | None = None) -> SnapshotFiles:
-        """Write a version's files, named by content hash (temporary name, then rename). Touches no
-        database, so it may run in another thread while the event loop goes on."""
+    def write_snapshot(self, body: bytes, text: str, body_gz: bytes | None = None,
+                       exchange: FetchResult | None = None, user_agent: str = "") -> SnapshotFiles:
+        """Write a version's files, named by content hash (temporary name, then rename), and append
+        the exchange to today's WARC file. Touches no database, so it may run in another thread."""
         raw_hash = hashlib.sha256(body).hexdigest()
-        files = SnapshotFiles(f"raw/{raw_hash[:2]}/{raw_hash}.gz", raw_hash, len(body))
         text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
-        if text_hash:
-            files = SnapshotFiles(files.raw_path, raw_hash, len(body), f"text/{text_hash[:2]}/{text_hash}.txt")
+        raw_path = f"raw/{raw_hash[:2]}/{raw_hash}.gz"
+        text_path = f"text/{text_hash[:2]}/{text_hash}.txt" if text_hash else ""
+        warc = None
         try:
-            self._write_file(files.raw_path, lambda: body_gz if body_gz is not None else gzip.compress(body, 6, mtime=0))
-            if files.text_path:
-                self._write_file(files.text_path, lambda: text.encode("utf-8"))
+            self._write_file(raw_path, lambda: body_gz if body_gz is not None else gzip.compress(body, 6, mtime=0))
+            if text_path:
+                self._write_file(text_path, lambda: text.encode("utf-8"))
+            if exchange is not None:
+                warc = self._append_warc(exchange, user_agent)
         except OSError as exc:
             raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None
-        return files
+        return SnapshotFiles(raw_path, raw_hash, len(body), text_path, warc)
+
+    def _append_warc(self, exchange: FetchResult, user_agent: str) -> WarcPointer:
+        """Records go to warc/YYYY-MM-DD[-n].warc.gz, a new file each day or past WARC_ROLL_BYTES."""
+        with self._warc_lock:
+            folder = self.data_dir / "warc"
+            folder.mkdir(parents=True, exist_ok=True)
+            day = exchange.started_at.astimezone(UTC).strftime("%Y-%m-%d")
+            n = 0
+            while (folder / _warc_name(day, n)).exists() and (folder / _warc_name(day, n)).stat().st_size > WARC_ROLL_BYTES:
+                n += 1
+            path = folder / _warc_name(day, n)
+            with path.open("ab") as out:
+                offset, length = write_exchange(out, exchange, user_agent)
+                out.flush()
+                os.fsync(out.fileno())
+            return WarcPointer(f"warc/{path.name}", offset, length)
+
+    def warc_pointer(self, citation_id: str, version_hash: str) -> WarcPointer | None:
+        row = self._one("SELECT warc_file, warc_offset, warc_length FROM versions WHERE citation_id = ? AND hash = ?",
+                        [citation_id, version_hash])
+        if not row or not row["warc_file"]:
+            return None
+        return WarcPointer(row["warc_file"], row["warc_offset"], row["warc_length"])
 
     def _write_file(self, relative: str, content: Any) -> None:
         path = self.data_dir / relative
@@ -617,6 +673,13 @@ class Store:
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         rows = self._all(sql + ("" if "LIMIT" in sql else " LIMIT 1"), params)
         return rows[0] if rows else None
+
+
+WARC_ROLL_BYTES = 1024**3  # a day's WARC file is rolled past this size
+
+
+def _warc_name(day: str, n: int) -> str:
+    return f"{day}.warc.gz" if n == 0 else f"{day}-{n}.warc.gz"
 
 
 def _json(values: tuple[str, ...]) -> str:

@@ -155,9 +155,10 @@ def test_snapshot_file_names_come_from_content_hashes_only(web, settings):
     assert run_check(settings).new_versions == 1
     files = [p.relative_to(settings.data_dir).as_posix() for p in Path(settings.data_dir).rglob("*")
              if p.is_file() and not p.name.startswith("archiver.db")]
-    assert len(files) == 2
-    for name in files:
-        assert re.fullmatch(r"(raw/[0-9a-f]{2}/[0-9a-f]{64}\.gz|text/[0-9a-f]{2}/[0-9a-f]{64}\.txt)", name)
+    assert len(files) == 3
+    for name in files:  # content hashes, or the day's WARC file
+        assert re.fullmatch(r"(raw/[0-9a-f]{2}/[0-9a-f]{64}\.gz|text/[0-9a-f]{2}/[0-9a-f]{64}\.txt|"
+                            r"warc/\d{4}-\d{2}-\d{2}(-\d+)?\.warc\.gz)", name)
 
 
 def test_extraction_in_worker_processes_gives_the_same_versions(web, settings):

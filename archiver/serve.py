@@ -1,0 +1,256 @@
+"""`archiver serve`: a small read-only web application over the store, and a Memento endpoint
+(RFC 7089) so any Memento client can treat our store as one more web archive.
+
+    /                          the HTML health report
+    /citations/{id}            a citation's versions: dates, text, diffs, replay links
+    /memento/{14 digits}/{url} a version replayed as stored, with Memento-Datetime and Link headers
+    /timegate/{url}            redirects to the version in force at Accept-Datetime (default: newest)
+    /timemap/link/{url}        every version in link format
+    /api/report                the JSON report;  /api/citations/{id}: one citation
+
+Replays are served with a sandboxing Content-Security-Policy: archived scripts never run in our
+origin. Everything that came from a page is escaped in our own pages.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from archiver.detect.drift import unified_diff
+from archiver.models import VersionRecord
+from archiver.pipeline import gather_report, utcnow
+from archiver.report import _diff_html, render_html
+from archiver.store import Store
+from archiver.urls import canonical
+from archiver.warc import read_response
+
+log = logging.getLogger("archiver.serve")
+
+REPLAY_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def memento_stamp(version: VersionRecord) -> str:
+    return _when(version).strftime("%Y%m%d%H%M%S")
+
+
+def _when(version: VersionRecord) -> datetime:
+    when = datetime.fromisoformat(version.first_seen)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+
+
+def http_date(when: datetime) -> str:
+    return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+class Archive:
+    """What the web application reads: the store, opened per request (SQLite connections are per thread)."""
+
+    def __init__(self, data_dir: Path, base: str) -> None:
+        self.data_dir = data_dir
+        self.base = base.rstrip("/")
+
+    def open(self) -> Store:
+        return Store.open(self.data_dir)
+
+    def citation_for(self, store: Store, url: str) -> dict[str, Any] | None:
+        rows = store.citations(include_removed=True)
+        return next((r for r in rows if r["url"] == url), None) or \
+            next((r for r in rows if canonical(r["url"]) == canonical(url)), None)
+
+    def links(self, url: str) -> str:
+        return (f'<{url}>; rel="original", <{self.base}/timegate/{url}>; rel="timegate", '
+                f'<{self.base}/timemap/link/{url}>; rel="timemap"; type="application/link-format"')
+
+
+def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "citation-archiver"
+
+        def log_message(self, fmt: str, *args: Any) -> None:
+            log.info("%s %s", self.address_string(), fmt % args)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._dispatch(head=True)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._dispatch(head=False)
+
+        def _dispatch(self, head: bool) -> None:
+            path = self.path
+            routes: list[tuple[str, Callable[[str], tuple[int, dict[str, str], bytes]]]] = [
+                ("/timegate/", self.timegate), ("/timemap/link/", self.timemap), ("/memento/", self.memento),
+                ("/api/citations/", self.api_citation), ("/citations/", self.citation_page),
+            ]
+            try:
+                if path in ("/", "/index.html"):
+                    status, headers, body = self.home()
+                elif path == "/api/report":
+                    status, headers, body = self.api_report()
+                else:
+                    handler = next((h for prefix, h in routes if path.startswith(prefix)), None)
+                    if handler is None:
+                        status, headers, body = _text(404, "not found")
+                    else:
+                        prefix = next(p for p, h in routes if h == handler)
+                        status, headers, body = handler(unquote(path[len(prefix):]) if prefix != "/memento/"
+                                                        else path[len(prefix):])
+            except ValueError as exc:
+                status, headers, body = _text(400, str(exc))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        # pages ---------------------------------------------------------------------------------------
+
+        def home(self) -> tuple[int, dict[str, str], bytes]:
+            with archive.open() as store:
+                page = render_html(gather_report(store, utcnow()))
+            page = page.replace('<a href="file://', '<a data-local="')  # local paths are not for browsers
+            return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP}, page.encode()
+
+        def citation_page(self, cid: str) -> tuple[int, dict[str, str], bytes]:
+            e = html.escape
+            with archive.open() as store:
+                row = next((r for r in store.citations(include_removed=True) if r["id"] == cid), None)
+                if row is None:
+                    return _text(404, f"no citation {cid}")
+                versions = store.versions(cid)
+                texts = [store.read_text(v) if v.text_path else "" for v in versions]
+            parts = [f"<h1>[{e(cid)}] {e(row['url'])}</h1><p><em>{e(row['claim'])}</em></p>",
+                     f'<p><a href="/timemap/link/{e(row["url"])}">TimeMap</a> · <a href="/">report</a></p>']
+            for n, (v, text) in enumerate(reversed(list(zip(versions, texts, strict=True)))):
+                index = len(versions) - 1 - n
+                replay = f"/memento/{memento_stamp(v)}/{row['url']}"
+                parts.append(f"<h2>{e(v.first_seen[:19])} · {e(v.title)}</h2><p>{v.words} words · "
+                             f'hash {e(v.hash[:12])} · <a href="{e(replay)}">replay as archived</a></p>')
+                if index > 0:
+                    parts.append(f'<div class="diff">{_diff_html(unified_diff(texts[index - 1], text))}</div>')
+                parts.append(f"<details><summary>text</summary><pre>{e(text)}</pre></details>")
+            body = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Citation "
+                    f"{e(cid)}</title><style>body{{font:15px system-ui;max-width:60rem;margin:2rem auto}}"
+                    "pre,.diff{white-space:pre-wrap;background:#fafafa;padding:.5rem}del{background:#fee;display:block;"
+                    "text-decoration:none}ins{background:#efe;display:block;text-decoration:none}</style></head><body>"
+                    + "".join(parts) + "</body></html>")
+            return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP}, body.encode()
+
+        def api_report(self) -> tuple[int, dict[str, str], bytes]:
+            with archive.open() as store:
+                data = gather_report(store, utcnow())
+            return _json(data)
+
+        def api_citation(self, cid: str) -> tuple[int, dict[str, str], bytes]:
+            with archive.open() as store:
+                data = gather_report(store, utcnow())
+                entry = next((c for c in data["citations"] if c["id"] == cid), None)
+                if entry is None:
+                    return _text(404, f"no citation {cid}")
+                entry["versions_list"] = [{"hash": v.hash, "first_seen": v.first_seen, "title": v.title,
+                                           "words": v.words, "memento": f"{archive.base}/memento/{memento_stamp(v)}/{entry['url']}"}
+                                          for v in store.versions(cid)]
+                entry["captures"] = store.captures(cid)
+            return _json(entry)
+
+        # Memento -------------------------------------------------------------------------------------
+
+        def _versions_of(self, store: Store, url: str) -> tuple[dict[str, Any], list[VersionRecord]] | None:
+            row = archive.citation_for(store, url)
+            if row is None:
+                return None
+            return row, store.versions(row["id"])
+
+        def timemap(self, url: str) -> tuple[int, dict[str, str], bytes]:
+            with archive.open() as store:
+                found = self._versions_of(store, url)
+            if not found or not found[1]:
+                return _text(404, f"no mementos of {url}")
+            row, versions = found
+            original = row["url"]
+            lines = [f'<{original}>; rel="original"', f'<{archive.base}/timegate/{original}>; rel="timegate"',
+                     f'<{archive.base}/timemap/link/{original}>; rel="self"; type="application/link-format"; '
+                     f'from="{http_date(_when(versions[0]))}"; until="{http_date(_when(versions[-1]))}"']
+            for n, v in enumerate(versions):
+                rel = "memento"
+                if n == 0:
+                    rel = "first memento" if len(versions) > 1 else "first last memento"
+                elif n == len(versions) - 1:
+                    rel = "last memento"
+                lines.append(f'<{archive.base}/memento/{memento_stamp(v)}/{original}>; rel="{rel}"; '
+                             f'datetime="{http_date(_when(v))}"')
+            return 200, {"Content-Type": "application/link-format"}, (",\n".join(lines) + "\n").encode()
+
+        def timegate(self, url: str) -> tuple[int, dict[str, str], bytes]:
+            wanted = self.headers.get("Accept-Datetime")
+            try:
+                when = parsedate_to_datetime(wanted) if wanted else None
+            except (TypeError, ValueError):
+                return _text(400, f"Accept-Datetime {wanted!r} is not an RFC 1123 date")
+            with archive.open() as store:
+                found = self._versions_of(store, url)
+            if not found or not found[1]:
+                return _text(404, f"no mementos of {url}")
+            row, versions = found
+            chosen = versions[-1]
+            if when is not None:
+                before = [v for v in versions if _when(v) <= when.astimezone(UTC)]
+                chosen = before[-1] if before else versions[0]
+            location = f"{archive.base}/memento/{memento_stamp(chosen)}/{row['url']}"
+            return 302, {"Location": location, "Vary": "accept-datetime", "Link": archive.links(row["url"]),
+                         "Content-Type": "text/plain; charset=utf-8"}, b""
+
+        def memento(self, rest: str) -> tuple[int, dict[str, str], bytes]:
+            stamp, _, url = rest.partition("/")
+            url = unquote(url) if "%" in url.split("?")[0] else url
+            if len(stamp) != 14 or not stamp.isdigit():
+                return _text(400, "a memento URL is /memento/{YYYYMMDDhhmmss}/{url}")
+            with archive.open() as store:
+                found = self._versions_of(store, url)
+                if not found:
+                    return _text(404, f"no mementos of {url}")
+                row, versions = found
+                version = next((v for v in versions if memento_stamp(v) == stamp), None)
+                if version is None:
+                    return _text(404, f"no memento of {url} at {stamp}; see the TimeMap")
+                pointer = store.warc_pointer(row["id"], version.hash)
+                if pointer is not None:
+                    _status, headers, body, _date = read_response(store.data_dir / pointer.file, pointer.offset)
+                    content_type = next((v for k, v in headers if k.lower() == "content-type"), "text/html")
+                else:
+                    body, content_type = store.read_raw(version), "text/html; charset=utf-8"
+            return 200, {"Content-Type": content_type, "Memento-Datetime": http_date(_when(version)),
+                         "Link": archive.links(row["url"]) + f', <{archive.base}/memento/{stamp}/{row["url"]}>; '
+                                 f'rel="memento"; datetime="{http_date(_when(version))}"',
+                         "Content-Security-Policy": REPLAY_CSP}, body
+
+    return Handler
+
+
+def _text(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode()
+
+
+def _json(data: Any) -> tuple[int, dict[str, str], bytes]:
+    return 200, {"Content-Type": "application/json"}, json.dumps(data, ensure_ascii=False, indent=2).encode()
+
+
+def make_server(data_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+    bound_host, bound_port = server.server_address[:2]
+    shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    server.RequestHandlerClass = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}"))
+    server.daemon_threads = True
+    return server
