@@ -8,14 +8,18 @@ from dataclasses import dataclass, field
 from archiver.models import Citation
 from archiver.urls import canonical, tracking_params
 
-_REFERENCE = re.compile(r"^\s*\[(\d+)\]\s*[.:)\-–]?\s*((?:https?:|www\.|\d+https?:|https?/)\S.*?|\S+\.\w{2,}/\S*)\s*$", re.I)
+_REFERENCE = re.compile(
+    r"^\s*\[(\d+)\]\s*[.:)\-–]?\s*((?:https?:|www\.|\d+https?:|https?/)\S.*?|\S+\.\w{2,}/\S*)\s*$", re.I
+)
 _MARKER = re.compile(r"\[(\d+)\]")
 # A sentence ends at . ! ? or … (possibly after a closing quote or a marker) before a capital.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"“'‘(\[]?\s*[A-ZÀ-ÖØ-Þ0-9])")
 # Openers that lean on the sentence before: its claim belongs to the same source.
 _CONNECTIVES = re.compile(
     r"^(de plus|en outre|par ailleurs|en effet|ainsi|toutefois|cependant|moreover|in addition|"
-    r"furthermore|also|however|besides)\b", re.I)
+    r"furthermore|also|however|besides)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +69,19 @@ def parse_text_article(text: str) -> ImportResult:
                 claims.setdefault(marker, (claim, number))
     for marker, (_claim, number) in claims.items():
         if marker not in references:
-            result.warnings.append(ImportWarning(
-                "missing_reference", f"marker [{marker}] in the text has no entry in the reference list",
-                number, marker))
+            result.warnings.append(
+                ImportWarning(
+                    "missing_reference",
+                    f"marker [{marker}] in the text has no entry in the reference list",
+                    number,
+                    marker,
+                )
+            )
     for marker, (url, number) in sorted(references.items(), key=lambda kv: int(kv[0])):
         if marker not in claims:
-            result.warnings.append(ImportWarning(
-                "uncited_reference", f"reference [{marker}] is never cited in the text", number, marker))
+            result.warnings.append(
+                ImportWarning("uncited_reference", f"reference [{marker}] is never cited in the text", number, marker)
+            )
         claim = claims.get(marker, ("", 0))[0]
         result.citations.append(Citation(marker, url, claim, line=number))
     result.warnings.extend(url_warnings(result.citations))
@@ -85,18 +95,33 @@ def url_warnings(citations: list[Citation]) -> list[ImportWarning]:
     for c in citations:
         problem, suggestion = mangled(c.url)
         if problem:
-            warnings.append(ImportWarning(
-                "mangled_url", f"[{c.id}] URL looks mangled ({problem}): {c.url!r}; did you mean {suggestion!r}? "
-                "(kept as written)", c.line, c.id, suggestion))
+            warnings.append(
+                ImportWarning(
+                    "mangled_url",
+                    f"[{c.id}] URL looks mangled ({problem}): {c.url!r}; did you mean {suggestion!r}? "
+                    "(kept as written)",
+                    c.line,
+                    c.id,
+                    suggestion,
+                )
+            )
         params = tracking_params(c.url)
         if params:
-            warnings.append(ImportWarning(
-                "tracking_params", f"[{c.id}] carries tracking parameter(s) {', '.join(params)}; "
-                f"kept as cited, canonical form {canonical(c.url)}", c.line, c.id, canonical(c.url)))
+            warnings.append(
+                ImportWarning(
+                    "tracking_params",
+                    f"[{c.id}] carries tracking parameter(s) {', '.join(params)}; "
+                    f"kept as cited, canonical form {canonical(c.url)}",
+                    c.line,
+                    c.id,
+                    canonical(c.url),
+                )
+            )
         key = canonical(suggestion or c.url)  # a mangled copy of a URL is still the same page
         if key in first:
-            warnings.append(ImportWarning(
-                "duplicate_url", f"[{c.id}] cites the same page as [{first[key]}]", c.line, c.id))
+            warnings.append(
+                ImportWarning("duplicate_url", f"[{c.id}] cites the same page as [{first[key]}]", c.line, c.id)
+            )
         else:
             first[key] = c.id
     return warnings
@@ -117,17 +142,19 @@ def mangled(url: str) -> tuple[str, str]:
     lead = re.match(r"^\d{1,3}(?=(https?:|www\.))", fixed, re.I)
     if lead:
         problems.append(f"footnote number {lead.group(0)} glued before it")
-        fixed = fixed[lead.end():]
+        fixed = fixed[lead.end() :]
     doubled = re.match(r"^(https?:/{1,3})+(?=https?:)", fixed, re.I)
     if doubled:
         problems.append("doubled scheme")
-        fixed = fixed[doubled.end():]
+        fixed = fixed[doubled.end() :]
     broken = re.match(r"^(https?):/{0,1}(?!/)|^(https?)//|^(https?)/(?!/)", fixed, re.I)
     if broken:
         scheme = next(g for g in broken.groups() if g)
         problems.append("broken scheme")
-        fixed = f"{scheme.lower()}://" + fixed[broken.end():].lstrip(":/")
-    if fixed.lower().startswith("www.") or (not re.match(r"^[a-z][a-z0-9+.-]*:", fixed, re.I) and "." in fixed.split("/")[0]):
+        fixed = f"{scheme.lower()}://" + fixed[broken.end() :].lstrip(":/")
+    if fixed.lower().startswith("www.") or (
+        not re.match(r"^[a-z][a-z0-9+.-]*:", fixed, re.I) and "." in fixed.split("/")[0]
+    ):
         problems.append("missing scheme")
         fixed = "https://" + fixed
     junk = _TRAILING_JUNK.search(fixed)
@@ -145,7 +172,9 @@ def mangled(url: str) -> tuple[str, str]:
 
 _MD_FOOTNOTE_DEF = re.compile(r"^\s*\[\^([^\]\s]+)\]:\s*(.*)$")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*[\"')])?\s*$")
-_MD_INLINE = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+(?:\([^)\s]*\))?[^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_MD_INLINE = re.compile(
+    r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+(?:\([^)\s]*\))?[^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)"
+)
 _MD_REFLINK = re.compile(r"(?<!!)\[([^\]]+)\]\[([^\]]*)\]")
 _MD_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _MD_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
@@ -170,7 +199,9 @@ def parse_markdown_article(text: str) -> ImportResult:
         ref = _MD_REF_DEF.match(line)
         if fn:
             found = _URL_IN.search(fn.group(2))
-            footnotes.setdefault(fn.group(1), ((found.group(1) or found.group(2)) if found else fn.group(2).strip(), number))
+            footnotes.setdefault(
+                fn.group(1), ((found.group(1) or found.group(2)) if found else fn.group(2).strip(), number)
+            )
         elif ref:
             refdefs[ref.group(1).strip().lower()] = ref.group(2)
         else:
@@ -186,8 +217,14 @@ def parse_markdown_article(text: str) -> ImportResult:
     link_claims: dict[int, tuple[str, int]] = {}
     for number, paragraph in paragraphs:
         plain = _MD_INLINE.sub(lambda m: mark(m.group(2), m.group(1)), paragraph)
-        plain = _MD_REFLINK.sub(lambda m: mark(refdefs.get((m.group(2) or m.group(1)).lower(), ""), m.group(1))
-                                if (m.group(2) or m.group(1)).lower() in refdefs else m.group(0), plain)
+        plain = _MD_REFLINK.sub(
+            lambda m: (
+                mark(refdefs.get((m.group(2) or m.group(1)).lower(), ""), m.group(1))
+                if (m.group(2) or m.group(1)).lower() in refdefs
+                else m.group(0)
+            ),
+            plain,
+        )
         plain = _MD_AUTOLINK.sub(lambda m: mark(m.group(1), ""), plain)
         plain = re.sub(r"[*_`]{1,3}", "", re.sub(r"^\s*(#+|>|[-*+]|\d+\.)\s+", "", plain))
         for sentence in split_sentences(plain):
@@ -199,12 +236,16 @@ def parse_markdown_article(text: str) -> ImportResult:
     result = ImportResult()
     for marker, (_claim, number) in claims.items():
         if marker not in footnotes:
-            result.warnings.append(ImportWarning(
-                "missing_reference", f"marker [^{marker}] in the text has no footnote definition", number, marker))
+            result.warnings.append(
+                ImportWarning(
+                    "missing_reference", f"marker [^{marker}] in the text has no footnote definition", number, marker
+                )
+            )
     for marker, (url, number) in footnotes.items():
         if marker not in claims:
-            result.warnings.append(ImportWarning(
-                "uncited_reference", f"footnote [^{marker}] is never cited in the text", number, marker))
+            result.warnings.append(
+                ImportWarning("uncited_reference", f"footnote [^{marker}] is never cited in the text", number, marker)
+            )
         result.citations.append(Citation(marker, url, claims.get(marker, ("", 0))[0], line=number))
     seen = {c.url for c in result.citations}
     for index, url in enumerate(links):
@@ -244,9 +285,14 @@ def parse_html_article(html: str) -> ImportResult:
     from lxml import html as lxml_html
 
     root = lxml_html.document_fromstring(html)
-    container = next((found[0] for xpath in ("//article", "//main", "//*[@role='main']",
-                                             "//*[@itemprop='articleBody']", "//body")
-                      if (found := root.xpath(xpath))), root)
+    container = next(
+        (
+            found[0]
+            for xpath in ("//article", "//main", "//*[@role='main']", "//*[@itemprop='articleBody']", "//body")
+            if (found := root.xpath(xpath))
+        ),
+        root,
+    )
     for element in container.xpath(" | ".join(f".//{tag}" for tag in _CHROME)):
         element.getparent().remove(element)
     targets: dict[str, str] = {}

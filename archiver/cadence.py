@@ -50,8 +50,9 @@ def retry_delay(failures: int, interval: timedelta, retry_base: timedelta) -> ti
     return min(cap, retry_base * (2 ** max(0, failures - 1)))
 
 
-def next_due(citation_id: str, record: Record, interval: timedelta, *, retry_base: timedelta,
-             jitter: timedelta = timedelta(0)) -> datetime | None:
+def next_due(
+    citation_id: str, record: Record, interval: timedelta, *, retry_base: timedelta, jitter: timedelta = timedelta(0)
+) -> datetime | None:
     """When the citation should be checked next; None means now (it was never checked)."""
     if record.last_checked is None:
         return None
@@ -60,7 +61,14 @@ def next_due(citation_id: str, record: Record, interval: timedelta, *, retry_bas
     return record.last_checked + interval + offset(citation_id, jitter)
 
 
-def due(citation_id: str, record: Record, interval: timedelta, now: datetime, *, retry_base: timedelta,
-        jitter: timedelta = timedelta(0)) -> bool:
+def due(
+    citation_id: str,
+    record: Record,
+    interval: timedelta,
+    now: datetime,
+    *,
+    retry_base: timedelta,
+    jitter: timedelta = timedelta(0),
+) -> bool:
     when = next_due(citation_id, record, interval, retry_base=retry_base, jitter=jitter)
     return when is None or when <= now

@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,12 +45,25 @@ def _user_errors() -> Iterator[None]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the store lives (default snapshots/, or $ARCHIVER_DATA_DIR).")
-@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The citation list (default sources.csv, or $ARCHIVER_SOURCES).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Log lines on stderr: text, or one JSON object per line for log collectors.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the store lives (default snapshots/, or $ARCHIVER_DATA_DIR).",
+)
+@click.option(
+    "--sources",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The citation list (default sources.csv, or $ARCHIVER_SOURCES).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines on stderr: text, or one JSON object per line for log collectors.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only problems (for cron): no table, no progress.")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, sources: Path | None, log_format: str, quiet: bool) -> None:
@@ -63,16 +76,23 @@ def cli(ctx: click.Context, data_dir: Path | None, sources: Path | None, log_for
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                           "level": record.levelname.lower(), "logger": record.name,
-                           "message": record.getMessage()}, ensure_ascii=False)
+        return json.dumps(
+            {
+                "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
 
 
 def setup_logging(fmt: str, level: int) -> None:
     """Logs go to stderr, one line per event, with time and level."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        _JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger("archiver")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -81,13 +101,13 @@ def setup_logging(fmt: str, level: int) -> None:
     logging.getLogger("apscheduler").handlers[:] = [handler]
 
 
-WAIT = click.option("--wait", is_flag=True,
-                    help="If another process holds the data directory, wait for it instead of exiting (75).")
+WAIT = click.option(
+    "--wait", is_flag=True, help="If another process holds the data directory, wait for it instead of exiting (75)."
+)
 
 
 @cli.command()
-@click.option("--only", "only", multiple=True, metavar="ID",
-              help="Check only these citation ids (repeatable).")
+@click.option("--only", "only", multiple=True, metavar="ID", help="Check only these citation ids (repeatable).")
 @click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
 @WAIT
 @click.pass_context
@@ -110,19 +130,36 @@ def check(ctx: click.Context, only: tuple[str, ...], no_wayback: bool, wait: boo
 
 
 @cli.command()
-@click.option("--every", default="1d", show_default=True, metavar="DURATION",
-              help="How often each citation is checked (30m, 6h, 1d); an `interval` column in sources.csv wins.")
+@click.option(
+    "--every",
+    default="1d",
+    show_default=True,
+    metavar="DURATION",
+    help="How often each citation is checked (30m, 6h, 1d); an `interval` column in sources.csv wins.",
+)
 @click.option("--cron", default=None, metavar="EXPR", help='Run passes at crontab times instead, e.g. "0 */6 * * *".')
-@click.option("--jitter", default="10m", show_default=True, metavar="DURATION",
-              help="Spread citations over this window so one host is never hit by all at once.")
-@click.option("--retry", "retry", default="30m", show_default=True, metavar="DURATION",
-              help="First re-check of a failing citation; doubles after each failure.")
+@click.option(
+    "--jitter",
+    default="10m",
+    show_default=True,
+    metavar="DURATION",
+    help="Spread citations over this window so one host is never hit by all at once.",
+)
+@click.option(
+    "--retry",
+    "retry",
+    default="30m",
+    show_default=True,
+    metavar="DURATION",
+    help="First re-check of a failing citation; doubles after each failure.",
+)
 @click.option("--tick", default=60.0, show_default=True, type=float, help="Seconds between looks for due citations.")
 @click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
 @WAIT
 @click.pass_context
-def daemon(ctx: click.Context, every: str, cron: str | None, jitter: str, retry: str, tick: float,
-           no_wayback: bool, wait: bool) -> None:
+def daemon(
+    ctx: click.Context, every: str, cron: str | None, jitter: str, retry: str, tick: float, no_wayback: bool, wait: bool
+) -> None:
     """Run in the foreground, checking each citation when it is due, until SIGTERM or Ctrl-C."""
     settings: Settings = ctx.obj
     if no_wayback:
@@ -139,8 +176,17 @@ def daemon(ctx: click.Context, every: str, cron: str | None, jitter: str, retry:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         with _locked(settings, "archiver daemon", wait):
-            run_daemon(settings, stop, every=every_, cron=cron, jitter=jitter_, tick=tick, retry_base=retry_,
-                       on_check=_log_check, on_pass=lambda s: _print_changes(s, True))
+            run_daemon(
+                settings,
+                stop,
+                every=every_,
+                cron=cron,
+                jitter=jitter_,
+                tick=tick,
+                retry_base=retry_,
+                on_check=_log_check,
+                on_pass=lambda s: _print_changes(s, True),
+            )
 
 
 def _duration(text: str) -> timedelta:
@@ -149,8 +195,15 @@ def _duration(text: str) -> timedelta:
 
 def _log_check(summary: CheckSummary) -> None:
     level = logging.INFO if summary.outcome in (Outcome.OK, Outcome.NOT_MODIFIED) else logging.WARNING
-    log.log(level, "check [%s] %s %s%s %s", summary.citation.id, summary.outcome, summary.http_status or "-",
-            " new version" if summary.new_version else "", summary.final_url or summary.citation.url)
+    log.log(
+        level,
+        "check [%s] %s %s%s %s",
+        summary.citation.id,
+        summary.outcome,
+        summary.http_status or "-",
+        " new version" if summary.new_version else "",
+        summary.final_url or summary.citation.url,
+    )
 
 
 def _print_changes(summary: PassSummary, problems_only: bool) -> None:
@@ -188,15 +241,22 @@ def _print_archive(summary: ArchiveSummary) -> None:
     for event in summary.events:
         click.echo(event)
     quota = f"; quota: {summary.quota['available']} capture(s) available" if "available" in summary.quota else ""
-    click.echo(f"wayback: {summary.found} capture(s) found, {summary.queued} queued, {summary.done} captured, "
-               f"{summary.retried} to retry, {summary.failed} failed, {summary.pending} pending; "
-               f"{summary.verified} verified, {summary.rejected} not offered{quota}")
+    click.echo(
+        f"wayback: {summary.found} capture(s) found, {summary.queued} queued, {summary.done} captured, "
+        f"{summary.retried} to retry, {summary.failed} failed, {summary.pending} pending; "
+        f"{summary.verified} verified, {summary.rejected} not offered{quota}"
+    )
 
 
 @cli.command("import")
 @click.argument("article", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The citation list to write or merge into (default: --sources).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The citation list to write or merge into (default: --sources).",
+)
 @click.pass_obj
 def import_(settings: Settings, article: Path, output: Path | None) -> None:
     """Read an article (text, Markdown or HTML) and write or merge its citations into sources.csv."""
@@ -213,10 +273,20 @@ def import_(settings: Settings, article: Path, output: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "robustlinks"]), default=None,
-              help="md (the default on a terminal), html, json (the default otherwise), or robustlinks.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "json", "robustlinks"]),
+    default=None,
+    help="md (the default on a terminal), html, json (the default otherwise), or robustlinks.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 @click.pass_obj
 def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
     """Print the citation health report."""
@@ -224,8 +294,11 @@ def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
     with _user_errors():
         data = _report_data(settings)
     renderers: dict[str, Callable[[Any], str]] = {
-        "md": render_markdown, "html": render_html, "robustlinks": render_robustlinks,
-        "json": lambda d: json.dumps(d, indent=2, ensure_ascii=False) + "\n"}
+        "md": render_markdown,
+        "html": render_html,
+        "robustlinks": render_robustlinks,
+        "json": lambda d: json.dumps(d, indent=2, ensure_ascii=False) + "\n",
+    }
     text = renderers[fmt](data)
     if output:
         with _user_errors():
@@ -245,15 +318,29 @@ def _report_data(settings: Settings) -> dict[str, Any]:
 
 @cli.command()
 @click.argument("key", metavar="ID|URL")
-@click.option("--at", "at", default=None, metavar="DATE", help="The version in force at this date, and the closest capture.")
+@click.option(
+    "--at", "at", default=None, metavar="DATE", help="The version in force at this date, and the closest capture."
+)
 @click.option("--text", "show_text", is_flag=True, help="Print the extracted text of the version.")
-@click.option("--diff", "show_diff", is_flag=True, help="Show what changed between two versions (default: the two newest).")
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Show what changed between two versions (default: the two newest)."
+)
 @click.argument("versions", nargs=-1, metavar="[V1 V2]")
 @click.option("--open", "show_path", is_flag=True, help="Print the path of the stored raw page.")
-@click.option("--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record.")
+@click.option(
+    "--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record."
+)
 @click.pass_obj
-def lookup(settings: Settings, key: str, at: str | None, show_text: bool, show_diff: bool,
-           versions: tuple[str, ...], show_path: bool, show_raw: bool) -> None:
+def lookup(
+    settings: Settings,
+    key: str,
+    at: str | None,
+    show_text: bool,
+    show_diff: bool,
+    versions: tuple[str, ...],
+    show_path: bool,
+    show_raw: bool,
+) -> None:
     """Every stored version and known archived copy of a citation, newest first."""
     with _user_errors():
         when = lookups.parse_date(at) if at else None
@@ -273,7 +360,7 @@ def lookup(settings: Settings, key: str, at: str | None, show_text: bool, show_d
         if captures is None:
             raise ArchiveServiceError(f"the Wayback Machine at {settings.wayback_url} could not be asked")
     click.echo(f"{key} is not a citation we watch; the Wayback Machine knows {len(captures)} capture(s):")
-    for capture in (closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True)):
+    for capture in closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True):
         click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.url}")
 
 
@@ -281,13 +368,23 @@ def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
     version = lookups.version_at(store, found, when) if when else (found.versions[0] if found.versions else None)
     pointer = store.warc_pointer(found.citation["id"], version.hash) if version else None
     if pointer is None:
-        raise ConfigError(f"citation {found.citation['id']} has no version with a WARC record"
-                          + (f" at {when:%Y-%m-%d}" if when else ""))
-    click.get_binary_stream("stdout").write(raw_response(store.data_dir / pointer.file, pointer.offset))
+        raise ConfigError(
+            f"citation {found.citation['id']} has no version with a WARC record"
+            + (f" at {when:%Y-%m-%d}" if when else "")
+        )
+    sys.stdout.buffer.write(raw_response(store.data_dir / pointer.file, pointer.offset))
+    sys.stdout.buffer.flush()
 
 
-def _show_lookup(store: Store, found: lookups.Found, when: datetime | None, show_text: bool, show_diff: bool,
-                 refs: tuple[str, ...], show_path: bool) -> None:
+def _show_lookup(
+    store: Store,
+    found: lookups.Found,
+    when: datetime | None,
+    show_text: bool,
+    show_diff: bool,
+    refs: tuple[str, ...],
+    show_path: bool,
+) -> None:
     cid = found.citation["id"]
     chosen = lookups.version_at(store, found, when) if when else (found.versions[0] if found.versions else None)
     if show_diff:
@@ -295,8 +392,11 @@ def _show_lookup(store: Store, found: lookups.Found, when: datetime | None, show
             raise ConfigError("--diff takes two versions (numbers or hash prefixes), or none for the two newest")
         if len(found.versions) < 2 and not refs:
             raise ConfigError(f"citation {cid} has {len(found.versions)} version(s): nothing to compare")
-        older, newer = ((lookups.pick_version(found, refs[0]), lookups.pick_version(found, refs[1])) if refs
-                        else (found.versions[1], found.versions[0]))
+        older, newer = (
+            (lookups.pick_version(found, refs[0]), lookups.pick_version(found, refs[1]))
+            if refs
+            else (found.versions[1], found.versions[0])
+        )
         click.echo(lookups.diff(store, found, older, newer) or "(no difference in the text)")
         return
     if show_text or show_path:
@@ -308,21 +408,32 @@ def _show_lookup(store: Store, found: lookups.Found, when: datetime | None, show
     click.echo(f"versions ({len(found.versions)}), newest first:")
     for n, v in enumerate(found.versions, 1):
         mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
-        click.echo(f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
-                   f"{_clip(v.title, 60)}{mark}")
+        click.echo(
+            f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
+            f"{_clip(v.title, 60)}{mark}"
+        )
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
     for c in found.captures:
         state = {1: "verified", 0: "not offered: " + c["verify_note"], None: "not verified yet"}[c["verified"]]
-        click.echo(f"  {c['timestamp'][:4]}-{c['timestamp'][4:6]}-{c['timestamp'][6:8]}  {c['url']}  ({_clip(state, 70)})")
+        click.echo(
+            f"  {c['timestamp'][:4]}-{c['timestamp'][4:6]}-{c['timestamp'][6:8]}  {c['url']}  ({_clip(state, 70)})"
+        )
     if when:
         best = lookups.capture_at(found, when)
-        click.echo(f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
-                   f"closest archived copy {best['url'] if best else 'none'}")
+        click.echo(
+            f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
+            f"closest archived copy {best['url'] if best else 'none'}"
+        )
 
 
 @cli.command()
-@click.option("--warc", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The WARC file to write (gzip-compressed, WARC 1.1).")
+@click.option(
+    "--warc",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The WARC file to write (gzip-compressed, WARC 1.1).",
+)
 @click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
 @click.pass_obj
 def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
@@ -335,8 +446,12 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
             unknown = [i for i in only if i not in ids]
             if unknown:
                 raise ConfigError(f"no citation with id {', '.join(unknown)} in the store")
-            pointers = [p for cid in (only or ids) for v in store.versions(cid)
-                        if (p := store.warc_pointer(cid, v.hash)) is not None]
+            pointers = [
+                p
+                for cid in (only or ids)
+                for v in store.versions(cid)
+                if (p := store.warc_pointer(cid, v.hash)) is not None
+            ]
             tmp = target.with_name(f".{target.name}.tmp")
             try:
                 with tmp.open("wb") as out:
@@ -385,8 +500,10 @@ def verify(settings: Settings) -> None:
         click.echo(f"note: {note}")
     for problem in result.problems:
         click.secho(f"problem: {problem}", fg="red")
-    click.echo(f"{settings.data_dir}: {result.checks} checks, {result.versions} versions; "
-               + ("store is consistent" if result.ok else f"{len(result.problems)} problem(s)"))
+    click.echo(
+        f"{settings.data_dir}: {result.checks} checks, {result.versions} versions; "
+        + ("store is consistent" if result.ok else f"{len(result.problems)} problem(s)")
+    )
     if not result.ok:
         sys.exit(6)
 
@@ -420,22 +537,34 @@ def _print_summary(summary: PassSummary) -> None:
     rows = [("id", "outcome", "http", "new", "title / error", "url")]
     for c in summary.checks:
         detail = c.error or c.title
-        rows.append((c.citation.id, str(c.outcome), str(c.http_status or "-"),
-                     "yes" if c.new_version else "", _clip(detail, 48), _clip(c.final_url or c.citation.url, 60)))
+        rows.append(
+            (
+                c.citation.id,
+                str(c.outcome),
+                str(c.http_status or "-"),
+                "yes" if c.new_version else "",
+                _clip(detail, 48),
+                _clip(c.final_url or c.citation.url, 60),
+            )
+        )
     _table(rows)
     counts: dict[str, int] = {}
     for c in summary.checks:
         counts[str(c.outcome)] = counts.get(str(c.outcome), 0) + 1
     tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    click.echo(f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); "
-               f"{summary.new_versions} new version(s)")
+    click.echo(
+        f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); {summary.new_versions} new version(s)"
+    )
     if summary.offline:
-        click.secho("offline: every citation failed before any HTTP exchange (DNS or connection). "
-                    "This pass is recorded as offline and counts against no citation.",
-                    fg="yellow", err=True)
+        click.secho(
+            "offline: every citation failed before any HTTP exchange (DNS or connection). "
+            "This pass is recorded as offline and counts against no citation.",
+            fg="yellow",
+            err=True,
+        )
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

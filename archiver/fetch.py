@@ -84,8 +84,14 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         self._resolver = resolver
         self._guard = guard
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None, socket_options: Any = None) -> Any:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> Any:
         try:
             addresses = [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
@@ -98,16 +104,15 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         error: Exception | None = None
         for address in allowed:
             try:
-                return await self._inner.connect_tcp(address, port, timeout=timeout,
-                                                     local_address=local_address,
-                                                     socket_options=socket_options)
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
         assert error is not None
         raise error
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Any = None) -> Any:
+    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
         raise httpcore.ConnectError("unix sockets are not fetched")
 
     async def sleep(self, seconds: float) -> None:
@@ -173,19 +178,25 @@ class _Inflater:
 class Fetcher:
     """An async HTTP client for cited pages. Use as `async with Fetcher(settings) as f`."""
 
-    def __init__(self, settings: Settings, resolver: Resolver | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, resolver: Resolver | None = None, clock: Clock | None = None) -> None:
         self.settings = settings
         self._clock = clock or (lambda: datetime.now(UTC))
         backend = _GuardedBackend(resolver or system_resolver, AddressGuard.from_settings(settings))
-        limits = httpx.Limits(max_connections=settings.concurrency * 2,
-                              max_keepalive_connections=settings.concurrency)
+        limits = httpx.Limits(max_connections=settings.concurrency * 2, max_keepalive_connections=settings.concurrency)
         self._client = httpx.AsyncClient(
             transport=_GuardedTransport(backend, limits),
-            timeout=httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
-                                  write=settings.read_timeout, pool=settings.total_timeout),
-            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT,
-                     "Accept-Language": ACCEPT_LANGUAGE, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.read_timeout,
+                write=settings.read_timeout,
+                pool=settings.total_timeout,
+            ),
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Language": ACCEPT_LANGUAGE,
+                "Accept-Encoding": "gzip, deflate",
+            },
             cookies=CookieJar(policy=_NoCookies()),
             follow_redirects=False,
             trust_env=False,
@@ -210,9 +221,16 @@ class Fetcher:
         state: dict[str, Any] = {"url": url}
 
         def result(outcome: Outcome, error: str = "", **kw: Any) -> FetchResult:
-            return FetchResult(url=url, outcome=outcome, started_at=started,
-                               final_url=kw.pop("final_url", state["url"]), redirects=tuple(hops),
-                               error=error, elapsed_ms=int((time.monotonic() - t0) * 1000), **kw)
+            return FetchResult(
+                url=url,
+                outcome=outcome,
+                started_at=started,
+                final_url=kw.pop("final_url", state["url"]),
+                redirects=tuple(hops),
+                error=error,
+                elapsed_ms=int((time.monotonic() - t0) * 1000),
+                **kw,
+            )
 
         async with self._overall:
             try:
@@ -239,8 +257,14 @@ class Fetcher:
             except (httpx.DecodingError, httpx.LocalProtocolError, zlib.error, ValueError) as exc:
                 return result(Outcome.PROTOCOL_ERROR, f"{type(exc).__name__}: {exc}")
 
-    async def _follow(self, url: str, validators: Validators | None, hops: list[Hop],
-                      state: dict[str, Any], result: Callable[..., FetchResult]) -> FetchResult:
+    async def _follow(
+        self,
+        url: str,
+        validators: Validators | None,
+        hops: list[Hop],
+        state: dict[str, Any],
+        result: Callable[..., FetchResult],
+    ) -> FetchResult:
         current = url
         seen = {url}
         cookies = httpx.Cookies()  # a fresh jar per fetch: no meter carried between checks
@@ -264,12 +288,19 @@ class Fetcher:
                         target = urljoin(current, location.strip())
                         hops.append(Hop(current, response.status_code, target))
                         if target in seen:
-                            return result(Outcome.REDIRECT_LOOP, f"redirect loop back to {target[:200]}",
-                                          final_url=target, status=response.status_code)
+                            return result(
+                                Outcome.REDIRECT_LOOP,
+                                f"redirect loop back to {target[:200]}",
+                                final_url=target,
+                                status=response.status_code,
+                            )
                         if len(hops) > self.settings.max_redirects:
-                            return result(Outcome.TOO_MANY_REDIRECTS,
-                                          f"more than {self.settings.max_redirects} redirects",
-                                          final_url=target, status=response.status_code)
+                            return result(
+                                Outcome.TOO_MANY_REDIRECTS,
+                                f"more than {self.settings.max_redirects} redirects",
+                                final_url=target,
+                                status=response.status_code,
+                            )
                         seen.add(target)
                         current = target
                         continue
@@ -277,12 +308,17 @@ class Fetcher:
                 finally:
                     await response.aclose()
             status = response.status_code
-            outcome = (Outcome.NOT_MODIFIED if status == 304 else
-                       Outcome.OK if 200 <= status < 300 else Outcome.HTTP_ERROR)
-            return result(outcome, "" if outcome != Outcome.HTTP_ERROR else f"HTTP {status}",
-                          status=status, body=body,
-                          headers=tuple((k, v) for k, v in response.headers.multi_items()),
-                          request_headers=tuple((k, v) for k, v in request.headers.multi_items()))
+            outcome = (
+                Outcome.NOT_MODIFIED if status == 304 else Outcome.OK if 200 <= status < 300 else Outcome.HTTP_ERROR
+            )
+            return result(
+                outcome,
+                "" if outcome != Outcome.HTTP_ERROR else f"HTTP {status}",
+                status=status,
+                body=body,
+                headers=_raw(response.headers),
+                request_headers=_raw(request.headers),
+            )
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_body_bytes
@@ -299,6 +335,11 @@ class Fetcher:
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
         return self._hosts[host]
+
+
+def _raw(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
+    """Header names and values as they were on the wire (httpx's own view lower-cases names)."""
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw)
 
 
 def _is_tls(exc: BaseException) -> bool:

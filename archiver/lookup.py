@@ -45,8 +45,11 @@ def parse_date(text: str) -> datetime:
 
 def version_at(store: Store, found: Found, when: datetime) -> VersionRecord | None:
     """The version in force at `when`: the one the last check before it saw."""
-    seen = [r for r in store.history(found.citation["id"]) if r["version_hash"]
-            and datetime.fromisoformat(r["checked_at"]) <= when]
+    seen = [
+        r
+        for r in store.history(found.citation["id"])
+        if r["version_hash"] and datetime.fromisoformat(r["checked_at"]) <= when
+    ]
     if not seen:
         return None
     return next((v for v in found.versions if v.hash == seen[-1]["version_hash"]), None)
@@ -55,7 +58,9 @@ def version_at(store: Store, found: Found, when: datetime) -> VersionRecord | No
 def capture_at(found: Found, when: datetime | None) -> dict[str, Any] | None:
     """The closest verified capture (else any capture) before `when`, then after it."""
     for pool in ([c for c in found.captures if c["verified"] == 1], [c for c in found.captures if c["verified"] != 0]):
-        ordered = closest([Capture(c["timestamp"], c["original"], c["status"], archive=c["archive"]) for c in pool], when)
+        ordered = closest(
+            [Capture(c["timestamp"], c["original"], c["status"], archive=c["archive"]) for c in pool], when
+        )
         if ordered:
             return next(c for c in pool if c["timestamp"] == ordered[0].timestamp)
     return None
@@ -68,8 +73,10 @@ def pick_version(found: Found, ref: str) -> VersionRecord:
     matches = [v for v in found.versions if v.hash.startswith(ref.lower())]
     if len(matches) == 1:
         return matches[0]
-    raise ConfigError(f"no single version {ref!r} of citation {found.citation['id']}: give its number "
-                      f"(1 = newest, up to {len(found.versions)}) or a longer hash prefix")
+    raise ConfigError(
+        f"no single version {ref!r} of citation {found.citation['id']}: give its number "
+        f"(1 = newest, up to {len(found.versions)}) or a longer hash prefix"
+    )
 
 
 def diff(store: Store, found: Found, older: VersionRecord, newer: VersionRecord) -> str:

@@ -68,9 +68,15 @@ def select(citations: Sequence[Citation], only: Sequence[str] | None) -> list[Ci
     return [c for c in citations if c.id in wanted]
 
 
-def run_check(settings: Settings, only: Sequence[str] | None = None, *,
-              resolver: Resolver | None = None, clock: Clock = utcnow,
-              on_check: OnCheck | None = None, stop: threading.Event | None = None) -> PassSummary:
+def run_check(
+    settings: Settings,
+    only: Sequence[str] | None = None,
+    *,
+    resolver: Resolver | None = None,
+    clock: Clock = utcnow,
+    on_check: OnCheck | None = None,
+    stop: threading.Event | None = None,
+) -> PassSummary:
     """Read the citation list, then check the chosen citations once and record everything."""
     citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
     chosen = select(citations, only)
@@ -79,9 +85,17 @@ def run_check(settings: Settings, only: Sequence[str] | None = None, *,
         return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
 
 
-def run_due(settings: Settings, interval: timedelta, *, retry_base: timedelta, jitter: timedelta = timedelta(0),
-            resolver: Resolver | None = None, clock: Clock = utcnow, on_check: OnCheck | None = None,
-            stop: threading.Event | None = None) -> PassSummary | None:
+def run_due(
+    settings: Settings,
+    interval: timedelta,
+    *,
+    retry_base: timedelta,
+    jitter: timedelta = timedelta(0),
+    resolver: Resolver | None = None,
+    clock: Clock = utcnow,
+    on_check: OnCheck | None = None,
+    stop: threading.Event | None = None,
+) -> PassSummary | None:
     """One pass over the citations that are due (see `cadence`); None when none is.
     The citation list is read afresh, so added citations are checked and removed ones dropped."""
     citations = read_sources(settings.sources)
@@ -101,10 +115,19 @@ def run_due(settings: Settings, interval: timedelta, *, retry_base: timedelta, j
         return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
 
 
-def _pass(settings: Settings, store: Store, chosen: Sequence[Citation], *, resolver: Resolver | None,
-          clock: Clock, on_check: OnCheck | None, stop: threading.Event | None) -> PassSummary:
-    summary = asyncio.run(check_citations(chosen, settings, store, resolver=resolver, clock=clock,
-                                          on_check=on_check, stop=stop))
+def _pass(
+    settings: Settings,
+    store: Store,
+    chosen: Sequence[Citation],
+    *,
+    resolver: Resolver | None,
+    clock: Clock,
+    on_check: OnCheck | None,
+    stop: threading.Event | None,
+) -> PassSummary:
+    summary = asyncio.run(
+        check_citations(chosen, settings, store, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
+    )
     if settings.wayback and not summary.offline and not (stop and stop.is_set()):
         summary = replace(summary, archive=run_archive(settings, chosen, store))
     if settings.notify:
@@ -124,8 +147,16 @@ def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list
         raise SourceError(article, [(None, "not UTF-8; save the article as UTF-8")]) from None
     result = parse_article(text, article.name)
     if not result.citations:
-        raise SourceError(article, [(None, "no citation found (no [n] markers with a reference list, "
-                                           "no footnotes, no links in the article body)")])
+        raise SourceError(
+            article,
+            [
+                (
+                    None,
+                    "no citation found (no [n] markers with a reference list, "
+                    "no footnotes, no links in the article body)",
+                )
+            ],
+        )
     existing = target.read_bytes() if target.exists() else None
     if existing is not None:
         read_sources(target)  # refuse to merge into a list we cannot read: name its bad lines instead
@@ -157,9 +188,16 @@ class _Workers:
 # --- one pass ---------------------------------------------------------------------------------------
 
 
-async def check_citations(citations: Sequence[Citation], settings: Settings, store: Store, *,
-                          resolver: Resolver | None = None, clock: Clock = utcnow,
-                          on_check: OnCheck | None = None, stop: threading.Event | None = None) -> PassSummary:
+async def check_citations(
+    citations: Sequence[Citation],
+    settings: Settings,
+    store: Store,
+    *,
+    resolver: Resolver | None = None,
+    clock: Clock = utcnow,
+    on_check: OnCheck | None = None,
+    stop: threading.Event | None = None,
+) -> PassSummary:
     """One pass: fetch concurrently, analyse on every core, store each check as it completes,
     then fold the new evidence into each citation's health."""
     started = clock()
@@ -197,11 +235,18 @@ async def check_citations(citations: Sequence[Citation], settings: Settings, sto
     changes = [change for c in citations if (change := update_health(store, c, policy, finished))]
     order = {c.id: i for i, c in enumerate(citations)}
     summaries.sort(key=lambda s: order[s.citation.id])
-    return PassSummary(pass_id, started.isoformat(), finished.isoformat(), tuple(summaries), offline,
-                       tuple(changes), interrupted=len(summaries) < len(citations))
+    return PassSummary(
+        pass_id,
+        started.isoformat(),
+        finished.isoformat(),
+        tuple(summaries),
+        offline,
+        tuple(changes),
+        interrupted=len(summaries) < len(citations),
+    )
 
 
-async def _cancel_on(stop: threading.Event, tasks: list[asyncio.Future[None]]) -> None:
+async def _cancel_on(stop: threading.Event, tasks: Sequence[asyncio.Future[None]]) -> None:
     """Cancel the checks still running once `stop` is set: each ends at its next await, never
     in the middle of a store write (those are synchronous)."""
     while not stop.is_set():
@@ -210,27 +255,60 @@ async def _cancel_on(stop: threading.Event, tasks: list[asyncio.Future[None]]) -
         task.cancel()
 
 
-async def _check_one(citation: Citation, store: Store, fetcher: Fetcher, workers: _Workers,
-                     prober: _Prober, pass_id: int) -> CheckSummary:
+async def _check_one(
+    citation: Citation, store: Store, fetcher: Fetcher, workers: _Workers, prober: _Prober, pass_id: int
+) -> CheckSummary:
     fetched = await fetcher.fetch(citation.url, store.validators(citation.id))
     t0 = time.monotonic()
     current = store.current_version(citation.id)
-    if fetched.outcome == Outcome.OK and current is not None and fetched.body \
-            and hashlib.sha256(fetched.body).hexdigest() == current.raw_hash:
+    if (
+        fetched.outcome == Outcome.OK
+        and current is not None
+        and fetched.body
+        and hashlib.sha256(fetched.body).hexdigest() == current.raw_hash
+    ):
         # the very bytes of the version we hold: same text, same verdicts; nothing to extract
-        stored = store.record_check(citation, fetched, None, fetched.started_at, pass_id, 0,
-                                    _previous_verdicts(store, citation.id), unchanged=current)
-        return CheckSummary(citation, fetched.outcome, fetched.status, fetched.final_url, False,
-                            current.hash, current.title, "", fetched.elapsed_ms)
+        stored = store.record_check(
+            citation,
+            fetched,
+            None,
+            fetched.started_at,
+            pass_id,
+            0,
+            _previous_verdicts(store, citation.id),
+            unchanged=current,
+        )
+        return CheckSummary(
+            citation,
+            fetched.outcome,
+            fetched.status,
+            fetched.final_url,
+            False,
+            current.hash,
+            current.title,
+            "",
+            fetched.elapsed_ms,
+        )
     earlier = [v.words for v in store.versions(citation.id)]
     analysis: Analysis = await workers.run(analyse, fetched, earlier)
     signal = analysis.signal
     if analysis.needs_probe and analysis.extraction:
         probe = await prober.answer(fetched.final_url or citation.url)
         if probe is not None:
-            signal = classify(fetched.outcome, fetched.status, citation.url, fetched.final_url,
-                              fetched.redirects, None, analysis.extraction.text, probe) \
-                if _probe_matters(analysis, probe) else signal
+            signal = (
+                classify(
+                    fetched.outcome,
+                    fetched.status,
+                    citation.url,
+                    fetched.final_url,
+                    fetched.redirects,
+                    None,
+                    analysis.extraction.text,
+                    probe,
+                )
+                if _probe_matters(analysis, probe)
+                else signal
+            )
     extract_ms = int((time.monotonic() - t0) * 1000)
     verdicts = _verdicts(signal, analysis.paywall)
     drift = files = None
@@ -241,15 +319,28 @@ async def _check_one(citation: Citation, store: Store, fetcher: Fetcher, workers
         if version_hash and not store.has_version(citation.id, version_hash):
             drift = version_drift(store, citation, analysis.extraction)
             # fsync-ed file writes wait on the disk in a thread, not on the event loop
-            files = await asyncio.to_thread(store.write_snapshot, fetched.body, analysis.extraction.text,
-                                            analysis.body_gz, fetched, fetcher.settings.user_agent)
-    stored = store.record_check(citation, fetched, analysis.extraction, fetched.started_at, pass_id,
-                                extract_ms, verdicts, drift, files)
-    return CheckSummary(citation, fetched.outcome, fetched.status, fetched.final_url,
-                        stored.check.new_version, stored.check.version_hash,
-                        analysis.extraction.title if analysis.extraction else "",
-                        fetched.error or (signal.evidence if signal.severity != Severity.HEALTHY else ""),
-                        fetched.elapsed_ms)
+            files = await asyncio.to_thread(
+                store.write_snapshot,
+                fetched.body,
+                analysis.extraction.text,
+                analysis.body_gz,
+                fetched,
+                fetcher.settings.user_agent,
+            )
+    stored = store.record_check(
+        citation, fetched, analysis.extraction, fetched.started_at, pass_id, extract_ms, verdicts, drift, files
+    )
+    return CheckSummary(
+        citation,
+        fetched.outcome,
+        fetched.status,
+        fetched.final_url,
+        stored.check.new_version,
+        stored.check.version_hash,
+        analysis.extraction.title if analysis.extraction else "",
+        fetched.error or (signal.evidence if signal.severity != Severity.HEALTHY else ""),
+        fetched.elapsed_ms,
+    )
 
 
 def _probe_matters(analysis: Analysis, probe: ProbeAnswer) -> bool:
@@ -257,18 +348,30 @@ def _probe_matters(analysis: Analysis, probe: ProbeAnswer) -> bool:
 
 
 def _verdicts(signal: Signal, paywall: PaywallVerdict | None) -> CheckVerdicts:
-    return CheckVerdicts(signal.kind, str(signal.severity), signal.evidence, signal.moved_to,
-                         str(paywall.kind) if paywall else "", paywall.evidence if paywall else (),
-                         bool(paywall and paywall.truncated))
+    return CheckVerdicts(
+        signal.kind,
+        str(signal.severity),
+        signal.evidence,
+        signal.moved_to,
+        str(paywall.kind) if paywall else "",
+        paywall.evidence if paywall else (),
+        bool(paywall and paywall.truncated),
+    )
 
 
 def _previous_verdicts(store: Store, citation_id: str) -> CheckVerdicts | None:
     """A 304 says the page is what it was: the verdicts of the last check that saw it still hold."""
     for row in reversed(store.history(citation_id)):
         if row["outcome"] == "ok" and row["version_hash"]:
-            return CheckVerdicts(row["signal"], row["severity"], row["evidence"], row["moved_to"],
-                                 row["paywall"], tuple(json.loads(row["paywall_evidence"])),
-                                 bool(row["paywall_truncated"]))
+            return CheckVerdicts(
+                row["signal"],
+                row["severity"],
+                row["evidence"],
+                row["moved_to"],
+                row["paywall"],
+                tuple(json.loads(row["paywall_evidence"])),
+                bool(row["paywall_truncated"]),
+            )
     return None
 
 
@@ -283,14 +386,16 @@ class _Prober:
         site, probe_url = probe_target(url, secrets.token_hex(8))
         async with self._locks.setdefault(site, asyncio.Lock()):
             cached = self.store.probe(site)
-            fresh = cached and datetime.fromisoformat(cached["probed_at"]) > \
-                self.clock() - timedelta(days=self.settings.probe_days)
+            fresh = cached and datetime.fromisoformat(cached["probed_at"]) > self.clock() - timedelta(
+                days=self.settings.probe_days
+            )
             if cached and fresh:
                 return ProbeAnswer(cached["url"], cached["status"], cached["text"])
             fetched = await self.fetcher.fetch(probe_url)
             if fetched.outcome == Outcome.OK:
-                text = (await self.workers.run(extract, fetched.body, fetched.final_url,
-                                               fetched.header("content-type"))).text
+                text = (
+                    await self.workers.run(extract, fetched.body, fetched.final_url, fetched.header("content-type"))
+                ).text
             elif fetched.outcome == Outcome.HTTP_ERROR:
                 text = ""
             else:
@@ -333,9 +438,17 @@ def version_drift(store: Store, citation: Citation, extraction: Extraction) -> V
     against_baseline = compare(_snapshot(store, baseline), new)
     previous = store.current_version(citation.id) or baseline
     against_previous = against_baseline if previous == baseline else compare(_snapshot(store, previous), new)
-    return VersionDrift(baseline.hash, str(against_baseline.drift_class), against_baseline.score,
-                        against_baseline.changes, str(against_previous.drift_class), against_previous.score,
-                        claim.facts, claim.found, claim.missing)
+    return VersionDrift(
+        baseline.hash,
+        str(against_baseline.drift_class),
+        against_baseline.score,
+        against_baseline.changes,
+        str(against_previous.drift_class),
+        against_previous.score,
+        claim.facts,
+        claim.found,
+        claim.missing,
+    )
 
 
 def _snapshot(store: Store, version: VersionRecord) -> Snapshot:
@@ -346,9 +459,14 @@ def _snapshot(store: Store, version: VersionRecord) -> Snapshot:
 def update_health(store: Store, citation: Citation, policy: RotPolicy, now: datetime) -> StatusChange | None:
     """Fold a citation's whole record into its health and keep it; returns the change of status, if any."""
     history = store.history(citation.id)
-    observations = [Observation(datetime.fromisoformat(r["checked_at"]),
-                                Signal(r["signal"], Severity(r["severity"]), r["evidence"], r["moved_to"]),
-                                bool(r["offline"])) for r in history]
+    observations = [
+        Observation(
+            datetime.fromisoformat(r["checked_at"]),
+            Signal(r["signal"], Severity(r["severity"]), r["evidence"], r["moved_to"]),
+            bool(r["offline"]),
+        )
+        for r in history
+    ]
     latest = history[-1] if history else {}
     paywall = _paywall_state(history)
     drift = claim = None
@@ -357,15 +475,36 @@ def update_health(store: Store, citation: Citation, policy: RotPolicy, now: date
         versions = store.versions(citation.id)
         recorded = store.version_drift(citation.id, current.hash) or VersionDrift()
         baseline = store.version_drift(citation.id, recorded.baseline_hash) if recorded.baseline_hash else None
-        drift = DriftState(recorded.drift_class, recorded.score, current.first_seen, recorded.changes,
-                           recorded.baseline_hash, len(versions))
+        drift = DriftState(
+            recorded.drift_class,
+            recorded.score,
+            current.first_seen,
+            recorded.changes,
+            recorded.baseline_hash,
+            len(versions),
+        )
         baseline_found = baseline.claim_found if baseline else recorded.claim_found
         lost = tuple(f for f in baseline_found if f in recorded.claim_missing)
-        claim = ClaimState(citation.claim, recorded.claim_facts, recorded.claim_found,
-                           recorded.claim_missing, lost, current.first_seen if lost else "")
-    health = assess_health(citation.id, citation.url, observations, checked_at=latest.get("checked_at", ""),
-                           http_status=latest.get("http_status"), final_url=latest.get("final_url", ""),
-                           paywall=paywall, drift=drift, claim=claim, policy=policy)
+        claim = ClaimState(
+            citation.claim,
+            recorded.claim_facts,
+            recorded.claim_found,
+            recorded.claim_missing,
+            lost,
+            current.first_seen if lost else "",
+        )
+    health = assess_health(
+        citation.id,
+        citation.url,
+        observations,
+        checked_at=latest.get("checked_at", ""),
+        http_status=latest.get("http_status"),
+        final_url=latest.get("final_url", ""),
+        paywall=paywall,
+        drift=drift,
+        claim=claim,
+        policy=policy,
+    )
     report = health.to_json()
     # what the report shows beside the verdicts, kept here so a report reads one row per citation
     report["title"] = current.title if current else ""
@@ -384,8 +523,9 @@ def _paywall_state(history: list[dict[str, Any]]) -> PaywallState | None:
         if row["paywall"] != kind:
             break
         since = row["checked_at"]
-    return PaywallState(kind, since, tuple(json.loads(judged[-1]["paywall_evidence"])),
-                        bool(judged[-1]["paywall_truncated"]))
+    return PaywallState(
+        kind, since, tuple(json.loads(judged[-1]["paywall_evidence"])), bool(judged[-1]["paywall_truncated"])
+    )
 
 
 # --- the report -------------------------------------------------------------------------------------------
@@ -421,4 +561,5 @@ def _mark(row: dict[str, Any]) -> str:
     if row["offline"]:
         return "offline"
     return {"healthy": "ok", "blocked": "blocked", "transient": "failing", "permanent": "rotten"}.get(
-        row["severity"], "failing")
+        row["severity"], "failing"
+    )

@@ -11,15 +11,33 @@ from typing import Any
 from archiver.detect.health import STATUSES
 
 STATUS_WORDS = {
-    "ok": "OK", "paywalled": "Paywalled", "drifted": "Drifted", "blocked": "Blocked", "failing": "Failing",
-    "rotten": "Rotten", "offline": "Offline", "unchecked": "Unchecked",
+    "ok": "OK",
+    "paywalled": "Paywalled",
+    "drifted": "Drifted",
+    "blocked": "Blocked",
+    "failing": "Failing",
+    "rotten": "Rotten",
+    "offline": "Offline",
+    "unchecked": "Unchecked",
 }
-COLOURS = {"ok": "#2e7d32", "paywalled": "#6a1b9a", "drifted": "#ef6c00", "blocked": "#607d8b",
-           "failing": "#f9a825", "rotten": "#c62828", "offline": "#b0bec5", "unchecked": "#cfd8dc"}
+COLOURS = {
+    "ok": "#2e7d32",
+    "paywalled": "#6a1b9a",
+    "drifted": "#ef6c00",
+    "blocked": "#607d8b",
+    "failing": "#f9a825",
+    "rotten": "#c62828",
+    "offline": "#b0bec5",
+    "unchecked": "#cfd8dc",
+}
 
 
-def report_data(citations: Sequence[Mapping[str, Any]], health: Mapping[str, Mapping[str, Any]],
-                generated_at: datetime, captures: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+def report_data(
+    citations: Sequence[Mapping[str, Any]],
+    health: Mapping[str, Mapping[str, Any]],
+    generated_at: datetime,
+    captures: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The JSON contract: `generated_at`, a `summary` of counts per status, then `citations` in
     footnote order. A citation never checked is `unchecked` with empty details."""
     rows = []
@@ -28,8 +46,11 @@ def report_data(citations: Sequence[Mapping[str, Any]], health: Mapping[str, Map
         entry["url"] = c["url"]
         entry["claim_text"] = c.get("claim", "")
         best = (captures or {}).get(c["id"])
-        entry["archive"] = {"url": best["url"], "timestamp": best["timestamp"], "archive": best["archive"],
-                            "verified": True} if best else None
+        entry["archive"] = (
+            {"url": best["url"], "timestamp": best["timestamp"], "archive": best["archive"], "verified": True}
+            if best
+            else None
+        )
         rows.append(entry)
     summary = {status: 0 for status in STATUSES}
     for row in rows:
@@ -38,9 +59,20 @@ def report_data(citations: Sequence[Mapping[str, Any]], health: Mapping[str, Map
 
 
 def _unchecked(citation_id: str, url: str) -> dict[str, Any]:
-    return {"id": citation_id, "url": url, "status": "unchecked", "since": None, "flags": [],
-            "checked_at": None, "http_status": None, "final_url": None, "rot": None,
-            "paywall": None, "drift": None, "claim": None}
+    return {
+        "id": citation_id,
+        "url": url,
+        "status": "unchecked",
+        "since": None,
+        "flags": [],
+        "checked_at": None,
+        "http_status": None,
+        "final_url": None,
+        "rot": None,
+        "paywall": None,
+        "drift": None,
+        "claim": None,
+    }
 
 
 # --- words -----------------------------------------------------------------------------------------------
@@ -56,8 +88,10 @@ def evidence(entry: Mapping[str, Any]) -> str:
     if claim.get("lost"):
         parts.append("the source no longer says " + ", ".join(claim["lost"]))
     if drift.get("kind") in ("minor_edit", "major_rewrite"):
-        parts.append(f"{drift['kind'].replace('_', ' ')} (similarity {drift['score']:.0%})"
-                     + (": " + "; ".join(drift["changes"][:3]) if drift.get("changes") else ""))
+        parts.append(
+            f"{drift['kind'].replace('_', ' ')} (similarity {drift['score']:.0%})"
+            + (": " + "; ".join(drift["changes"][:3]) if drift.get("changes") else "")
+        )
     if paywall.get("kind") not in (None, "none"):
         parts.append(f"{paywall['kind']} paywall: " + "; ".join(paywall.get("evidence", [])[:2]))
     if rot.get("moved_to"):
@@ -111,16 +145,31 @@ def _md(text: Any) -> str:
 
 def render_markdown(data: Mapping[str, Any]) -> str:
     lines = ["# Citation health report", "", f"Generated {data['generated_at'][:19]}Z. {headline(data)}.", ""]
-    lines += ["| # | status | since | evidence | claim | source still supports it | versions | archived copy "
-              "| local snapshot |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "| # | status | since | evidence | claim | source still supports it | versions | archived copy "
+        "| local snapshot |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for e in data["citations"]:
         archive = e.get("archive")
         copy = f"[{_capture_date(archive)}]({archive['url']})" if archive else "none"
-        lines.append("| " + " | ".join([
-            f"[{_md(e['id'])}]({_md(e['url'])})", f"**{STATUS_WORDS.get(e['status'], e['status'])}**",
-            _md(_day(e.get("since"))), _md(evidence(e)), _md(e.get("claim_text", "")), _md(support(e)),
-            str(e.get("versions", "")), copy, _md(e.get("snapshot") or "")]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    f"[{_md(e['id'])}]({_md(e['url'])})",
+                    f"**{STATUS_WORDS.get(e['status'], e['status'])}**",
+                    _md(_day(e.get("since"))),
+                    _md(evidence(e)),
+                    _md(e.get("claim_text", "")),
+                    _md(support(e)),
+                    str(e.get("versions", "")),
+                    copy,
+                    _md(e.get("snapshot") or ""),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -147,10 +196,14 @@ def _timeline_svg(marks: Sequence[Sequence[str]]) -> str:
     rects = []
     for i, (when, state) in enumerate(marks):
         colour = COLOURS.get(state, COLOURS["failing"])
-        rects.append(f'<rect x="{i * (width + gap)}" y="0" width="{width}" height="{size}" rx="1" '
-                     f'fill="{colour}"><title>{html.escape(when[:16])} {html.escape(state)}</title></rect>')
-    return (f'<svg role="img" aria-label="check timeline" width="{total}" height="{size}" '
-            f'viewBox="0 0 {total} {size}" xmlns="http://www.w3.org/2000/svg">{"".join(rects)}</svg>')
+        rects.append(
+            f'<rect x="{i * (width + gap)}" y="0" width="{width}" height="{size}" rx="1" '
+            f'fill="{colour}"><title>{html.escape(when[:16])} {html.escape(state)}</title></rect>'
+        )
+    return (
+        f'<svg role="img" aria-label="check timeline" width="{total}" height="{size}" '
+        f'viewBox="0 0 {total} {size}" xmlns="http://www.w3.org/2000/svg">{"".join(rects)}</svg>'
+    )
 
 
 def _diff_html(diff: str) -> str:
@@ -171,29 +224,36 @@ def _diff_html(diff: str) -> str:
 def render_html(data: Mapping[str, Any]) -> str:
     """A self-contained page: no external assets, works opened from disk."""
     e_ = html.escape
-    chips = "".join(f'<span style="background:{COLOURS[s]}">{n} {STATUS_WORDS[s]}</span>'
-                    for s, n in data["summary"].items() if n)
+    chips = "".join(
+        f'<span style="background:{COLOURS[s]}">{n} {STATUS_WORDS[s]}</span>' for s, n in data["summary"].items() if n
+    )
     rows = []
     for e in data["citations"]:
         status = e["status"]
         archive = e.get("archive")
-        copy = (f'<a href="{e_(archive["url"])}">{_capture_date(archive)}</a>' if archive else "none")
+        copy = f'<a href="{e_(archive["url"])}">{_capture_date(archive)}</a>' if archive else "none"
         snapshot = e.get("snapshot")
         local = f'<a href="file://{e_(snapshot)}">text</a>' if snapshot else ""
-        diff = (f'<details><summary>what changed</summary><div class="diff">{_diff_html(e["diff"])}</div></details>'
-                if e.get("diff") else "")
-        title = f'<div>{e_(e.get("title") or "")}</div>' if e.get("title") else ""
+        diff = (
+            f'<details><summary>what changed</summary><div class="diff">{_diff_html(e["diff"])}</div></details>'
+            if e.get("diff")
+            else ""
+        )
+        title = f"<div>{e_(e.get('title') or '')}</div>" if e.get("title") else ""
         rows.append(
             f'<tr id="c{e_(e["id"])}"><td>{e_(e["id"])}</td>'
             f'<td><span class="status" style="background:{COLOURS.get(status, "#999")}">'
-            f'{e_(STATUS_WORDS.get(status, status))}</span><br><small>{e_(_day(e.get("since")))}</small></td>'
+            f"{e_(STATUS_WORDS.get(status, status))}</span><br><small>{e_(_day(e.get('since')))}</small></td>"
             f'<td>{title}<div class="url"><a href="{e_(e["url"])}">{e_(e["url"])}</a></div>'
-            f'{_timeline_svg(e.get("timeline") or [])}</td>'
-            f'<td>{e_(evidence(e))}{diff}</td>'
+            f"{_timeline_svg(e.get('timeline') or [])}</td>"
+            f"<td>{e_(evidence(e))}{diff}</td>"
             f'<td class="claim">{e_(e.get("claim_text", ""))}<br><small>supported: {e_(support(e))}</small></td>'
-            f'<td>{e.get("versions", "")}</td><td>{copy}</td><td>{local}</td></tr>')
-    legend = "".join(f'<svg width="10" height="10" class="legend"><rect width="10" height="10" fill="{COLOURS[k]}"/>'
-                     f'</svg> {k} ' for k in ("ok", "failing", "rotten", "blocked", "offline"))
+            f"<td>{e.get('versions', '')}</td><td>{copy}</td><td>{local}</td></tr>"
+        )
+    legend = "".join(
+        f'<svg width="10" height="10" class="legend"><rect width="10" height="10" fill="{COLOURS[k]}"/></svg> {k} '
+        for k in ("ok", "failing", "rotten", "blocked", "offline")
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -223,4 +283,4 @@ def render_robustlinks(data: Mapping[str, Any]) -> str:
         if archive:
             attrs += f' data-versionurl="{e_(archive["url"])}" data-versiondate="{_capture_date(archive)}"'
         items.append(f'  <li id="ref-{e_(e["id"])}">[{e_(e["id"])}] <a {attrs}>{e_(e["url"])}</a></li>')
-    return "<ol class=\"references\">\n" + "\n".join(items) + "\n</ol>\n"
+    return '<ol class="references">\n' + "\n".join(items) + "\n</ol>\n"

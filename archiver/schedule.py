@@ -25,8 +25,11 @@ log = logging.getLogger("archiver.daemon")
 
 def cron_trigger(expression: str, jitter: timedelta) -> CronTrigger:
     try:
-        return CronTrigger.from_crontab(expression, timezone=UTC) if not jitter else CronTrigger(
-            **_crontab_fields(expression), timezone=UTC, jitter=int(jitter.total_seconds()))
+        return (
+            CronTrigger.from_crontab(expression, timezone=UTC)
+            if not jitter
+            else CronTrigger(**_crontab_fields(expression), timezone=UTC, jitter=int(jitter.total_seconds()))
+        )
     except ValueError as exc:
         raise ConfigError(f"--cron {expression!r}: {exc}") from None
 
@@ -38,10 +41,18 @@ def _crontab_fields(expression: str) -> dict[str, str]:
     return dict(zip(("minute", "hour", "day", "month", "day_of_week"), parts, strict=True))
 
 
-def run_daemon(settings: Settings, stop: threading.Event, *, every: timedelta, cron: str | None = None,
-               jitter: timedelta = timedelta(0), tick: float = 60.0, retry_base: timedelta = timedelta(minutes=30),
-               on_check: Callable[[CheckSummary], None] | None = None,
-               on_pass: Callable[[PassSummary], None] | None = None) -> None:
+def run_daemon(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    every: timedelta,
+    cron: str | None = None,
+    jitter: timedelta = timedelta(0),
+    tick: float = 60.0,
+    retry_base: timedelta = timedelta(minutes=30),
+    on_check: Callable[[CheckSummary], None] | None = None,
+    on_pass: Callable[[PassSummary], None] | None = None,
+) -> None:
     """Run passes until `stop` is set, then let the running one wind down and return."""
     trigger = cron_trigger(cron, jitter) if cron else IntervalTrigger(seconds=tick, timezone=UTC)
     # in cron mode the crontab decides when passes run: every healthy citation is due at each one
@@ -59,8 +70,9 @@ def run_daemon(settings: Settings, stop: threading.Event, *, every: timedelta, c
             on_pass(summary)
 
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(one_pass, trigger, id="pass", max_instances=1, coalesce=True,
-                      next_run_time=None if cron else datetime.now(UTC))
+    scheduler.add_job(
+        one_pass, trigger, id="pass", max_instances=1, coalesce=True, next_run_time=None if cron else datetime.now(UTC)
+    )
     scheduler.start()
     log.info("daemon started: %s", f"cron {cron!r}" if cron else f"every {every}, waking every {tick:g}s")
     try:

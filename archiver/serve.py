@@ -64,12 +64,15 @@ class Archive:
 
     def citation_for(self, store: Store, url: str) -> dict[str, Any] | None:
         rows = store.citations(include_removed=True)
-        return next((r for r in rows if r["url"] == url), None) or \
-            next((r for r in rows if canonical(r["url"]) == canonical(url)), None)
+        return next((r for r in rows if r["url"] == url), None) or next(
+            (r for r in rows if canonical(r["url"]) == canonical(url)), None
+        )
 
     def links(self, url: str) -> str:
-        return (f'<{url}>; rel="original", <{self.base}/timegate/{url}>; rel="timegate", '
-                f'<{self.base}/timemap/link/{url}>; rel="timemap"; type="application/link-format"')
+        return (
+            f'<{url}>; rel="original", <{self.base}/timegate/{url}>; rel="timegate", '
+            f'<{self.base}/timemap/link/{url}>; rel="timemap"; type="application/link-format"'
+        )
 
 
 def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
@@ -88,8 +91,11 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
         def _dispatch(self, head: bool) -> None:
             path = self.path
             routes: list[tuple[str, Callable[[str], tuple[int, dict[str, str], bytes]]]] = [
-                ("/timegate/", self.timegate), ("/timemap/link/", self.timemap), ("/memento/", self.memento),
-                ("/api/citations/", self.api_citation), ("/citations/", self.citation_page),
+                ("/timegate/", self.timegate),
+                ("/timemap/link/", self.timemap),
+                ("/memento/", self.memento),
+                ("/api/citations/", self.api_citation),
+                ("/citations/", self.citation_page),
             ]
             try:
                 if path in ("/", "/index.html"):
@@ -102,8 +108,9 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                         status, headers, body = _text(404, "not found")
                     else:
                         prefix = next(p for p, h in routes if h == handler)
-                        status, headers, body = handler(unquote(path[len(prefix):]) if prefix != "/memento/"
-                                                        else path[len(prefix):])
+                        status, headers, body = handler(
+                            unquote(path[len(prefix) :]) if prefix != "/memento/" else path[len(prefix) :]
+                        )
             except ValueError as exc:
                 status, headers, body = _text(400, str(exc))
             self.send_response(status)
@@ -131,21 +138,28 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                     return _text(404, f"no citation {cid}")
                 versions = store.versions(cid)
                 texts = [store.read_text(v) if v.text_path else "" for v in versions]
-            parts = [f"<h1>[{e(cid)}] {e(row['url'])}</h1><p><em>{e(row['claim'])}</em></p>",
-                     f'<p><a href="/timemap/link/{e(row["url"])}">TimeMap</a> · <a href="/">report</a></p>']
+            parts = [
+                f"<h1>[{e(cid)}] {e(row['url'])}</h1><p><em>{e(row['claim'])}</em></p>",
+                f'<p><a href="/timemap/link/{e(row["url"])}">TimeMap</a> · <a href="/">report</a></p>',
+            ]
             for n, (v, text) in enumerate(reversed(list(zip(versions, texts, strict=True)))):
                 index = len(versions) - 1 - n
                 replay = f"/memento/{memento_stamp(v)}/{row['url']}"
-                parts.append(f"<h2>{e(v.first_seen[:19])} · {e(v.title)}</h2><p>{v.words} words · "
-                             f'hash {e(v.hash[:12])} · <a href="{e(replay)}">replay as archived</a></p>')
+                parts.append(
+                    f"<h2>{e(v.first_seen[:19])} · {e(v.title)}</h2><p>{v.words} words · "
+                    f'hash {e(v.hash[:12])} · <a href="{e(replay)}">replay as archived</a></p>'
+                )
                 if index > 0:
                     parts.append(f'<div class="diff">{_diff_html(unified_diff(texts[index - 1], text))}</div>')
                 parts.append(f"<details><summary>text</summary><pre>{e(text)}</pre></details>")
-            body = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Citation "
-                    f"{e(cid)}</title><style>body{{font:15px system-ui;max-width:60rem;margin:2rem auto}}"
-                    "pre,.diff{white-space:pre-wrap;background:#fafafa;padding:.5rem}del{background:#fee;display:block;"
-                    "text-decoration:none}ins{background:#efe;display:block;text-decoration:none}</style></head><body>"
-                    + "".join(parts) + "</body></html>")
+            body = (
+                '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Citation '
+                f"{e(cid)}</title><style>body{{font:15px system-ui;max-width:60rem;margin:2rem auto}}"
+                "pre,.diff{white-space:pre-wrap;background:#fafafa;padding:.5rem}del{background:#fee;display:block;"
+                "text-decoration:none}ins{background:#efe;display:block;text-decoration:none}</style></head><body>"
+                + "".join(parts)
+                + "</body></html>"
+            )
             return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP}, body.encode()
 
         def api_report(self) -> tuple[int, dict[str, str], bytes]:
@@ -159,9 +173,16 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 entry = next((c for c in data["citations"] if c["id"] == cid), None)
                 if entry is None:
                     return _text(404, f"no citation {cid}")
-                entry["versions_list"] = [{"hash": v.hash, "first_seen": v.first_seen, "title": v.title,
-                                           "words": v.words, "memento": f"{archive.base}/memento/{memento_stamp(v)}/{entry['url']}"}
-                                          for v in store.versions(cid)]
+                entry["versions_list"] = [
+                    {
+                        "hash": v.hash,
+                        "first_seen": v.first_seen,
+                        "title": v.title,
+                        "words": v.words,
+                        "memento": f"{archive.base}/memento/{memento_stamp(v)}/{entry['url']}",
+                    }
+                    for v in store.versions(cid)
+                ]
                 entry["captures"] = store.captures(cid)
             return _json(entry)
 
@@ -180,17 +201,22 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 return _text(404, f"no mementos of {url}")
             row, versions = found
             original = row["url"]
-            lines = [f'<{original}>; rel="original"', f'<{archive.base}/timegate/{original}>; rel="timegate"',
-                     f'<{archive.base}/timemap/link/{original}>; rel="self"; type="application/link-format"; '
-                     f'from="{http_date(_when(versions[0]))}"; until="{http_date(_when(versions[-1]))}"']
+            lines = [
+                f'<{original}>; rel="original"',
+                f'<{archive.base}/timegate/{original}>; rel="timegate"',
+                f'<{archive.base}/timemap/link/{original}>; rel="self"; type="application/link-format"; '
+                f'from="{http_date(_when(versions[0]))}"; until="{http_date(_when(versions[-1]))}"',
+            ]
             for n, v in enumerate(versions):
                 rel = "memento"
                 if n == 0:
                     rel = "first memento" if len(versions) > 1 else "first last memento"
                 elif n == len(versions) - 1:
                     rel = "last memento"
-                lines.append(f'<{archive.base}/memento/{memento_stamp(v)}/{original}>; rel="{rel}"; '
-                             f'datetime="{http_date(_when(v))}"')
+                lines.append(
+                    f'<{archive.base}/memento/{memento_stamp(v)}/{original}>; rel="{rel}"; '
+                    f'datetime="{http_date(_when(v))}"'
+                )
             return 200, {"Content-Type": "application/link-format"}, (",\n".join(lines) + "\n").encode()
 
         def timegate(self, url: str) -> tuple[int, dict[str, str], bytes]:
@@ -209,8 +235,16 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 before = [v for v in versions if _when(v) <= when.astimezone(UTC)]
                 chosen = before[-1] if before else versions[0]
             location = f"{archive.base}/memento/{memento_stamp(chosen)}/{row['url']}"
-            return 302, {"Location": location, "Vary": "accept-datetime", "Link": archive.links(row["url"]),
-                         "Content-Type": "text/plain; charset=utf-8"}, b""
+            return (
+                302,
+                {
+                    "Location": location,
+                    "Vary": "accept-datetime",
+                    "Link": archive.links(row["url"]),
+                    "Content-Type": "text/plain; charset=utf-8",
+                },
+                b"",
+            )
 
         def memento(self, rest: str) -> tuple[int, dict[str, str], bytes]:
             stamp, _, url = rest.partition("/")
@@ -231,10 +265,17 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                     content_type = next((v for k, v in headers if k.lower() == "content-type"), "text/html")
                 else:
                     body, content_type = store.read_raw(version), "text/html; charset=utf-8"
-            return 200, {"Content-Type": content_type, "Memento-Datetime": http_date(_when(version)),
-                         "Link": archive.links(row["url"]) + f', <{archive.base}/memento/{stamp}/{row["url"]}>; '
-                                 f'rel="memento"; datetime="{http_date(_when(version))}"',
-                         "Content-Security-Policy": REPLAY_CSP}, body
+            return (
+                200,
+                {
+                    "Content-Type": content_type,
+                    "Memento-Datetime": http_date(_when(version)),
+                    "Link": archive.links(row["url"]) + f", <{archive.base}/memento/{stamp}/{row['url']}>; "
+                    f'rel="memento"; datetime="{http_date(_when(version))}"',
+                    "Content-Security-Policy": REPLAY_CSP,
+                },
+                body,
+            )
 
     return Handler
 
@@ -249,8 +290,8 @@ def _json(data: Any) -> tuple[int, dict[str, str], bytes]:
 
 def make_server(data_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
-    bound_host, bound_port = server.server_address[:2]
-    shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     server.RequestHandlerClass = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}"))
     server.daemon_threads = True
     return server

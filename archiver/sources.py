@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from archiver.errors import SourceError
@@ -51,8 +52,16 @@ def parse_sources(data: bytes, path: str | Path = "sources.csv") -> list[Citatio
                 header = [cell.strip().lower() for cell in row]
                 missing = [c for c in REQUIRED_COLUMNS if c not in header]
                 if missing:
-                    raise SourceError(path, [(line, f"header must name the columns {', '.join(REQUIRED_COLUMNS)}; "
-                                                    f"missing {', '.join(missing)} (first line read: {','.join(row)[:80]!r})")])
+                    raise SourceError(
+                        path,
+                        [
+                            (
+                                line,
+                                f"header must name the columns {', '.join(REQUIRED_COLUMNS)}; "
+                                f"missing {', '.join(missing)} (first line read: {','.join(row)[:80]!r})",
+                            )
+                        ],
+                    )
                 dupes = {c for c in header if header.count(c) > 1 and c}
                 if dupes:
                     raise SourceError(path, [(line, f"column named twice: {', '.join(sorted(dupes))}")])
@@ -105,8 +114,9 @@ def _citation(values: dict[str, str], line: int) -> tuple[Citation | None, list[
     return Citation(cid, url, values.get("claim", ""), cited_at, expect, interval, line, extra), []
 
 
-def merge_sources(existing: bytes | None, imported: list[Citation],
-                  canonical_of: dict[str, str] | None = None) -> tuple[str, list[str]]:
+def merge_sources(
+    existing: bytes | None, imported: list[Citation], canonical_of: dict[str, str] | None = None
+) -> tuple[str, list[str]]:
     """Merge imported citations into an existing list (CSV text, or None for a new file).
 
     Existing rows keep their ids, their order and every hand-written cell; a citation is matched by
@@ -136,8 +146,9 @@ def merge_sources(existing: bytes | None, imported: list[Citation],
             other = by_canonical.get(_canon(c.url))
             if other is None:
                 new_id = _free_id(c.id, by_id)
-                notes.append(f"id {c.id} already names {row.get('url')}; the article's [{c.id}] {c.url} "
-                             f"was added as {new_id}")
+                notes.append(
+                    f"id {c.id} already names {row.get('url')}; the article's [{c.id}] {c.url} was added as {new_id}"
+                )
                 row = None
                 c = Citation(new_id, c.url, c.claim, line=c.line)
             else:
@@ -176,7 +187,7 @@ def _canon(url: str) -> str:
         return url
 
 
-def _free_id(wanted: str, taken: dict[str, object]) -> str:
+def _free_id(wanted: str, taken: Mapping[str, object]) -> str:
     for suffix in "bcdefghijklmnopqrstuvwxyz":
         if f"{wanted}{suffix}" not in taken:
             return f"{wanted}{suffix}"

@@ -82,16 +82,27 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m002_verdicts(db: sqlite_utils.Database) -> None:
-    for column, decl in [("signal", "TEXT NOT NULL DEFAULT ''"), ("severity", "TEXT NOT NULL DEFAULT 'healthy'"),
-                         ("evidence", "TEXT NOT NULL DEFAULT ''"), ("moved_to", "TEXT NOT NULL DEFAULT ''"),
-                         ("paywall", "TEXT NOT NULL DEFAULT ''"), ("paywall_evidence", "TEXT NOT NULL DEFAULT '[]'"),
-                         ("paywall_truncated", "INTEGER NOT NULL DEFAULT 0")]:
+    for column, decl in [
+        ("signal", "TEXT NOT NULL DEFAULT ''"),
+        ("severity", "TEXT NOT NULL DEFAULT 'healthy'"),
+        ("evidence", "TEXT NOT NULL DEFAULT ''"),
+        ("moved_to", "TEXT NOT NULL DEFAULT ''"),
+        ("paywall", "TEXT NOT NULL DEFAULT ''"),
+        ("paywall_evidence", "TEXT NOT NULL DEFAULT '[]'"),
+        ("paywall_truncated", "INTEGER NOT NULL DEFAULT 0"),
+    ]:
         db.execute(f"ALTER TABLE checks ADD COLUMN {column} {decl}")
-    for column, decl in [("baseline_hash", "TEXT NOT NULL DEFAULT ''"), ("drift_class", "TEXT NOT NULL DEFAULT 'unchanged'"),
-                         ("drift_score", "REAL NOT NULL DEFAULT 1.0"), ("drift_changes", "TEXT NOT NULL DEFAULT '[]'"),
-                         ("previous_class", "TEXT NOT NULL DEFAULT 'unchanged'"), ("previous_score", "REAL NOT NULL DEFAULT 1.0"),
-                         ("claim_facts", "TEXT NOT NULL DEFAULT '[]'"), ("claim_found", "TEXT NOT NULL DEFAULT '[]'"),
-                         ("claim_missing", "TEXT NOT NULL DEFAULT '[]'")]:
+    for column, decl in [
+        ("baseline_hash", "TEXT NOT NULL DEFAULT ''"),
+        ("drift_class", "TEXT NOT NULL DEFAULT 'unchanged'"),
+        ("drift_score", "REAL NOT NULL DEFAULT 1.0"),
+        ("drift_changes", "TEXT NOT NULL DEFAULT '[]'"),
+        ("previous_class", "TEXT NOT NULL DEFAULT 'unchanged'"),
+        ("previous_score", "REAL NOT NULL DEFAULT 1.0"),
+        ("claim_facts", "TEXT NOT NULL DEFAULT '[]'"),
+        ("claim_found", "TEXT NOT NULL DEFAULT '[]'"),
+        ("claim_missing", "TEXT NOT NULL DEFAULT '[]'"),
+    ]:
         db.execute(f"ALTER TABLE versions ADD COLUMN {column} {decl}")
     db.execute("""CREATE TABLE probes (site TEXT PRIMARY KEY, url TEXT NOT NULL, status INTEGER,
                     text TEXT NOT NULL DEFAULT '', probed_at TEXT NOT NULL)""")
@@ -127,8 +138,11 @@ OUTBOX_STATES = ("queued", "submitted", "done", "failed")
 
 @migrations()
 def m004_warc(db: sqlite_utils.Database) -> None:
-    for column, decl in [("warc_file", "TEXT NOT NULL DEFAULT ''"), ("warc_offset", "INTEGER"),
-                         ("warc_length", "INTEGER")]:
+    for column, decl in [
+        ("warc_file", "TEXT NOT NULL DEFAULT ''"),
+        ("warc_offset", "INTEGER"),
+        ("warc_length", "INTEGER"),
+    ]:
         db.execute(f"ALTER TABLE versions ADD COLUMN {column} {decl}")
 
 
@@ -192,11 +206,14 @@ class DataDirLock:
         except BlockingIOError:
             holder = os.read(fd, 1000).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
-            raise LockedError(f"the data directory {self.path.parent} is in use by {holder}; "
-                              "try again later, or pass --wait") from None
+            raise LockedError(
+                f"the data directory {self.path.parent} is in use by {holder}; try again later, or pass --wait"
+            ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} ({self.what}) since {datetime.now().astimezone().isoformat(timespec='seconds')}"
-                 .encode())
+        os.write(
+            fd,
+            f"pid {os.getpid()} ({self.what}) since {datetime.now().astimezone().isoformat(timespec='seconds')}".encode(),
+        )
         self._fd = fd
         return self
 
@@ -226,8 +243,10 @@ class Store:
     def open(cls, data_dir: str | Path) -> Store:
         data_dir = Path(data_dir)
         if data_dir.is_dir() and not os.access(data_dir, os.W_OK):
-            raise StoreError(f"the data directory {data_dir} is read-only: give this user write access, "
-                             "or set --data-dir / ARCHIVER_DATA_DIR to a writable place")
+            raise StoreError(
+                f"the data directory {data_dir} is read-only: give this user write access, "
+                "or set --data-dir / ARCHIVER_DATA_DIR to a writable place"
+            )
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(data_dir / "archiver.db", timeout=30, isolation_level=None)
@@ -277,50 +296,68 @@ class Store:
                        ON CONFLICT(id) DO UPDATE SET url=excluded.url, claim=excluded.claim,
                          cited_at=excluded.cited_at, expect=excluded.expect,
                          interval=excluded.interval, extra=excluded.extra, removed_at=NULL""",
-                    [c.id, c.url, c.claim, c.cited_at, json.dumps(list(c.expect)), c.interval,
-                     json.dumps(c.extra, ensure_ascii=False), stamp])
+                    [
+                        c.id,
+                        c.url,
+                        c.claim,
+                        c.cited_at,
+                        json.dumps(list(c.expect)),
+                        c.interval,
+                        json.dumps(c.extra, ensure_ascii=False),
+                        stamp,
+                    ],
+                )
             placeholders = ",".join("?" * len(ids))
             self.db.execute(
                 f"UPDATE citations SET removed_at = ? WHERE removed_at IS NULL AND id NOT IN ({placeholders})",
-                [stamp, *ids])
+                [stamp, *ids],
+            )
 
     # passes --------------------------------------------------------------------------------
 
     def begin_pass(self, now: datetime, citations: int) -> int:
         with self._transaction():
-            cursor = self.db.execute("INSERT INTO passes (started_at, citations) VALUES (?, ?)",
-                                     [now.isoformat(), citations])
+            cursor = self.db.execute(
+                "INSERT INTO passes (started_at, citations) VALUES (?, ?)", [now.isoformat(), citations]
+            )
         return int(cursor.lastrowid or 0)
 
     def finish_pass(self, pass_id: int, now: datetime, offline: bool) -> None:
         with self._transaction():
-            self.db.execute("UPDATE passes SET finished_at = ?, offline = ? WHERE id = ?",
-                            [now.isoformat(), int(offline), pass_id])
+            self.db.execute(
+                "UPDATE passes SET finished_at = ?, offline = ? WHERE id = ?", [now.isoformat(), int(offline), pass_id]
+            )
 
     # reading -------------------------------------------------------------------------------
 
     def validators(self, citation_id: str) -> Validators:
         """ETag and Last-Modified of the newest successful response, for a conditional request."""
-        row = self._one("""SELECT etag, last_modified FROM checks
+        row = self._one(
+            """SELECT etag, last_modified FROM checks
                            WHERE citation_id = ? AND outcome = 'ok' AND version_hash != ''
-                           ORDER BY id DESC LIMIT 1""", [citation_id])
+                           ORDER BY id DESC LIMIT 1""",
+            [citation_id],
+        )
         return Validators(row["etag"], row["last_modified"]) if row else Validators()
 
     def current_version(self, citation_id: str) -> VersionRecord | None:
         """The version the newest check that saw content pointed to."""
-        row = self._one("""SELECT v.* FROM checks c JOIN versions v
+        row = self._one(
+            """SELECT v.* FROM checks c JOIN versions v
                              ON v.citation_id = c.citation_id AND v.hash = c.version_hash
                            WHERE c.citation_id = ? AND c.version_hash != ''
-                           ORDER BY c.id DESC LIMIT 1""", [citation_id])
+                           ORDER BY c.id DESC LIMIT 1""",
+            [citation_id],
+        )
         return _version(row) if row else None
 
     def versions(self, citation_id: str) -> list[VersionRecord]:
-        return [_version(r) for r in self._all("SELECT * FROM versions WHERE citation_id = ? ORDER BY id",
-                                               [citation_id])]
+        return [
+            _version(r) for r in self._all("SELECT * FROM versions WHERE citation_id = ? ORDER BY id", [citation_id])
+        ]
 
     def checks(self, citation_id: str) -> list[CheckRecord]:
-        return [_check(r) for r in self._all("SELECT * FROM checks WHERE citation_id = ? ORDER BY id",
-                                             [citation_id])]
+        return [_check(r) for r in self._all("SELECT * FROM checks WHERE citation_id = ? ORDER BY id", [citation_id])]
 
     def pass_offline(self, pass_id: int) -> bool:
         row = self._one("SELECT offline FROM passes WHERE id = ?", [pass_id])
@@ -341,24 +378,37 @@ class Store:
         row = self._one("SELECT * FROM versions WHERE citation_id = ? AND hash = ?", [citation_id, version_hash])
         if row is None:
             return None
-        return VersionDrift(row["baseline_hash"], row["drift_class"], row["drift_score"],
-                            tuple(json.loads(row["drift_changes"])), row["previous_class"],
-                            row["previous_score"], tuple(json.loads(row["claim_facts"])),
-                            tuple(json.loads(row["claim_found"])), tuple(json.loads(row["claim_missing"])))
+        return VersionDrift(
+            row["baseline_hash"],
+            row["drift_class"],
+            row["drift_score"],
+            tuple(json.loads(row["drift_changes"])),
+            row["previous_class"],
+            row["previous_score"],
+            tuple(json.loads(row["claim_facts"])),
+            tuple(json.loads(row["claim_found"])),
+            tuple(json.loads(row["claim_missing"])),
+        )
 
     def history(self, citation_id: str) -> list[dict[str, Any]]:
         """Every check of a citation, oldest first, with whether its pass was offline."""
-        return self._all("""SELECT c.id, c.checked_at, c.outcome, c.http_status, c.final_url, c.signal,
+        return self._all(
+            """SELECT c.id, c.checked_at, c.outcome, c.http_status, c.final_url, c.signal,
                                    c.severity, c.evidence, c.moved_to, c.paywall, c.paywall_evidence, c.paywall_truncated,
                                    c.version_hash, c.error, coalesce(p.offline, 0) AS offline
                             FROM checks c LEFT JOIN passes p ON p.id = c.pass_id
-                            WHERE c.citation_id = ? ORDER BY c.id""", [citation_id])
+                            WHERE c.citation_id = ? ORDER BY c.id""",
+            [citation_id],
+        )
 
     def timeline(self, citation_id: str, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` checks of a citation, oldest first (an indexed read, however long the history)."""
-        rows = self._all("""SELECT c.checked_at, c.severity, coalesce(p.offline, 0) AS offline
+        rows = self._all(
+            """SELECT c.checked_at, c.severity, coalesce(p.offline, 0) AS offline
                             FROM checks c LEFT JOIN passes p ON p.id = c.pass_id
-                            WHERE c.citation_id = ? ORDER BY c.checked_at DESC LIMIT ?""", [citation_id, limit])
+                            WHERE c.citation_id = ? ORDER BY c.checked_at DESC LIMIT ?""",
+            [citation_id, limit],
+        )
         return rows[::-1]
 
     def probe(self, site: str) -> dict[str, Any] | None:
@@ -366,18 +416,21 @@ class Store:
 
     def save_probe(self, site: str, url: str, status: int | None, text: str, now: datetime) -> None:
         with self._transaction():
-            self.db.execute("""INSERT INTO probes (site, url, status, text, probed_at) VALUES (?, ?, ?, ?, ?)
+            self.db.execute(
+                """INSERT INTO probes (site, url, status, text, probed_at) VALUES (?, ?, ?, ?, ?)
                                ON CONFLICT(site) DO UPDATE SET url=excluded.url, status=excluded.status,
                                  text=excluded.text, probed_at=excluded.probed_at""",
-                            [site, url, status, text[:100_000], now.isoformat()])
+                [site, url, status, text[:100_000], now.isoformat()],
+            )
 
     def health(self, citation_id: str) -> dict[str, Any] | None:
         row = self._one("SELECT report FROM health WHERE citation_id = ?", [citation_id])
         return json.loads(row["report"]) if row else None
 
     def all_health(self) -> dict[str, dict[str, Any]]:
-        return {r["citation_id"]: json.loads(r["report"])
-                for r in self._all("SELECT citation_id, report FROM health", [])}
+        return {
+            r["citation_id"]: json.loads(r["report"]) for r in self._all("SELECT citation_id, report FROM health", [])
+        }
 
     def save_health(self, citation_id: str, url: str, report: dict[str, Any], now: datetime) -> StatusChange | None:
         """Keep a citation's health; record and return the change when its status moved."""
@@ -386,16 +439,20 @@ class Store:
         new = report["status"]
         change = None
         with self._transaction():
-            self.db.execute("""INSERT INTO health (citation_id, status, since, updated_at, report)
+            self.db.execute(
+                """INSERT INTO health (citation_id, status, since, updated_at, report)
                                VALUES (?, ?, ?, ?, ?) ON CONFLICT(citation_id) DO UPDATE SET
                                status=excluded.status, since=excluded.since,
                                updated_at=excluded.updated_at, report=excluded.report""",
-                            [citation_id, new, report.get("since") or "", now.isoformat(),
-                             json.dumps(report, ensure_ascii=False)])
+                [citation_id, new, report.get("since") or "", now.isoformat(), json.dumps(report, ensure_ascii=False)],
+            )
             if old != new:
                 evidence = _evidence_line(report)
-                self.db.execute("""INSERT INTO status_changes (citation_id, at, old_status, new_status, evidence)
-                                   VALUES (?, ?, ?, ?, ?)""", [citation_id, now.isoformat(), old, new, evidence])
+                self.db.execute(
+                    """INSERT INTO status_changes (citation_id, at, old_status, new_status, evidence)
+                                   VALUES (?, ?, ?, ?, ?)""",
+                    [citation_id, now.isoformat(), old, new, evidence],
+                )
                 change = StatusChange(citation_id, url, now.isoformat(), old, new, evidence)
         return change
 
@@ -406,7 +463,8 @@ class Store:
     def schedule_records(self) -> dict[str, tuple[str, int]]:
         """For every citation checked: its last check time and its failures since the last healthy
         or blocked check (checks in offline passes are not failures)."""
-        rows = self._all("""
+        rows = self._all(
+            """
             SELECT c.citation_id, max(c.checked_at) AS last_at,
                    sum(CASE WHEN c.severity IN ('transient', 'permanent') AND c.id > coalesce(h.ok_id, 0)
                             AND coalesce(p.offline, 0) = 0 THEN 1 ELSE 0 END) AS failures
@@ -414,7 +472,9 @@ class Store:
             LEFT JOIN (SELECT citation_id, max(id) AS ok_id FROM checks
                        WHERE severity IN ('healthy', 'blocked') GROUP BY citation_id) h USING (citation_id)
             LEFT JOIN passes p ON p.id = c.pass_id
-            GROUP BY c.citation_id""", [])
+            GROUP BY c.citation_id""",
+            [],
+        )
         return {r["citation_id"]: (r["last_at"], int(r["failures"] or 0)) for r in rows}
 
     # captures and the submission outbox ---------------------------------------------------
@@ -425,7 +485,9 @@ class Store:
         with self._transaction():
             cursor = self.db.execute(
                 """INSERT OR IGNORE INTO outbox (citation_id, url, version_hash, next_try, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""", [citation_id, url, version_hash, stamp, stamp, stamp])
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [citation_id, url, version_hash, stamp, stamp, stamp],
+            )
         return bool(cursor.rowcount)
 
     def outbox(self, citation_id: str | None = None) -> list[dict[str, Any]]:
@@ -434,18 +496,31 @@ class Store:
         return self._all("SELECT * FROM outbox WHERE citation_id = ? ORDER BY id", [citation_id])
 
     def due_submissions(self, now: datetime) -> list[dict[str, Any]]:
-        return self._all("""SELECT * FROM outbox WHERE state IN ('queued', 'submitted') AND next_try <= ?
-                            ORDER BY state DESC, next_try, id""", [now.isoformat()])
+        return self._all(
+            """SELECT * FROM outbox WHERE state IN ('queued', 'submitted') AND next_try <= ?
+                            ORDER BY state DESC, next_try, id""",
+            [now.isoformat()],
+        )
 
     def update_submission(self, outbox_id: int, now: datetime, **fields: Any) -> None:
-        allowed = {"state", "job_id", "attempts", "next_try", "reason", "capture_url",
-                   "capture_timestamp", "submitted_at"}
+        allowed = {
+            "state",
+            "job_id",
+            "attempts",
+            "next_try",
+            "reason",
+            "capture_url",
+            "capture_timestamp",
+            "submitted_at",
+        }
         if not set(fields) <= allowed or ("state" in fields and fields["state"] not in OUTBOX_STATES):
             raise ValueError(f"bad outbox update {fields}")
         assignments = ", ".join(f"{k} = ?" for k in fields)
         with self._transaction():
-            self.db.execute(f"UPDATE outbox SET {assignments}, updated_at = ? WHERE id = ?",
-                            [*fields.values(), now.isoformat(), outbox_id])
+            self.db.execute(
+                f"UPDATE outbox SET {assignments}, updated_at = ? WHERE id = ?",
+                [*fields.values(), now.isoformat(), outbox_id],
+            )
 
     def add_captures(self, citation_id: str, captures: Iterable[Any], source: str, now: datetime) -> int:
         """Keep captures found (CDX) or made (SPN); returns how many were new."""
@@ -455,13 +530,26 @@ class Store:
                 cursor = self.db.execute(
                     """INSERT OR IGNORE INTO captures (citation_id, archive, timestamp, original, url, status,
                          digest, mimetype, source, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [citation_id, c.archive, c.timestamp, c.original, c.url, c.status, c.digest,
-                     c.mimetype, source, now.isoformat()])
+                    [
+                        citation_id,
+                        c.archive,
+                        c.timestamp,
+                        c.original,
+                        c.url,
+                        c.status,
+                        c.digest,
+                        c.mimetype,
+                        source,
+                        now.isoformat(),
+                    ],
+                )
                 added += cursor.rowcount
             if source == "cdx":
-                self.db.execute("""INSERT INTO capture_lookups (citation_id, looked_at) VALUES (?, ?)
+                self.db.execute(
+                    """INSERT INTO capture_lookups (citation_id, looked_at) VALUES (?, ?)
                                    ON CONFLICT(citation_id) DO UPDATE SET looked_at = excluded.looked_at""",
-                                [citation_id, now.isoformat()])
+                    [citation_id, now.isoformat()],
+                )
         return added
 
     def looked_up_at(self, citation_id: str) -> str:
@@ -473,9 +561,11 @@ class Store:
 
     def mark_capture(self, citation_id: str, archive: str, timestamp: str, verified: bool, note: str) -> None:
         with self._transaction():
-            self.db.execute("""UPDATE captures SET verified = ?, verify_note = ?
+            self.db.execute(
+                """UPDATE captures SET verified = ?, verify_note = ?
                                WHERE citation_id = ? AND archive = ? AND timestamp = ?""",
-                            [int(verified), note, citation_id, archive, timestamp])
+                [int(verified), note, citation_id, archive, timestamp],
+            )
 
     # integrity -----------------------------------------------------------------------------
 
@@ -516,12 +606,19 @@ class Store:
             try:
                 read_response(path, w["warc_offset"])
             except (OSError, ValueError, EOFError) as exc:
-                result.problems.append(f"[{w['citation_id']}] version {w['hash'][:12]}: WARC record at "
-                                       f"{w['warc_file']}:{w['warc_offset']} cannot be read ({exc})")
-        dangling = self._all("""SELECT c.id, c.citation_id FROM checks c WHERE c.version_hash != '' AND NOT EXISTS
+                result.problems.append(
+                    f"[{w['citation_id']}] version {w['hash'][:12]}: WARC record at "
+                    f"{w['warc_file']}:{w['warc_offset']} cannot be read ({exc})"
+                )
+        dangling = self._all(
+            """SELECT c.id, c.citation_id FROM checks c WHERE c.version_hash != '' AND NOT EXISTS
                                 (SELECT 1 FROM versions v WHERE v.citation_id = c.citation_id
-                                 AND v.hash = c.version_hash)""", [])
-        result.problems += [f"[{d['citation_id']}] check {d['id']} names a version that is not stored" for d in dangling]
+                                 AND v.hash = c.version_hash)""",
+            [],
+        )
+        result.problems += [
+            f"[{d['citation_id']}] check {d['id']} names a version that is not stored" for d in dangling
+        ]
         result.checks = self.count("checks")
         for folder in ("raw", "text"):
             for path in (self.data_dir / folder).rglob("*") if (self.data_dir / folder).is_dir() else []:
@@ -529,16 +626,28 @@ class Store:
                 if path.is_file() and relative not in referenced:
                     result.notes.append(f"orphan file {relative} (harmless: left by an interrupted write)")
         unfinished = self._all("SELECT id, started_at FROM passes WHERE finished_at IS NULL", [])
-        result.notes += [f"pass {p['id']} started {p['started_at'][:19]} never finished (stopped or killed); "
-                         "the checks it recorded are complete" for p in unfinished]
+        result.notes += [
+            f"pass {p['id']} started {p['started_at'][:19]} never finished (stopped or killed); "
+            "the checks it recorded are complete"
+            for p in unfinished
+        ]
         return result
 
     # writing -------------------------------------------------------------------------------
 
-    def record_check(self, citation: Citation, fetched: FetchResult, extraction: Extraction | None,
-                     checked_at: datetime, pass_id: int | None = None, extract_ms: int = 0,
-                     verdicts: CheckVerdicts | None = None, drift: VersionDrift | None = None,
-                     files: SnapshotFiles | None = None, unchanged: VersionRecord | None = None) -> StoredCheck:
+    def record_check(
+        self,
+        citation: Citation,
+        fetched: FetchResult,
+        extraction: Extraction | None,
+        checked_at: datetime,
+        pass_id: int | None = None,
+        extract_ms: int = 0,
+        verdicts: CheckVerdicts | None = None,
+        drift: VersionDrift | None = None,
+        files: SnapshotFiles | None = None,
+        unchanged: VersionRecord | None = None,
+    ) -> StoredCheck:
         """Record one check; add a version when the content is new. Files first, then one commit.
         `unchanged` names the version a body is known to repeat byte for byte (nothing re-extracted)."""
         extraction = extraction or Extraction()
@@ -552,47 +661,100 @@ class Store:
             version_hash = current.hash if current else ""
         elif fetched.outcome == Outcome.OK:
             version_hash = content_hash(extraction, fetched.body)
-        if version_hash and fetched.outcome == Outcome.OK and unchanged is None \
-                and not self.has_version(citation.id, version_hash):
+        if (
+            version_hash
+            and fetched.outcome == Outcome.OK
+            and unchanged is None
+            and not self.has_version(citation.id, version_hash)
+        ):
             files = files or self.write_snapshot(fetched.body, extraction.text, exchange=fetched)
-            new_version = VersionRecord(citation.id, version_hash, checked_at.isoformat(), extraction.title,
-                                        extraction.author, extraction.date, extraction.language, extraction.words,
-                                        len(extraction.text), files.text_path, files.raw_path, files.raw_bytes)
+            new_version = VersionRecord(
+                citation.id,
+                version_hash,
+                checked_at.isoformat(),
+                extraction.title,
+                extraction.author,
+                extraction.date,
+                extraction.language,
+                extraction.words,
+                len(extraction.text),
+                files.text_path,
+                files.raw_path,
+                files.raw_bytes,
+            )
         validators = fetched.validators if fetched.outcome == Outcome.OK else Validators()
         note = extraction.note if fetched.outcome == Outcome.OK and unchanged is None else ""
         with self._transaction():
             if new_version is not None:
                 self._insert_version(new_version, extraction, fetched.content_type, drift or VersionDrift())
                 if files is not None and files.warc is not None:
-                    self.db.execute("UPDATE versions SET warc_file = ?, warc_offset = ?, warc_length = ? "
-                                    "WHERE citation_id = ? AND hash = ?",
-                                    [files.warc.file, files.warc.offset, files.warc.length, citation.id, version_hash])
+                    self.db.execute(
+                        "UPDATE versions SET warc_file = ?, warc_offset = ?, warc_length = ? "
+                        "WHERE citation_id = ? AND hash = ?",
+                        [files.warc.file, files.warc.offset, files.warc.length, citation.id, version_hash],
+                    )
             cursor = self.db.execute(
                 """INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status,
                      final_url, redirects, error, fetch_ms, extract_ms, bytes, content_type, etag,
                      last_modified, version_hash, new_version, note, signal, severity, evidence,
                      moved_to, paywall, paywall_evidence, paywall_truncated)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [citation.id, pass_id, checked_at.isoformat(), citation.url, str(fetched.outcome),
-                 fetched.status, fetched.final_url,
-                 json.dumps([[h.url, h.status, h.location] for h in fetched.redirects]),
-                 fetched.error, fetched.elapsed_ms, extract_ms, len(fetched.body),
-                 fetched.content_type, validators.etag, validators.last_modified, version_hash,
-                 int(new_version is not None), note, verdicts.signal, verdicts.severity,
-                 verdicts.evidence, verdicts.moved_to, verdicts.paywall,
-                 json.dumps(list(verdicts.paywall_evidence), ensure_ascii=False),
-                 int(verdicts.paywall_truncated)])
-        record = CheckRecord(int(cursor.lastrowid or 0), citation.id, checked_at.isoformat(),
-                             fetched.outcome, fetched.status, fetched.final_url, version_hash,
-                             new_version is not None, fetched.error, pass_id)
+                [
+                    citation.id,
+                    pass_id,
+                    checked_at.isoformat(),
+                    citation.url,
+                    str(fetched.outcome),
+                    fetched.status,
+                    fetched.final_url,
+                    json.dumps([[h.url, h.status, h.location] for h in fetched.redirects]),
+                    fetched.error,
+                    fetched.elapsed_ms,
+                    extract_ms,
+                    len(fetched.body),
+                    fetched.content_type,
+                    validators.etag,
+                    validators.last_modified,
+                    version_hash,
+                    int(new_version is not None),
+                    note,
+                    verdicts.signal,
+                    verdicts.severity,
+                    verdicts.evidence,
+                    verdicts.moved_to,
+                    verdicts.paywall,
+                    json.dumps(list(verdicts.paywall_evidence), ensure_ascii=False),
+                    int(verdicts.paywall_truncated),
+                ],
+            )
+        record = CheckRecord(
+            int(cursor.lastrowid or 0),
+            citation.id,
+            checked_at.isoformat(),
+            fetched.outcome,
+            fetched.status,
+            fetched.final_url,
+            version_hash,
+            new_version is not None,
+            fetched.error,
+            pass_id,
+        )
         return StoredCheck(record, new_version)
 
     def has_version(self, citation_id: str, version_hash: str) -> bool:
-        return self._one("SELECT 1 AS x FROM versions WHERE citation_id = ? AND hash = ?",
-                         [citation_id, version_hash]) is not None
+        return (
+            self._one("SELECT 1 AS x FROM versions WHERE citation_id = ? AND hash = ?", [citation_id, version_hash])
+            is not None
+        )
 
-    def write_snapshot(self, body: bytes, text: str, body_gz: bytes | None = None,
-                       exchange: FetchResult | None = None, user_agent: str = "") -> SnapshotFiles:
+    def write_snapshot(
+        self,
+        body: bytes,
+        text: str,
+        body_gz: bytes | None = None,
+        exchange: FetchResult | None = None,
+        user_agent: str = "",
+    ) -> SnapshotFiles:
         """Write a version's files, named by content hash (temporary name, then rename), and append
         the exchange to today's WARC file. Touches no database, so it may run in another thread."""
         raw_hash = hashlib.sha256(body).hexdigest()
@@ -617,7 +779,9 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
             day = exchange.started_at.astimezone(UTC).strftime("%Y-%m-%d")
             n = 0
-            while (folder / _warc_name(day, n)).exists() and (folder / _warc_name(day, n)).stat().st_size > WARC_ROLL_BYTES:
+            while (folder / _warc_name(day, n)).exists() and (
+                folder / _warc_name(day, n)
+            ).stat().st_size > WARC_ROLL_BYTES:
                 n += 1
             path = folder / _warc_name(day, n)
             with path.open("ab") as out:
@@ -627,8 +791,10 @@ class Store:
             return WarcPointer(f"warc/{path.name}", offset, length)
 
     def warc_pointer(self, citation_id: str, version_hash: str) -> WarcPointer | None:
-        row = self._one("SELECT warc_file, warc_offset, warc_length FROM versions WHERE citation_id = ? AND hash = ?",
-                        [citation_id, version_hash])
+        row = self._one(
+            "SELECT warc_file, warc_offset, warc_length FROM versions WHERE citation_id = ? AND hash = ?",
+            [citation_id, version_hash],
+        )
         if not row or not row["warc_file"]:
             return None
         return WarcPointer(row["warc_file"], row["warc_offset"], row["warc_length"])
@@ -649,8 +815,7 @@ class Store:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _insert_version(self, v: VersionRecord, extraction: Extraction, content_type: str,
-                        drift: VersionDrift) -> None:
+    def _insert_version(self, v: VersionRecord, extraction: Extraction, content_type: str, drift: VersionDrift) -> None:
         raw_hash = Path(v.raw_path).name.removesuffix(".gz")
         self.db.execute(
             """INSERT INTO versions (citation_id, hash, first_seen, title, author, date, language,
@@ -658,12 +823,34 @@ class Store:
                  content_type, baseline_hash, drift_class, drift_score, drift_changes, previous_class,
                  previous_score, claim_facts, claim_found, claim_missing)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [v.citation_id, v.hash, v.first_seen, v.title, v.author, v.date, v.language,
-             extraction.description, extraction.canonical_url, v.words, v.chars, v.text_path,
-             v.raw_path, raw_hash, v.raw_bytes, content_type, drift.baseline_hash or v.hash,
-             drift.drift_class, drift.score, _json(drift.changes), drift.previous_class,
-             drift.previous_score, _json(drift.claim_facts), _json(drift.claim_found),
-             _json(drift.claim_missing)])
+            [
+                v.citation_id,
+                v.hash,
+                v.first_seen,
+                v.title,
+                v.author,
+                v.date,
+                v.language,
+                extraction.description,
+                extraction.canonical_url,
+                v.words,
+                v.chars,
+                v.text_path,
+                v.raw_path,
+                raw_hash,
+                v.raw_bytes,
+                content_type,
+                drift.baseline_hash or v.hash,
+                drift.drift_class,
+                drift.score,
+                _json(drift.changes),
+                drift.previous_class,
+                drift.previous_score,
+                _json(drift.claim_facts),
+                _json(drift.claim_found),
+                _json(drift.claim_missing),
+            ],
+        )
 
     def _all(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -702,12 +889,32 @@ def _evidence_line(report: dict[str, Any]) -> str:
 
 
 def _version(row: dict[str, Any]) -> VersionRecord:
-    return VersionRecord(row["citation_id"], row["hash"], row["first_seen"], row["title"],
-                         row["author"], row["date"], row["language"], row["words"], row["chars"],
-                         row["text_path"], row["raw_path"], row["raw_bytes"])
+    return VersionRecord(
+        row["citation_id"],
+        row["hash"],
+        row["first_seen"],
+        row["title"],
+        row["author"],
+        row["date"],
+        row["language"],
+        row["words"],
+        row["chars"],
+        row["text_path"],
+        row["raw_path"],
+        row["raw_bytes"],
+    )
 
 
 def _check(row: dict[str, Any]) -> CheckRecord:
-    return CheckRecord(row["id"], row["citation_id"], row["checked_at"], Outcome(row["outcome"]),
-                       row["http_status"], row["final_url"], row["version_hash"],
-                       bool(row["new_version"]), row["error"], row["pass_id"])
+    return CheckRecord(
+        row["id"],
+        row["citation_id"],
+        row["checked_at"],
+        Outcome(row["outcome"]),
+        row["http_status"],
+        row["final_url"],
+        row["version_hash"],
+        bool(row["new_version"]),
+        row["error"],
+        row["pass_id"],
+    )

@@ -6,9 +6,32 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say where a reader came from; they never select content.
 TRACKING_PARAMS = frozenset(
-    {"mod", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "cmpid",
-     "ocid", "ref", "ref_src", "smid", "smtyp", "xtor", "at_medium", "at_campaign",
-     "guccounter", "_ga", "_gl", "yclid", "twclid", "s_cid", "icid"}
+    {
+        "mod",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "cmpid",
+        "ocid",
+        "ref",
+        "ref_src",
+        "smid",
+        "smtyp",
+        "xtor",
+        "at_medium",
+        "at_campaign",
+        "guccounter",
+        "_ga",
+        "_gl",
+        "yclid",
+        "twclid",
+        "s_cid",
+        "icid",
+    }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_")
 
@@ -47,9 +70,7 @@ def canonical(url: str) -> str:
     host = (parts.hostname or "").lower()
     port = parts.port
     netloc = host if port is None or (scheme, port) in {("http", 80), ("https", 443)} else f"{host}:{port}"
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
-    )
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)])
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 

@@ -28,19 +28,42 @@ CANONICAL_BASE = "https://web.archive.org"
 
 # SPN2 refusals, read from `status_ext` in a 200 body. Retryable ones pass; the others will not.
 RETRYABLE = {
-    "error:too-many-requests", "error:user-session-limit", "error:gateway-timeout",
-    "error:browsing-timeout", "error:service-unavailable", "error:bad-gateway",
-    "error:no-browsers-available", "error:celery", "error:internal-server-error",
-    "error:soft-time-limit-exceeded", "error:read-timeout", "error:proxy-error",
-    "error:capture-location-error", "error:bandwidth-limit-exceeded", "error:cannot-fetch",
-    "error:protocol-error", "error:invalid-server-response",
+    "error:too-many-requests",
+    "error:user-session-limit",
+    "error:gateway-timeout",
+    "error:browsing-timeout",
+    "error:service-unavailable",
+    "error:bad-gateway",
+    "error:no-browsers-available",
+    "error:celery",
+    "error:internal-server-error",
+    "error:soft-time-limit-exceeded",
+    "error:read-timeout",
+    "error:proxy-error",
+    "error:capture-location-error",
+    "error:bandwidth-limit-exceeded",
+    "error:cannot-fetch",
+    "error:protocol-error",
+    "error:invalid-server-response",
 }
 FINAL = {
-    "error:not-found", "error:blocked", "error:blocked-url", "error:blocked-client-ip",
-    "error:too-many-daily-captures", "error:invalid-url", "error:no-access", "error:unauthorized",
-    "error:filesize-limit", "error:ftp-access-denied", "error:method-not-allowed",
-    "error:invalid-host-resolution", "error:invalid-ssl-certificate", "error:too-many-redirects",
-    "error:not-implemented", "error:network-authentication-required", "error:http-version-not-supported",
+    "error:not-found",
+    "error:blocked",
+    "error:blocked-url",
+    "error:blocked-client-ip",
+    "error:too-many-daily-captures",
+    "error:invalid-url",
+    "error:no-access",
+    "error:unauthorized",
+    "error:filesize-limit",
+    "error:ftp-access-denied",
+    "error:method-not-allowed",
+    "error:invalid-host-resolution",
+    "error:invalid-ssl-certificate",
+    "error:too-many-redirects",
+    "error:not-implemented",
+    "error:network-authentication-required",
+    "error:http-version-not-supported",
 }
 _TIMESTAMP_IN = re.compile(r"/web/(\d{14})/")
 
@@ -159,9 +182,16 @@ class WaybackClient:
         if self.keys:
             headers["Authorization"] = f"LOW {settings.ia_access}:{settings.ia_secret}"
         self._client = httpx.AsyncClient(
-            headers=headers, follow_redirects=False, trust_env=False,
-            timeout=httpx.Timeout(connect=settings.connect_timeout, read=settings.wayback_timeout,
-                                  write=settings.connect_timeout, pool=settings.wayback_timeout))
+            headers=headers,
+            follow_redirects=False,
+            trust_env=False,
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.wayback_timeout,
+                write=settings.connect_timeout,
+                pool=settings.wayback_timeout,
+            ),
+        )
 
     async def __aenter__(self) -> WaybackClient:
         return self
@@ -232,8 +262,13 @@ class WaybackClient:
 
     async def captures(self, url: str) -> list[Capture] | None:
         """Every 200 capture the CDX API knows of; None when the API could not be asked."""
-        params = {"url": url, "output": "json", "filter": "statuscode:200",
-                  "fl": "timestamp,original,statuscode,digest,mimetype", "limit": "-2000"}
+        params = {
+            "url": url,
+            "output": "json",
+            "filter": "statuscode:200",
+            "fl": "timestamp,original,statuscode,digest,mimetype",
+            "limit": "-2000",
+        }
         try:
             response = await self._client.get(f"{self.base}/cdx/search/cdx", params=params)
         except httpx.HTTPError:
@@ -250,9 +285,15 @@ class WaybackClient:
             if not re.fullmatch(r"\d{14}", str(item.get("timestamp", ""))):
                 continue
             status = str(item.get("statuscode", ""))
-            out.append(Capture(item["timestamp"], str(item.get("original", url)),
-                               int(status) if status.isdigit() else None,
-                               str(item.get("digest", "")), str(item.get("mimetype", ""))))
+            out.append(
+                Capture(
+                    item["timestamp"],
+                    str(item.get("original", url)),
+                    int(status) if status.isdigit() else None,
+                    str(item.get("digest", "")),
+                    str(item.get("mimetype", "")),
+                )
+            )
         return out
 
     async def available(self, url: str, when: datetime | None = None) -> Capture | None:

@@ -15,7 +15,6 @@ and a lookup. Results print as a table; `--json FILE` keeps them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gzip
 import hashlib
 import json
@@ -35,10 +34,10 @@ sys.path.insert(0, str(HERE))
 
 import httpx  # noqa: E402
 import trafilatura  # noqa: E402
+from simweb import BenchWeb, page_html, resolver  # noqa: E402
 
 from archiver import Settings, run_check  # noqa: E402
 from archiver.store import Store  # noqa: E402
-from simweb import BenchWeb, page_html, resolver  # noqa: E402
 
 
 def du(path: Path) -> int:
@@ -52,8 +51,10 @@ def cpu() -> float:
 
 def peak_mib() -> tuple[float, float]:
     """Peak resident memory of this process and of its largest child (an extraction worker), in MiB."""
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    )
 
 
 def write_sources(path: Path, urls: list[str]) -> None:
@@ -77,9 +78,18 @@ def service_pass(settings: Settings, label: str) -> dict:
         checks, versions = store.count("checks"), store.count("versions")
     n = len(summary.checks)
     ok = sum(1 for c in summary.checks if c.outcome in ("ok", "not_modified"))
-    return {"pass": label, "pages": n, "ok": ok, "seconds": wall, "pages_per_s": n / wall, "cpu_s_per_page": spent / n,
-            "new_versions": summary.new_versions, "bytes_added": du(settings.data_dir) - before_bytes,
-            "checks_total": checks, "versions_total": versions}
+    return {
+        "pass": label,
+        "pages": n,
+        "ok": ok,
+        "seconds": wall,
+        "pages_per_s": n / wall,
+        "cpu_s_per_page": spent / n,
+        "new_versions": summary.new_versions,
+        "bytes_added": du(settings.data_dir) - before_bytes,
+        "checks_total": checks,
+        "versions_total": versions,
+    }
 
 
 def _service_child(settings: Settings, generation, out) -> None:
@@ -112,8 +122,10 @@ def baseline(urls: list[str], data: Path) -> dict:
         host, rest = url.removeprefix("http://").split(":", 1)
         response = client.get(f"http://127.0.0.1:{rest}", headers={"Host": host})
         doc = trafilatura.extract(response.text, with_metadata=True)
-        db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (url, datetime.now(UTC).isoformat(), doc,
-                                                            gzip.compress(response.content)))
+        db.execute(
+            "INSERT INTO pages VALUES (?, ?, ?, ?)",
+            (url, datetime.now(UTC).isoformat(), doc, gzip.compress(response.content)),
+        )
         db.commit()
     return {"pages": len(urls), "seconds": time.monotonic() - t0}
 
@@ -124,12 +136,25 @@ def synthetic_year(data: Path, citations: int = 2000, days: int = 365) -> None:
         db = store.db.conn
         start = datetime(2025, 1, 1, tzinfo=UTC)
         db.execute("BEGIN")
-        db.executemany("INSERT INTO citations (id, url, claim, added_at) VALUES (?, ?, ?, ?)",
-                       [(str(i), f"https://news{i % 40}.example/story/{i}", f"Claim {i}: 15 000 soldats",
-                         start.isoformat()) for i in range(1, citations + 1)])
-        db.executemany("INSERT INTO passes (id, started_at, finished_at, citations) VALUES (?, ?, ?, ?)",
-                       [(d + 1, (start + timedelta(days=d)).isoformat(), (start + timedelta(days=d, minutes=9)).isoformat(),
-                         citations) for d in range(days)])
+        db.executemany(
+            "INSERT INTO citations (id, url, claim, added_at) VALUES (?, ?, ?, ?)",
+            [
+                (str(i), f"https://news{i % 40}.example/story/{i}", f"Claim {i}: 15 000 soldats", start.isoformat())
+                for i in range(1, citations + 1)
+            ],
+        )
+        db.executemany(
+            "INSERT INTO passes (id, started_at, finished_at, citations) VALUES (?, ?, ?, ?)",
+            [
+                (
+                    d + 1,
+                    (start + timedelta(days=d)).isoformat(),
+                    (start + timedelta(days=d, minutes=9)).isoformat(),
+                    citations,
+                )
+                for d in range(days)
+            ],
+        )
         text_dir = data / "text" / "00"
         text_dir.mkdir(parents=True, exist_ok=True)
         versions, checks = [], []
@@ -138,27 +163,56 @@ def synthetic_year(data: Path, citations: int = 2000, days: int = 365) -> None:
             for v in range(3):  # three versions in the year
                 h = hashlib.sha256(f"{i}-{v}".encode()).hexdigest()
                 hashes.append(h)
-                versions.append((str(i), h, (start + timedelta(days=120 * v)).isoformat(), f"Story {i} v{v}",
-                                 900 + v, f"text/00/{h}.txt"))
+                versions.append(
+                    (
+                        str(i),
+                        h,
+                        (start + timedelta(days=120 * v)).isoformat(),
+                        f"Story {i} v{v}",
+                        900 + v,
+                        f"text/00/{h}.txt",
+                    )
+                )
             for d in range(days):
                 at = (start + timedelta(days=d, seconds=i)).isoformat()
-                checks.append((str(i), d + 1, at, f"https://news{i % 40}.example/story/{i}", "ok", 200,
-                               hashes[min(2, d // 120)], int(d % 120 == 0)))
-        db.executemany("""INSERT INTO versions (citation_id, hash, first_seen, title, words, text_path)
-                          VALUES (?, ?, ?, ?, ?, ?)""", versions)
-        db.executemany("""INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status,
-                          version_hash, new_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", checks)
+                checks.append(
+                    (
+                        str(i),
+                        d + 1,
+                        at,
+                        f"https://news{i % 40}.example/story/{i}",
+                        "ok",
+                        200,
+                        hashes[min(2, d // 120)],
+                        int(d % 120 == 0),
+                    )
+                )
+        db.executemany(
+            """INSERT INTO versions (citation_id, hash, first_seen, title, words, text_path)
+                          VALUES (?, ?, ?, ?, ?, ?)""",
+            versions,
+        )
+        db.executemany(
+            """INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status,
+                          version_hash, new_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            checks,
+        )
         db.execute("COMMIT")
         for _, h, *_rest in versions[:30]:
             (text_dir / f"{h}.txt").write_text("text")
     # one real health computation per citation, as a pass would leave it
-    from archiver.pipeline import update_health
     from archiver.detect.rot import RotPolicy
     from archiver.models import Citation
+    from archiver.pipeline import update_health
+
     with Store.open(data) as store:
         for i in range(1, citations + 1):
-            update_health(store, Citation(str(i), f"https://news{i % 40}.example/story/{i}"), RotPolicy(),
-                          start + timedelta(days=days))
+            update_health(
+                store,
+                Citation(str(i), f"https://news{i % 40}.example/story/{i}"),
+                RotPolicy(),
+                start + timedelta(days=days),
+            )
 
 
 def time_report_and_lookup(data: Path) -> dict:
@@ -188,23 +242,36 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=40)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--baseline-pages", type=int, default=200,
-                        help="pages the naive baseline really fetches; its time is scaled to --pages")
+    parser.add_argument(
+        "--baseline-pages",
+        type=int,
+        default=200,
+        help="pages the naive baseline really fetches; its time is scaled to --pages",
+    )
     parser.add_argument("--skip-year", action="store_true", help="skip the year-of-history store")
     parser.add_argument("--quick", action="store_true", help="small sample sizes, for a smoke run")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     work = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
-    print(f"pages {args.pages}, hosts {args.hosts}, latency {args.latency * 1000:.0f} ms, concurrency "
-          f"{args.concurrency}, cores {cores}; work dir {work}", flush=True)
+    print(
+        f"pages {args.pages}, hosts {args.hosts}, latency {args.latency * 1000:.0f} ms, concurrency "
+        f"{args.concurrency}, cores {cores}; work dir {work}",
+        flush=True,
+    )
     web = BenchWeb(args.pages, args.latency)
     try:
         urls = [web.url(n, args.hosts) for n in range(args.pages)]
         write_sources(work / "sources.csv", urls)
-        settings = Settings.load(environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"}, data_dir=work / "store",
-                                 sources=work / "sources.csv", wayback=False, concurrency=args.concurrency,
-                                 per_host=2, workers=cores)
+        settings = Settings.load(
+            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
+            data_dir=work / "store",
+            sources=work / "sources.csv",
+            wayback=False,
+            concurrency=args.concurrency,
+            per_host=2,
+            workers=cores,
+        )
         per_page = extraction_seconds_per_page(10 if args.quick else 40)
         network_floor = args.latency * args.pages / args.concurrency
         extraction_floor = per_page * args.pages / cores
@@ -215,13 +282,24 @@ def main() -> None:
         naive_seconds = naive["seconds"] * args.pages / len(sample)
     finally:
         web.close()
-    results = {"pages": args.pages, "hosts": args.hosts, "latency_s": args.latency, "cores": cores,
-               "floor_s": floor, "network_floor_s": network_floor, "extraction_floor_s": extraction_floor,
-               "trafilatura_s_per_page": per_page, "passes": [first, second],
-               "baseline_s": naive_seconds, "baseline_measured_pages": len(sample),
-               "service_over_floor": first["seconds"] / floor, "baseline_over_service": naive_seconds / first["seconds"],
-               "peak_rss_main_mib": main_mib, "peak_rss_worker_mib": worker_mib,
-               "unchanged_check_bytes": (second["bytes_added"] - 0) / max(1, args.pages)}
+    results = {
+        "pages": args.pages,
+        "hosts": args.hosts,
+        "latency_s": args.latency,
+        "cores": cores,
+        "floor_s": floor,
+        "network_floor_s": network_floor,
+        "extraction_floor_s": extraction_floor,
+        "trafilatura_s_per_page": per_page,
+        "passes": [first, second],
+        "baseline_s": naive_seconds,
+        "baseline_measured_pages": len(sample),
+        "service_over_floor": first["seconds"] / floor,
+        "baseline_over_service": naive_seconds / first["seconds"],
+        "peak_rss_main_mib": main_mib,
+        "peak_rss_worker_mib": worker_mib,
+        "unchanged_check_bytes": (second["bytes_added"] - 0) / max(1, args.pages),
+    }
     if not args.skip_year:
         year = work / "year"
         t0 = time.monotonic()
@@ -237,24 +315,36 @@ def print_results(r: dict) -> None:
     print()
     print(f"{'run':<22} {'seconds':>8} {'pages/s':>8} {'CPU s/page':>10} {'new versions':>12} {'bytes added':>12}")
     for p in r["passes"]:
-        print(f"{p['pass']:<22} {p['seconds']:>8.1f} {p['pages_per_s']:>8.1f} {p['cpu_s_per_page']:>10.4f} "
-              f"{p['new_versions']:>12} {p['bytes_added']:>12,}")
-    print(f"{'naive baseline':<22} {r['baseline_s']:>8.1f} {r['pages'] / r['baseline_s']:>8.1f}"
-          f"   (measured on {r['baseline_measured_pages']} pages, scaled)")
-    print(f"{'floor':<22} {r['floor_s']:>8.1f}   network {r['network_floor_s']:.1f} s, extraction "
-          f"{r['extraction_floor_s']:.1f} s (trafilatura {r['trafilatura_s_per_page'] * 1000:.1f} ms/page on one core)")
+        print(
+            f"{p['pass']:<22} {p['seconds']:>8.1f} {p['pages_per_s']:>8.1f} {p['cpu_s_per_page']:>10.4f} "
+            f"{p['new_versions']:>12} {p['bytes_added']:>12,}"
+        )
+    print(
+        f"{'naive baseline':<22} {r['baseline_s']:>8.1f} {r['pages'] / r['baseline_s']:>8.1f}"
+        f"   (measured on {r['baseline_measured_pages']} pages, scaled)"
+    )
+    print(
+        f"{'floor':<22} {r['floor_s']:>8.1f}   network {r['network_floor_s']:.1f} s, extraction "
+        f"{r['extraction_floor_s']:.1f} s (trafilatura {r['trafilatura_s_per_page'] * 1000:.1f} ms/page on one core)"
+    )
     print()
     print(f"service / floor       {r['service_over_floor']:.2f}   (target <= 1.5)")
     print(f"baseline / service    {r['baseline_over_service']:.1f}   (target >= 5)")
-    print(f"peak memory           main {r['peak_rss_main_mib']:.0f} MiB, largest worker {r['peak_rss_worker_mib']:.0f} MiB")
+    print(
+        f"peak memory           main {r['peak_rss_main_mib']:.0f} MiB, largest worker {r['peak_rss_worker_mib']:.0f} MiB"
+    )
     second = r["passes"][1]
     unchanged = r["pages"] - second["new_versions"]
-    print(f"second pass           {second['checks_total'] - r['passes'][0]['checks_total']} check rows for "
-          f"{r['pages']} pages, {second['new_versions']} new versions; {second['bytes_added']:,} bytes added "
-          f"({unchanged} unchanged pages)")
+    print(
+        f"second pass           {second['checks_total'] - r['passes'][0]['checks_total']} check rows for "
+        f"{r['pages']} pages, {second['new_versions']} new versions; {second['bytes_added']:,} bytes added "
+        f"({unchanged} unchanged pages)"
+    )
     if "lookup_s" in r:
-        print(f"year of daily checks  report json {r['report_json_s']:.2f} s, md {r['report_md_s']:.2f} s, "
-              f"html {r['report_html_s']:.2f} s; lookup {r['lookup_s']:.3f} s (target < 1 s)")
+        print(
+            f"year of daily checks  report json {r['report_json_s']:.2f} s, md {r['report_md_s']:.2f} s, "
+            f"html {r['report_html_s']:.2f} s; lookup {r['lookup_s']:.3f} s (target < 1 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -10,10 +10,64 @@ import multiprocessing
 import random
 import socket
 
-WORDS = ("the of and to in a is that for it was on with as by be are this from at have not government "
-         "minister troops border region officials said report security council sanctions economy war "
-         "agreement talks president army missile deployment analysts according spokesman statement week "
-         "country military forces capital international pressure support defence weapons nuclear").split()
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "it",
+    "was",
+    "on",
+    "with",
+    "as",
+    "by",
+    "be",
+    "are",
+    "this",
+    "from",
+    "at",
+    "have",
+    "not",
+    "government",
+    "minister",
+    "troops",
+    "border",
+    "region",
+    "officials",
+    "said",
+    "report",
+    "security",
+    "council",
+    "sanctions",
+    "economy",
+    "war",
+    "agreement",
+    "talks",
+    "president",
+    "army",
+    "missile",
+    "deployment",
+    "analysts",
+    "according",
+    "spokesman",
+    "statement",
+    "week",
+    "country",
+    "military",
+    "forces",
+    "capital",
+    "international",
+    "pressure",
+    "support",
+    "defence",
+    "weapons",
+    "nuclear",
+]
 
 
 def page_html(n: int, generation: int = 0) -> bytes:
@@ -21,25 +75,33 @@ def page_html(n: int, generation: int = 0) -> bytes:
     rng = random.Random(n)
     target = rng.randint(100, 200) * 1024
     words = [WORDS[rng.randrange(len(WORDS))] for _ in range(rng.randint(900, 1600))]
-    paragraphs = [" ".join(words[i:i + 60]).capitalize() + "." for i in range(0, len(words), 60)]
+    paragraphs = [" ".join(words[i : i + 60]).capitalize() + "." for i in range(0, len(words), 60)]
     if generation:
         paragraphs.insert(2, f"Update {generation}: officials revised the figures for article {n} this week.")
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     nav = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(60))
-    related = "".join(f'<li><a href="/story/{rng.randrange(10**6)}">Related story {i}: '
-                      f'{" ".join(rng.choices(WORDS, k=8))}</a></li>' for i in range(40))
-    head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Story {n} | Bench Daily</title>'
-            f'<meta property="og:type" content="article"><meta name="author" content="Reporter {n % 97}">'
-            f'<meta property="article:published_time" content="2025-0{1 + n % 9}-1{n % 9}T08:00:00Z">'
-            '<script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":true}</script>'
-            '<style>' + "body{font-family:serif}" * 40 + '</style></head>')
-    html = (f'{head}<body><header><nav><ul>{nav}</ul></nav></header><main><article><h1>Story {n}</h1>'
-            f'<p class="byline">By Reporter {n % 97}</p>{body}</article>'
-            f'<aside><ul>{related}</ul></aside></main><footer><p>© Bench Daily</p></footer>')
+    related = "".join(
+        f'<li><a href="/story/{rng.randrange(10**6)}">Related story {i}: {" ".join(rng.choices(WORDS, k=8))}</a></li>'
+        for i in range(40)
+    )
+    head = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Story {n} | Bench Daily</title>'
+        f'<meta property="og:type" content="article"><meta name="author" content="Reporter {n % 97}">'
+        f'<meta property="article:published_time" content="2025-0{1 + n % 9}-1{n % 9}T08:00:00Z">'
+        '<script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":true}</script>'
+        "<style>" + "body{font-family:serif}" * 40 + "</style></head>"
+    )
+    html = (
+        f"{head}<body><header><nav><ul>{nav}</ul></nav></header><main><article><h1>Story {n}</h1>"
+        f'<p class="byline">By Reporter {n % 97}</p>{body}</article>'
+        f"<aside><ul>{related}</ul></aside></main><footer><p>© Bench Daily</p></footer>"
+    )
     # the rest of a real page's weight: half markup (ad slots, teasers), half scripts (app state)
     padding = max(0, target - len(html) - 40)
-    slot = ('<div class="ad-slot" data-slot="{i}"><div class="teaser"><a href="/promo/{i}"><span class="kicker">'
-            'Sponsored</span><span class="headline">Offer number {i} for readers</span></a></div></div>')
+    slot = (
+        '<div class="ad-slot" data-slot="{i}"><div class="teaser"><a href="/promo/{i}"><span class="kicker">'
+        'Sponsored</span><span class="headline">Offer number {i} for readers</span></a></div></div>'
+    )
     markup, i = [], 0
     while sum(map(len, markup)) < padding // 2:
         markup.append(slot.format(i=i))
@@ -63,8 +125,10 @@ async def _serve(port_out, latency: float, generation, changed: set[int], ready,
                     status = b"200 OK"
                 except ValueError:
                     body, status = b"<h1>Not found</h1>", b"404 Not Found"
-                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
-                             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                writer.write(
+                    b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -89,8 +153,9 @@ class BenchWeb:
         self._port = ctx.Value("i", 0)
         self.changed = set(random.Random(42).sample(range(pages), int(pages * changed_share)))
         ready = ctx.Event()
-        self.process = ctx.Process(target=_run, args=(self._port, latency, self.generation, self.changed, ready,
-                                                      pages), daemon=True)
+        self.process = ctx.Process(
+            target=_run, args=(self._port, latency, self.generation, self.changed, ready, pages), daemon=True
+        )
         self.process.start()
         ready.wait(600)
         self.port = self._port.value

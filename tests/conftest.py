@@ -37,8 +37,12 @@ def settings(tmp_path: Path) -> Settings:
     """Settings for a store in a temp dir, allowed to fetch from loopback only."""
     return Settings.load(
         environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
-        data_dir=tmp_path / "data", sources=tmp_path / "sources.csv",
-        workers=1, total_timeout=10.0, connect_timeout=2.0, read_timeout=5.0,
+        data_dir=tmp_path / "data",
+        sources=tmp_path / "sources.csv",
+        workers=1,
+        total_timeout=10.0,
+        connect_timeout=2.0,
+        read_timeout=5.0,
         wayback=False,  # archive tests turn it on, against the fake Wayback Machine
     )
 

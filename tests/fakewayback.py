@@ -70,13 +70,19 @@ class FakeWayback:
             if fault:
                 return fault
             stamp = self._capture(original)
-            return Response(200, b"<html>captured</html>", {"Content-Type": "text/html",
-                                                            "Content-Location": f"/web/{stamp}/{original}"})
+            return Response(
+                200,
+                b"<html>captured</html>",
+                {"Content-Type": "text/html", "Content-Location": f"/web/{stamp}/{original}"},
+            )
         if path == "/cdx/search/cdx":
             url = query["url"][0]
             rows = [["timestamp", "original", "statuscode", "digest", "mimetype"]]
-            rows += [[ts, url, str(st), "SHA1", "text/html"] for ts, st in sorted(self.cdx.get(url, []))
-                     if "filter" not in query or str(st) == query["filter"][0].split(":")[1]]
+            rows += [
+                [ts, url, str(st), "SHA1", "text/html"]
+                for ts, st in sorted(self.cdx.get(url, []))
+                if "filter" not in query or str(st) == query["filter"][0].split(":")[1]
+            ]
             return _json(rows if len(rows) > 1 else [])
         if path == "/wayback/available":
             return _json({"archived_snapshots": {}})  # as the real one so often answers

@@ -116,8 +116,7 @@ class SimWeb:
         if route is None and self.fallback is not None:
             response = self.fallback(seen)
         elif route is None:
-            response = Response(404, b"<html><body><h1>404 Not Found</h1></body></html>",
-                                {"Content-Type": "text/html"})
+            response = Response(404, b"<html><body><h1>404 Not Found</h1></body></html>", {"Content-Type": "text/html"})
         elif callable(route):
             response = route(seen)
         else:

@@ -22,8 +22,10 @@ def test_the_shared_article_gives_14_citations_with_their_claims_and_the_missing
     result = parse_text_article(ARTICLE.read_text("utf-8"))
     assert [c.id for c in result.citations] == [str(i) for i in range(1, 15)]
     by_id = {c.id: c for c in result.citations}
-    assert by_id["2"].claim == ("Selon The Economist, 15 000 soldats russes avaient été tués après cinq mois "
-                                "de conflit, soit environ une centaine par jour.")
+    assert by_id["2"].claim == (
+        "Selon The Economist, 15 000 soldats russes avaient été tués après cinq mois "
+        "de conflit, soit environ une centaine par jour."
+    )
     assert by_id["5"].claim.startswith("Reuters, qui relaie des sources sud-coréennes")
     assert by_id["9"].url.endswith("?mod=Searchresults_pos13&page=2")  # exactly as cited
     assert by_id["13"].claim.startswith("Selon le New York Times, la vente d’armes")  # the sentence before "De plus"
@@ -35,32 +37,43 @@ def test_the_shared_article_gives_14_citations_with_their_claims_and_the_missing
     assert not [k for k, _ in kinds if k in ("mangled_url", "duplicate_url", "uncited_reference")]
 
 
-@pytest.mark.parametrize("url,problem,suggestion", [
-    ("https://a.example/story.html)", "stray ')'", "https://a.example/story.html"),
-    ("https://a.example/story.html.", "stray '.'", "https://a.example/story.html"),
-    ("https://a.example/story»", "stray '»'", "https://a.example/story"),
-    ("https://a.example/long story", "contains spaces", "https://a.example/longstory"),
-    ("www.a.example/story", "missing scheme", "https://www.a.example/story"),
-    ("https://https://a.example/story", "doubled scheme", "https://a.example/story"),
-    ("http:/a.example/story", "broken scheme", "http://a.example/story"),
-    ("12https://a.example/story", "footnote number 12 glued before", "https://a.example/story"),
-    ("https://a.example/speech.htm14", "footnote number 14 glued after", "https://a.example/speech.htm"),
-])
+@pytest.mark.parametrize(
+    "url,problem,suggestion",
+    [
+        ("https://a.example/story.html)", "stray ')'", "https://a.example/story.html"),
+        ("https://a.example/story.html.", "stray '.'", "https://a.example/story.html"),
+        ("https://a.example/story»", "stray '»'", "https://a.example/story"),
+        ("https://a.example/long story", "contains spaces", "https://a.example/longstory"),
+        ("www.a.example/story", "missing scheme", "https://www.a.example/story"),
+        ("https://https://a.example/story", "doubled scheme", "https://a.example/story"),
+        ("http:/a.example/story", "broken scheme", "http://a.example/story"),
+        ("12https://a.example/story", "footnote number 12 glued before", "https://a.example/story"),
+        ("https://a.example/speech.htm14", "footnote number 14 glued after", "https://a.example/speech.htm"),
+    ],
+)
 def test_mangled_urls_get_a_suggestion(url, problem, suggestion):
     found, suggested = mangled(url)
     assert problem in found and suggested == suggestion
 
 
-@pytest.mark.parametrize("url", ["https://en.wikipedia.org/wiki/Treaty_(1961)", "https://a.example/x?page=2",
-                                 "https://www.americanrhetoric.com/speeches/vladimirputinkimjongunpressconference.htm"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://en.wikipedia.org/wiki/Treaty_(1961)",
+        "https://a.example/x?page=2",
+        "https://www.americanrhetoric.com/speeches/vladimirputinkimjongunpressconference.htm",
+    ],
+)
 def test_good_urls_are_not_called_mangled(url):
     assert mangled(url) == ("", "")
 
 
 def test_text_article_warnings_for_mangled_duplicate_and_uncited():
-    text = ("Seoul confirmed it[1]. Moscow too[2]. Both agreed[3].\n"
-            "[1] https://a.example/story.html).\n[2] https://a.example/story.html\n[3] www.b.example/x\n"
-            "[4] https://c.example/never-cited\n")
+    text = (
+        "Seoul confirmed it[1]. Moscow too[2]. Both agreed[3].\n"
+        "[1] https://a.example/story.html).\n[2] https://a.example/story.html\n[3] www.b.example/x\n"
+        "[4] https://c.example/never-cited\n"
+    )
     result = parse_text_article(text)
     warnings = {(w.kind, w.citation_id): w for w in result.warnings}
     assert warnings[("mangled_url", "1")].suggestion == "https://a.example/story.html"
@@ -88,8 +101,10 @@ def test_markdown_footnotes_inline_and_reference_links():
     result = parse_markdown_article(MARKDOWN)
     by_url = {c.url: c for c in result.citations}
     assert by_url["https://www.reuters.com/world/about-600-north-koreans-killed/"].id == "1"
-    assert by_url["https://www.reuters.com/world/about-600-north-koreans-killed/"].claim == \
-        "Seoul says 15,000 troops were sent to Russia."
+    assert (
+        by_url["https://www.reuters.com/world/about-600-north-koreans-killed/"].claim
+        == "Seoul says 15,000 troops were sent to Russia."
+    )
     isw = by_url["https://www.understandingwar.org/backgrounder/x"]
     assert isw.id.startswith("u-") and isw.claim == "The ISW reported heavy losses."
     assert by_url["https://www.cfr.org/backgrounder/north-korea-sanctions"].claim == "See the CFR backgrounder."
@@ -129,10 +144,12 @@ def rows(text: str) -> list[dict[str, str]]:
 
 
 def test_merge_keeps_ids_hand_written_columns_and_dropped_rows():
-    existing = (b"id,url,claim,note\n1,https://a.example/one,My own wording,checked by Ana\n"
-                b"7,https://old.example/gone,,\n")
-    imported = parse_text_article("First[1]. Second[2].\n[1] https://a.example/one?utm_source=x\n"
-                                  "[2] https://b.example/two\n").citations
+    existing = (
+        b"id,url,claim,note\n1,https://a.example/one,My own wording,checked by Ana\n7,https://old.example/gone,,\n"
+    )
+    imported = parse_text_article(
+        "First[1]. Second[2].\n[1] https://a.example/one?utm_source=x\n[2] https://b.example/two\n"
+    ).citations
     merged, notes = merge_sources(existing, imported)
     out = rows(merged)
     assert [r["id"] for r in out] == ["1", "7", "2"]
@@ -149,7 +166,10 @@ def test_merge_never_reuses_an_id_for_another_url():
     existing = b"id,url,claim\n1,https://a.example/one,x\n"
     imported = parse_text_article("New[1].\n[1] https://z.example/other\n").citations
     merged, notes = merge_sources(existing, imported)
-    assert [(r["id"], r["url"]) for r in rows(merged)] == [("1", "https://a.example/one"), ("1b", "https://z.example/other")]
+    assert [(r["id"], r["url"]) for r in rows(merged)] == [
+        ("1", "https://a.example/one"),
+        ("1b", "https://z.example/other"),
+    ]
     assert "added as 1b" in notes[1]
 
 

@@ -16,8 +16,9 @@ from archiver.cli import cli
 
 def invoke(settings, *args, env=None):
     env = {"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", "ARCHIVER_WAYBACK": "0", **(env or {})}
-    return CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources),
-                                    *args], env=env)
+    return CliRunner().invoke(
+        cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), *args], env=env
+    )
 
 
 def test_check_prints_a_summary_table(web, settings):
@@ -58,13 +59,19 @@ def test_offline_machine_says_so_through_the_real_command(tmp_path):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])  # closed again: connections will be refused
-    sources = write_sources(tmp_path / "s.csv", [{"id": str(i), "url": f"http://127.0.0.1:{p}/x"}
-                                                 for i, p in enumerate(ports, 1)])
-    env = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "1", "ARCHIVER_DATA_DIR": str(tmp_path / "d"),
-           "ARCHIVER_WAYBACK_URL": f"http://127.0.0.1:{ports[0]}",  # never the real archive
-           "ARCHIVER_SOURCES": str(sources)}
-    proc = subprocess.run([sys.executable, "-m", "archiver", "check"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    sources = write_sources(
+        tmp_path / "s.csv", [{"id": str(i), "url": f"http://127.0.0.1:{p}/x"} for i, p in enumerate(ports, 1)]
+    )
+    env = {
+        **os.environ,
+        "ARCHIVER_ALLOW_PRIVATE": "1",
+        "ARCHIVER_DATA_DIR": str(tmp_path / "d"),
+        "ARCHIVER_WAYBACK_URL": f"http://127.0.0.1:{ports[0]}",  # never the real archive
+        "ARCHIVER_SOURCES": str(sources),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "archiver", "check"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "offline: every citation failed before any HTTP exchange" in proc.stderr
     assert "connect_error" in proc.stdout

@@ -18,8 +18,10 @@ from archiver.report import report_data
 from archiver.store import Store
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
-pytestmark = pytest.mark.skipif(not (CORPUS / "labels.csv").exists(),
-                                reason=f"the shared corpus is not at {CORPUS} (it lives beside the repository)")
+pytestmark = pytest.mark.skipif(
+    not (CORPUS / "labels.csv").exists(),
+    reason=f"the shared corpus is not at {CORPUS} (it lives beside the repository)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,13 @@ def verdicts(tmp_path_factory):
             url = web.url(f"/2024/05/story-{n}", host=f"site{n}.test")
             web.set(url, Response(200, body, {"Content-Type": "text/html"}))
             rows.append({"id": str(n), "url": url})
-        settings = Settings.load(environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"}, data_dir=tmp / "data",
-                                 sources=write_sources(tmp / "sources.csv", rows), workers=2, wayback=False)
+        settings = Settings.load(
+            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
+            data_dir=tmp / "data",
+            sources=write_sources(tmp / "sources.csv", rows),
+            workers=2,
+            wayback=False,
+        )
         run_check(settings, resolver=loopback_resolver)
         with Store.open(settings.data_dir) as store:
             report = report_data(store.citations(), store.all_health(), datetime.now(UTC))
@@ -56,8 +63,11 @@ def score(pairs):
 
 
 def misses(verdicts, want, got):
-    return [(label["file"], json.dumps({k: entry[k] for k in ("status", "flags")}))
-            for label, entry in verdicts if want(label) != got(entry)]
+    return [
+        (label["file"], json.dumps({k: entry[k] for k in ("status", "flags")}))
+        for label, entry in verdicts
+        if want(label) != got(entry)
+    ]
 
 
 def test_paywall_detector_precision_and_recall(verdicts):
@@ -76,8 +86,11 @@ def test_paywalls_say_why(verdicts):
 
 
 def test_not_found_and_home_pages_are_rot_and_articles_are_not(verdicts):
-    articles_and_dead = [(label, entry) for label, entry in verdicts
-                         if label["kind"] in ("free_article", "paywalled_article", "not_found_page", "homepage")]
+    articles_and_dead = [
+        (label, entry)
+        for label, entry in verdicts
+        if label["kind"] in ("free_article", "paywalled_article", "not_found_page", "homepage")
+    ]
     want = lambda label: label["kind"] in ("not_found_page", "homepage")  # noqa: E731
     got = lambda entry: "link_rot" in entry["flags"]  # noqa: E731
     precision, recall = score([(want(label), got(entry)) for label, entry in articles_and_dead])
@@ -92,8 +105,11 @@ def test_not_found_pages_are_reported_as_soft_404_at_once(verdicts):
 
 
 def test_bot_walls_are_blocked_never_rot(verdicts):
-    walls = [(label, entry) for label, entry in verdicts if label["file"].startswith("other_")
-             and ("challenge" in label["file"] or "forbidden" in label["file"])]
+    walls = [
+        (label, entry)
+        for label, entry in verdicts
+        if label["file"].startswith("other_") and ("challenge" in label["file"] or "forbidden" in label["file"])
+    ]
     assert walls
     for label, entry in walls:
         assert entry["status"] == "blocked" and "link_rot" not in entry["flags"], label["file"]

@@ -12,20 +12,35 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import write_sources
+from simweb import LOREM, Response, article
 
 from archiver.cadence import Record, due, next_due, parse_duration, retry_delay
 from archiver.store import DataDirLock
-from conftest import write_sources
-from simweb import LOREM, Response, article
 
 ENV = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", "ARCHIVER_WAYBACK": "0"}
 
 
 def start(settings, *args: str) -> subprocess.Popen:
     log = open(settings.data_dir.parent / "daemon.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "archiver", "--data-dir", str(settings.data_dir),
-                             "--sources", str(settings.sources), "daemon", "--jitter", "0", *args],
-                            env=ENV, stdout=log, stderr=log)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archiver",
+            "--data-dir",
+            str(settings.data_dir),
+            "--sources",
+            str(settings.sources),
+            "daemon",
+            "--jitter",
+            "0",
+            *args,
+        ],
+        env=ENV,
+        stdout=log,
+        stderr=log,
+    )
 
 
 def stop(proc: subprocess.Popen, timeout: float = 15) -> int:
@@ -87,9 +102,22 @@ def test_a_second_process_is_refused_by_the_lock_and_told_who_holds_it(web, sett
     proc = start(settings, "--every", "1h", "--tick", "0.2")
     try:
         wait_for(lambda: len(checks(settings)) == 1)
-        other = subprocess.run([sys.executable, "-m", "archiver", "--data-dir", str(settings.data_dir),
-                                "--sources", str(settings.sources), "check"], env=ENV, capture_output=True,
-                               text=True, timeout=30)
+        other = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "archiver",
+                "--data-dir",
+                str(settings.data_dir),
+                "--sources",
+                str(settings.sources),
+                "check",
+            ],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert other.returncode == 75
         assert f"in use by pid {proc.pid} (archiver daemon)" in other.stderr
     finally:
@@ -100,8 +128,21 @@ def test_wait_takes_the_lock_once_it_is_free(web, settings):
     url = web.page("/a/story", article("Story", *LOREM))
     write_sources(settings.sources, [{"id": "1", "url": url}])
     lock = DataDirLock(settings.data_dir, "a test").acquire()
-    waiting = subprocess.Popen([sys.executable, "-m", "archiver", "--data-dir", str(settings.data_dir), "--sources",
-                                str(settings.sources), "check", "--wait"], env=ENV, stdout=subprocess.PIPE)
+    waiting = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archiver",
+            "--data-dir",
+            str(settings.data_dir),
+            "--sources",
+            str(settings.sources),
+            "check",
+            "--wait",
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+    )
     time.sleep(1.0)
     assert waiting.poll() is None and checks(settings) == []  # still waiting
     lock.release()
@@ -109,8 +150,13 @@ def test_wait_takes_the_lock_once_it_is_free(web, settings):
 
 
 def test_sigterm_in_the_middle_of_a_pass_leaves_a_consistent_store(web, settings):
-    urls = [web.set(f"/slow/{i}", Response(200, article(f"Slow {i}", *LOREM * 3).encode(),
-                                           {"Content-Type": "text/html"}, delay=0.7)) for i in range(12)]
+    urls = [
+        web.set(
+            f"/slow/{i}",
+            Response(200, article(f"Slow {i}", *LOREM * 3).encode(), {"Content-Type": "text/html"}, delay=0.7),
+        )
+        for i in range(12)
+    ]
     write_sources(settings.sources, [{"id": str(i), "url": u} for i, u in enumerate(urls, 1)])
     proc = start(settings, "--every", "1h", "--tick", "0.2")
     wait_for(lambda: len(checks(settings)) >= 2)
@@ -164,12 +210,31 @@ def test_sources_changes_are_picked_up_without_a_restart(web, settings):
 
 def test_json_logs_are_one_object_per_line(web, settings):
     import json
+
     url = web.page("/a/story", article("Story", *LOREM))
     write_sources(settings.sources, [{"id": "1", "url": url}])
     log = open(settings.data_dir.parent / "daemon.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "archiver", "--log-format", "json", "--data-dir",
-                             str(settings.data_dir), "--sources", str(settings.sources), "daemon", "--every", "1h",
-                             "--tick", "0.2"], env=ENV, stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archiver",
+            "--log-format",
+            "json",
+            "--data-dir",
+            str(settings.data_dir),
+            "--sources",
+            str(settings.sources),
+            "daemon",
+            "--every",
+            "1h",
+            "--tick",
+            "0.2",
+        ],
+        env=ENV,
+        stdout=log,
+        stderr=log,
+    )
     wait_for(lambda: len(checks(settings)) == 1)
     assert stop(proc) == 0
     lines = [json.loads(line) for line in log_text(settings).splitlines() if line.startswith("{")]
@@ -206,5 +271,6 @@ def test_jitter_spreads_citations_but_is_stable():
     six, jitter = timedelta(hours=6), timedelta(minutes=10)
     whens = {next_due(str(i), Record(NOW), six, retry_base=six, jitter=jitter) for i in range(50)}
     assert len(whens) > 40 and all(NOW + six <= w <= NOW + six + jitter for w in whens)
-    assert next_due("7", Record(NOW), six, retry_base=six, jitter=jitter) == \
-        next_due("7", Record(NOW), six, retry_base=six, jitter=jitter)
+    assert next_due("7", Record(NOW), six, retry_base=six, jitter=jitter) == next_due(
+        "7", Record(NOW), six, retry_base=six, jitter=jitter
+    )

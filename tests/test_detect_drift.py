@@ -26,8 +26,12 @@ def test_timestamps_and_counters_do_not_raise_drift():
     verdict = compare(BASE, noisy)
     assert verdict.drift_class == DriftClass.COSMETIC and not verdict.drifted
     retimed = Snapshot(BASE.text.replace("on Wednesday", "on Wednesday at 10:42 a.m."), BASE.title)
-    assert compare(Snapshot(BASE.text.replace("on Wednesday", "on Wednesday at 9:15 a.m."), BASE.title),
-                   retimed).drift_class == DriftClass.COSMETIC
+    assert (
+        compare(
+            Snapshot(BASE.text.replace("on Wednesday", "on Wednesday at 9:15 a.m."), BASE.title), retimed
+        ).drift_class
+        == DriftClass.COSMETIC
+    )
 
 
 def test_whitespace_and_punctuation_are_cosmetic():
@@ -36,38 +40,51 @@ def test_whitespace_and_punctuation_are_cosmetic():
 
 
 def test_a_changed_sentence_is_a_minor_edit():
-    edited = Snapshot(BASE.text.replace("About 600 of them", "More than 1,000 of them"), BASE.title,
-                      BASE.author, BASE.date)
+    edited = Snapshot(
+        BASE.text.replace("About 600 of them", "More than 1,000 of them"), BASE.title, BASE.author, BASE.date
+    )
     verdict = compare(BASE, edited)
     assert verdict.drift_class == DriftClass.MINOR_EDIT and verdict.drifted
     assert "-About 600 of them" in verdict.diff and "+More than 1,000 of them" in verdict.diff
 
 
 def test_a_rewrite_is_major():
-    rewritten = Snapshot("The story you are looking for has been replaced by a live blog.\n"
-                         "Follow our coverage of the war in Ukraine here, with updates through the day.",
-                         "Live: war in Ukraine", "Staff", "2025-05-02")
+    rewritten = Snapshot(
+        "The story you are looking for has been replaced by a live blog.\n"
+        "Follow our coverage of the war in Ukraine here, with updates through the day.",
+        "Live: war in Ukraine",
+        "Staff",
+        "2025-05-02",
+    )
     verdict = compare(BASE, rewritten)
     assert verdict.drift_class == DriftClass.MAJOR_REWRITE and verdict.score < 0.6
 
 
 def test_editor_changes_are_named():
-    after = Snapshot("\n".join([*PARAS[:2], *PARAS[3:],
-                                "Correction: An earlier version of this article misstated the number of troops."]),
-                     "About 600 North Korean soldiers killed", "Josh Smith and Hyunsu Yim", "2025-05-01")
+    after = Snapshot(
+        "\n".join(
+            [*PARAS[:2], *PARAS[3:], "Correction: An earlier version of this article misstated the number of troops."]
+        ),
+        "About 600 North Korean soldiers killed",
+        "Josh Smith and Hyunsu Yim",
+        "2025-05-01",
+    )
     changes = " | ".join(compare(BASE, after).changes)
     assert "headline changed" in changes and "correction added" in changes
     assert "byline changed" in changes and "date changed: 2025-04-30 -> 2025-05-01" in changes
     assert "passage removed: 'About 600 of them have been killed" in changes
 
 
-@pytest.mark.parametrize("claim,source,expected", [
-    ("15 000 soldats russes avaient été tués", "about 15,000 Russian soldiers had been killed", ["15 000"]),
-    ("aurait rapporté 5,5 milliards de dollars", "earned North Korea $5.5 billion", ["5,5 milliards"]),
-    ("70% des munitions", "70 percent of the shells", ["70"]),
-    ("entre 10 000 et 16 500 containers", "between 10,000 and 16,500 containers", ["10 000", "16 500"]),
-    ("a gain of 572 million", "un gain de 572 millions de dollars", ["572 million"]),
-])
+@pytest.mark.parametrize(
+    "claim,source,expected",
+    [
+        ("15 000 soldats russes avaient été tués", "about 15,000 Russian soldiers had been killed", ["15 000"]),
+        ("aurait rapporté 5,5 milliards de dollars", "earned North Korea $5.5 billion", ["5,5 milliards"]),
+        ("70% des munitions", "70 percent of the shells", ["70"]),
+        ("entre 10 000 et 16 500 containers", "between 10,000 and 16,500 containers", ["10 000", "16 500"]),
+        ("a gain of 572 million", "un gain de 572 millions de dollars", ["572 million"]),
+    ],
+)
 def test_numbers_match_across_languages(claim, source, expected):
     result = check_claim(claim, source)
     assert list(result.found) == expected and result.supported
@@ -84,8 +101,11 @@ def test_dates_and_bare_digits_are_not_facts():
 
 
 def test_quoted_and_expected_phrases_are_facts():
-    result = check_claim("il a dit « become a force accelerating a multipolar world »",
-                         "He vowed to become a force accelerating a multipolar world.", expect=("Kursk",))
+    result = check_claim(
+        "il a dit « become a force accelerating a multipolar world »",
+        "He vowed to become a force accelerating a multipolar world.",
+        expect=("Kursk",),
+    )
     assert result.found == ("«become a force accelerating a multipolar world»",)
     assert result.missing == ("Kursk",)
 

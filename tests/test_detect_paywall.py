@@ -26,16 +26,21 @@ def test_http_402_is_a_hard_paywall():
 
 def test_schema_org_not_free_in_json_ld_and_microdata():
     assert judge(head=ld({"@type": "NewsArticle", "isAccessibleForFree": "False"})).kind == PaywallKind.HARD
-    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebSite"},
-                                                         {"@type": ["NewsArticle"], "isAccessibleForFree": False}]}
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [{"@type": "WebSite"}, {"@type": ["NewsArticle"], "isAccessibleForFree": False}],
+    }
     assert judge(head=ld(graph)).paywalled
     micro = '<div itemscope itemtype="https://schema.org/NewsArticle"><meta itemprop="isAccessibleForFree" content="false"></div>'
     assert "microdata isAccessibleForFree=false" in judge(body=micro).evidence
 
 
 def test_has_part_counts_only_when_its_element_is_on_the_page():
-    obj = {"@type": "NewsArticle", "isAccessibleForFree": True,
-           "hasPart": {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".locked"}}
+    obj = {
+        "@type": "NewsArticle",
+        "isAccessibleForFree": True,
+        "hasPart": {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".locked"},
+    }
     assert not judge(head=ld(obj), body=f"<p>{LONG}</p>").paywalled
     verdict = judge(head=ld(obj), body=f"<p>{LONG}</p><div class='x locked'>more</div>")
     assert verdict.kind == PaywallKind.HARD and "'.locked'" in verdict.evidence[0]
@@ -50,8 +55,10 @@ def test_content_tier_metered_and_locked():
 def test_prompt_beside_a_cut_off_text_in_english_and_french():
     en = judge(body="<p>Teaser paragraph.</p><div>Subscribe to continue reading</div>", words=80)
     assert en.kind == PaywallKind.HARD and en.truncated
-    fr = judge(body="<p>Chapeau.</p><div>Cet article est réservé aux abonnés. Il vous reste 80% de cet article à lire.</div>",
-               words=60)
+    fr = judge(
+        body="<p>Chapeau.</p><div>Cet article est réservé aux abonnés. Il vous reste 80% de cet article à lire.</div>",
+        words=60,
+    )
     assert fr.kind == PaywallKind.HARD
     reg = judge(body="<p>Teaser.</p><p>Create a free account to continue reading.</p>", words=70)
     assert reg.kind == PaywallKind.REGISTRATION
@@ -63,8 +70,10 @@ def test_meter_banner_is_a_metered_paywall():
 
 
 def test_a_subscribe_link_in_the_header_of_a_free_article_is_not_a_paywall():
-    header = ('<header><a href="/subscribe">Subscribe to continue reading our best journalism</a> '
-              '<a href="/abo">Réservé aux abonnés : nos offres</a></header>')
+    header = (
+        '<header><a href="/subscribe">Subscribe to continue reading our best journalism</a> '
+        '<a href="/abo">Réservé aux abonnés : nos offres</a></header>'
+    )
     assert not judge(body=header + f"<p>{LONG}</p>", words=700).paywalled
     assert not judge(body=header + "<p>Brief item.</p>", words=40).paywalled  # prompts inside links only
 

@@ -26,38 +26,44 @@ def page(title: str = "Troops confirmed", body: str = "", head: str = "") -> Pag
     return Page.parse(f"<html><head><title>{title}</title>{head}</head><body>{body}</body></html>")
 
 
-@pytest.mark.parametrize("outcome,status,kind,severity", [
-    (Outcome.HTTP_ERROR, 404, "not_found", Severity.PERMANENT),
-    (Outcome.HTTP_ERROR, 410, "gone", Severity.PERMANENT),
-    (Outcome.HTTP_ERROR, 400, "client_error", Severity.PERMANENT),
-    (Outcome.HTTP_ERROR, 500, "server_error", Severity.TRANSIENT),
-    (Outcome.HTTP_ERROR, 503, "server_error", Severity.TRANSIENT),
-    (Outcome.HTTP_ERROR, 429, "rate_limited", Severity.TRANSIENT),
-    (Outcome.HTTP_ERROR, 401, "blocked", Severity.BLOCKED),
-    (Outcome.HTTP_ERROR, 403, "blocked", Severity.BLOCKED),
-    (Outcome.HTTP_ERROR, 412, "blocked", Severity.BLOCKED),
-    (Outcome.HTTP_ERROR, 428, "blocked", Severity.BLOCKED),
-    (Outcome.DNS_ERROR, None, "dns", Severity.TRANSIENT),
-    (Outcome.CONNECT_ERROR, None, "connection_refused", Severity.TRANSIENT),
-    (Outcome.RESET, None, "connection_reset", Severity.TRANSIENT),
-    (Outcome.TLS_ERROR, None, "tls", Severity.TRANSIENT),
-    (Outcome.TIMEOUT, None, "timeout", Severity.TRANSIENT),
-    (Outcome.REDIRECT_LOOP, None, "redirect_loop", Severity.TRANSIENT),
-])
+@pytest.mark.parametrize(
+    "outcome,status,kind,severity",
+    [
+        (Outcome.HTTP_ERROR, 404, "not_found", Severity.PERMANENT),
+        (Outcome.HTTP_ERROR, 410, "gone", Severity.PERMANENT),
+        (Outcome.HTTP_ERROR, 400, "client_error", Severity.PERMANENT),
+        (Outcome.HTTP_ERROR, 500, "server_error", Severity.TRANSIENT),
+        (Outcome.HTTP_ERROR, 503, "server_error", Severity.TRANSIENT),
+        (Outcome.HTTP_ERROR, 429, "rate_limited", Severity.TRANSIENT),
+        (Outcome.HTTP_ERROR, 401, "blocked", Severity.BLOCKED),
+        (Outcome.HTTP_ERROR, 403, "blocked", Severity.BLOCKED),
+        (Outcome.HTTP_ERROR, 412, "blocked", Severity.BLOCKED),
+        (Outcome.HTTP_ERROR, 428, "blocked", Severity.BLOCKED),
+        (Outcome.DNS_ERROR, None, "dns", Severity.TRANSIENT),
+        (Outcome.CONNECT_ERROR, None, "connection_refused", Severity.TRANSIENT),
+        (Outcome.RESET, None, "connection_reset", Severity.TRANSIENT),
+        (Outcome.TLS_ERROR, None, "tls", Severity.TRANSIENT),
+        (Outcome.TIMEOUT, None, "timeout", Severity.TRANSIENT),
+        (Outcome.REDIRECT_LOOP, None, "redirect_loop", Severity.TRANSIENT),
+    ],
+)
 def test_each_failure_is_named(outcome, status, kind, severity):
     signal = classify(outcome, status, URL, URL)
     assert (signal.kind, signal.severity) == (kind, severity)
     assert signal.evidence
 
 
-@pytest.mark.parametrize("title,body", [
-    ("Page not found | Daily", "<p>Try the search box.</p>"),
-    ("Erreur 404 - Le Journal", "<p>Retour à l'accueil</p>"),
-    ("Le Journal", "<h1>Page introuvable</h1><p>Retour à l'accueil</p>"),
-    ("Le Journal", "<p>Désolé, la page que vous cherchez n'existe plus. Retour à l'accueil.</p>"),
-    ("The Daily", "<p>Sorry, the page you are looking for could not be found.</p>"),
-    ("The Daily", "<h2>This article is no longer available</h2>"),
-])
+@pytest.mark.parametrize(
+    "title,body",
+    [
+        ("Page not found | Daily", "<p>Try the search box.</p>"),
+        ("Erreur 404 - Le Journal", "<p>Retour à l'accueil</p>"),
+        ("Le Journal", "<h1>Page introuvable</h1><p>Retour à l'accueil</p>"),
+        ("Le Journal", "<p>Désolé, la page que vous cherchez n'existe plus. Retour à l'accueil.</p>"),
+        ("The Daily", "<p>Sorry, the page you are looking for could not be found.</p>"),
+        ("The Daily", "<h2>This article is no longer available</h2>"),
+    ],
+)
 def test_soft_404_pages_in_english_and_french(title, body):
     signal = classify(Outcome.OK, 200, URL, URL, page=page(title, body), text="Short text.")
     assert signal.kind == "soft_404" and signal.severity == Severity.PERMANENT
@@ -73,12 +79,15 @@ def test_an_article_that_mentions_404_errors_is_not_a_soft_404():
 def test_text_matching_the_sites_answer_to_a_random_url_is_a_soft_404():
     generic = "Welcome to the Daily. Latest news, weather and sport from around the region, updated every hour."
     probe = ProbeAnswer("https://news.example/world/2025/04/28/archiver-probe-1", 200, generic)
-    signal = classify(Outcome.OK, 200, URL, URL, page=page("The Daily", f"<p>{generic}</p>"),
-                      text=generic, probe=probe)
+    signal = classify(Outcome.OK, 200, URL, URL, page=page("The Daily", f"<p>{generic}</p>"), text=generic, probe=probe)
     assert signal.kind == "soft_404" and "cannot exist" in signal.evidence
     honest = ProbeAnswer(probe.url, 404, "")
-    assert classify(Outcome.OK, 200, URL, URL, page=page("The Daily", f"<p>{generic}</p>"),
-                    text=generic, probe=honest).severity == Severity.HEALTHY
+    assert (
+        classify(
+            Outcome.OK, 200, URL, URL, page=page("The Daily", f"<p>{generic}</p>"), text=generic, probe=honest
+        ).severity
+        == Severity.HEALTHY
+    )
 
 
 def test_redirect_to_the_home_page_or_a_section_is_rot():
@@ -96,27 +105,45 @@ def test_redirect_to_another_article_is_a_move_with_a_suggestion():
 
 def test_canonical_naming_another_article_is_a_suggestion_but_tracking_differences_are_not():
     other = "https://news.example/world/2025/04/28/troops-kursk-v2"
-    signal = classify(Outcome.OK, 200, URL, URL, page=page(head=f'<link rel="canonical" href="{other}">'),
-                      text=ARTICLE_TEXT)
+    signal = classify(
+        Outcome.OK, 200, URL, URL, page=page(head=f'<link rel="canonical" href="{other}">'), text=ARTICLE_TEXT
+    )
     assert signal.moved_to == other
     same = URL.replace("https://", "http://") + "/?utm_source=x"
-    assert classify(Outcome.OK, 200, URL + "?mod=a", URL, page=page(head=f'<link rel="canonical" href="{same}">'),
-                    text=ARTICLE_TEXT).moved_to == ""
+    assert (
+        classify(
+            Outcome.OK,
+            200,
+            URL + "?mod=a",
+            URL,
+            page=page(head=f'<link rel="canonical" href="{same}">'),
+            text=ARTICLE_TEXT,
+        ).moved_to
+        == ""
+    )
 
 
-@pytest.mark.parametrize("body", [
-    "<h1>example-news.com</h1><p>This domain is for sale! Buy this domain today.</p>",
-    "<p>Ce nom de domaine est à vendre. Contactez-nous.</p>",
-    '<p>Related links</p><script src="https://www.sedoparking.com/js/park.js"></script><p>parked free, courtesy of GoDaddy</p>',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<h1>example-news.com</h1><p>This domain is for sale! Buy this domain today.</p>",
+        "<p>Ce nom de domaine est à vendre. Contactez-nous.</p>",
+        '<p>Related links</p><script src="https://www.sedoparking.com/js/park.js"></script><p>parked free, courtesy of GoDaddy</p>',
+    ],
+)
 def test_parked_domains(body):
-    assert classify(Outcome.OK, 200, URL, URL, page=page("example-news.com", body), text="Related links").kind == "parked"
+    assert (
+        classify(Outcome.OK, 200, URL, URL, page=page("example-news.com", body), text="Related links").kind == "parked"
+    )
 
 
-@pytest.mark.parametrize("body", [
-    "<h1>Before you continue to Google</h1><p>We use cookies and data to deliver services. Accept all cookies</p>",
-    "<p>Nous utilisons des cookies pour améliorer votre expérience. Accepter et fermer</p>",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<h1>Before you continue to Google</h1><p>We use cookies and data to deliver services. Accept all cookies</p>",
+        "<p>Nous utilisons des cookies pour améliorer votre expérience. Accepter et fermer</p>",
+    ],
+)
 def test_cookie_walls_are_blocked_not_rot(body):
     signal = classify(Outcome.OK, 200, URL, URL, page=page("Consent", body), text="Consent")
     assert (signal.kind, signal.severity) == ("cookie_wall", Severity.BLOCKED)

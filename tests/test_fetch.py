@@ -21,6 +21,7 @@ def fetch(settings: Settings, url: str, validators: Validators | None = None, re
     async def go():
         async with Fetcher(settings, resolver=resolver) as f:
             return await f.fetch(url, validators)
+
     return asyncio.run(go())
 
 
@@ -41,8 +42,10 @@ def test_guard_refuses_loopback_by_default_and_nothing_is_sent(web, settings):
 
 def test_guard_checks_the_resolved_address_of_a_public_looking_name(web):
     url = web.page("/a", article("A", *LOREM))
+
     async def evil_dns(host, port):
         return ["127.0.0.1"]  # a "public" name that resolves to loopback
+
     result = fetch(Settings(), url.replace("127.0.0.1", "innocent.example.com"), resolver=evil_dns)
     assert result.outcome == Outcome.REFUSED_ADDRESS
     assert web.requests == []
@@ -61,12 +64,26 @@ def test_guard_applies_to_every_redirect_hop(web, settings):
         other.close()
 
 
-@pytest.mark.parametrize("address,public", [
-    ("93.184.216.34", True), ("2606:4700::1111", True), ("127.0.0.1", False), ("10.1.2.3", False),
-    ("172.16.0.1", False), ("192.168.1.1", False), ("169.254.169.254", False), ("100.64.0.1", False),
-    ("224.0.0.1", False), ("0.0.0.0", False), ("::1", False), ("fe80::1", False), ("fc00::1", False),
-    ("::ffff:127.0.0.1", False), ("240.0.0.1", False),
-])
+@pytest.mark.parametrize(
+    "address,public",
+    [
+        ("93.184.216.34", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("240.0.0.1", False),
+    ],
+)
 def test_guard_classifies_addresses(address, public):
     assert AddressGuard().permits(address) is public
     assert AddressGuard(allow_all=True).permits(address) is True
@@ -108,8 +125,10 @@ def test_gzip_bomb_stops_at_the_cap_after_decompression(web, settings):
 
 
 def test_gzip_body_is_decoded(web, settings):
-    url = web.set("/gz", Response(200, article("Zipped", *LOREM).encode(),
-                                  {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    url = web.set(
+        "/gz",
+        Response(200, article("Zipped", *LOREM).encode(), {"Content-Type": "text/html", "Content-Encoding": "gzip"}),
+    )
     result = fetch(settings, url)
     assert result.outcome == Outcome.OK and b"Zipped" in result.body
 
@@ -160,8 +179,12 @@ def test_per_host_and_overall_concurrency_are_limited(web, settings):
 
 def test_cookies_do_not_carry_over_between_fetches(web, settings):
     def meter(seen):
-        return Response(200, f"<p>{seen.headers.get('cookie', 'none')}</p>".encode(),
-                        {"Content-Type": "text/html", "Set-Cookie": "meter=1; Path=/"})
+        return Response(
+            200,
+            f"<p>{seen.headers.get('cookie', 'none')}</p>".encode(),
+            {"Content-Type": "text/html", "Set-Cookie": "meter=1; Path=/"},
+        )
+
     url = web.set("/metered", meter)
 
     async def go():

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_sources
+from simweb import LOREM, Response, SimWeb, article
 
 from archiver import Outcome, Store, run_check
 from archiver.cli import cli
-from conftest import write_sources
-from simweb import LOREM, Response, SimWeb, article
 
 ENV = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", "ARCHIVER_WAYBACK": "0"}
 
@@ -90,22 +90,44 @@ def hostile(web):
 
 def test_a_hostile_web_becomes_recorded_outcomes_and_the_pass_goes_on(web, hostile, settings):
     import gzip
+
     good = web.page("/good", article("A good page", *LOREM))
-    latin = web.set("/latin", Response(200, article("Café crème", "Le café est très apprécié à Paris, où "
-                                                    "les terrasses débordent en été comme en hiver.", *LOREM)
-                                       .encode("latin-1", "replace"), {"Content-Type": "text/html; charset=utf-8"}))
+    latin = web.set(
+        "/latin",
+        Response(
+            200,
+            article(
+                "Café crème",
+                "Le café est très apprécié à Paris, où les terrasses débordent en été comme en hiver.",
+                *LOREM,
+            ).encode("latin-1", "replace"),
+            {"Content-Type": "text/html; charset=utf-8"},
+        ),
+    )
     pdf = web.set("/paper.pdf", Response(200, b"%PDF-1.7\n" + os.urandom(5000), {"Content-Type": "application/pdf"}))
     binary = web.set("/blob", Response(200, os.urandom(4000), {"Content-Type": "application/octet-stream"}))
     empty = web.set("/empty", Response(200, b"", {"Content-Type": "text/html"}))
-    bomb = web.set("/bomb", Response(200, gzip.compress(b"\0" * 30_000_000),
-                                     {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    bomb = web.set(
+        "/bomb",
+        Response(200, gzip.compress(b"\0" * 30_000_000), {"Content-Type": "text/html", "Content-Encoding": "gzip"}),
+    )
     web.redirect("/a", "/b")
     web.redirect("/b", "/a")
     other = SimWeb(host="127.0.0.2")
     web.redirect("/to-private", other.url("/admin"))
-    rows = [("good", good), ("latin", latin), ("pdf", pdf), ("binary", binary), ("empty", empty), ("bomb", bomb),
-            ("loop", web.url("/a")), ("private", web.url("/to-private")), ("drip", hostile["drip"].url()),
-            ("endless", hostile["endless"].url()), ("headers", hostile["headers"].url())]
+    rows = [
+        ("good", good),
+        ("latin", latin),
+        ("pdf", pdf),
+        ("binary", binary),
+        ("empty", empty),
+        ("bomb", bomb),
+        ("loop", web.url("/a")),
+        ("private", web.url("/to-private")),
+        ("drip", hostile["drip"].url()),
+        ("endless", hostile["endless"].url()),
+        ("headers", hostile["headers"].url()),
+    ]
     write_sources(settings.sources, [{"id": name, "url": url} for name, url in rows])
     started = time.monotonic()
     try:
@@ -132,12 +154,29 @@ def test_a_hostile_web_becomes_recorded_outcomes_and_the_pass_goes_on(web, hosti
 
 
 def kill_mid_pass(settings, web, count=30) -> list[str]:
-    urls = [web.set(f"/slow/{i}", Response(200, article(f"Slow {i}", *LOREM * 3).encode(),
-                                           {"Content-Type": "text/html"}, delay=0.3)) for i in range(count)]
+    urls = [
+        web.set(
+            f"/slow/{i}",
+            Response(200, article(f"Slow {i}", *LOREM * 3).encode(), {"Content-Type": "text/html"}, delay=0.3),
+        )
+        for i in range(count)
+    ]
     write_sources(settings.sources, [{"id": str(i), "url": u} for i, u in enumerate(urls, 1)])
-    proc = subprocess.Popen([sys.executable, "-m", "archiver", "--data-dir", str(settings.data_dir), "--sources",
-                             str(settings.sources), "check"], env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archiver",
+            "--data-dir",
+            str(settings.data_dir),
+            "--sources",
+            str(settings.sources),
+            "check",
+        ],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = settings.data_dir / "archiver.db"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -171,8 +210,13 @@ def test_kill_9_mid_pass_then_a_new_pass_loses_and_duplicates_nothing(web, setti
 
 
 def test_verify_names_missing_and_tampered_files(web, settings):
-    write_sources(settings.sources, [{"id": "1", "url": web.page("/a", article("A", *LOREM))},
-                                     {"id": "2", "url": web.page("/b", article("B", *reversed(LOREM)))}])
+    write_sources(
+        settings.sources,
+        [
+            {"id": "1", "url": web.page("/a", article("A", *LOREM))},
+            {"id": "2", "url": web.page("/b", article("B", *reversed(LOREM)))},
+        ],
+    )
     run_check(settings)
     with Store.open(settings.data_dir) as store:
         v1, v2 = store.versions("1")[0], store.versions("2")[0]
@@ -190,18 +234,36 @@ def test_verify_names_missing_and_tampered_files(web, settings):
 def test_a_full_disk_is_a_clear_error_and_not_a_corrupt_store(web, settings):
     write_sources(settings.sources, [{"id": "1", "url": web.page("/a", article("A", *LOREM))}])
     run_check(settings)  # the store exists; now the disk "fills up"
-    big = [web.page(f"/big/{i}", article(f"Big {i}", *(f"{p} {i} {n}" for n in range(300) for p in LOREM[:1])))
-           for i in range(5)]
-    write_sources(settings.sources, [{"id": "1", "url": web.url("/a")},
-                                     *({"id": str(i + 2), "url": u} for i, u in enumerate(big))])
+    big = [
+        web.page(f"/big/{i}", article(f"Big {i}", *(f"{p} {i} {n}" for n in range(300) for p in LOREM[:1])))
+        for i in range(5)
+    ]
+    write_sources(
+        settings.sources,
+        [{"id": "1", "url": web.url("/a")}, *({"id": str(i + 2), "url": u} for i, u in enumerate(big))],
+    )
     limit = sum(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file()) + 60_000
 
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    proc = subprocess.run([sys.executable, "-m", "archiver", "--data-dir", str(settings.data_dir), "--sources",
-                           str(settings.sources), "check"], env=ENV, capture_output=True, text=True, timeout=60,
-                          preexec_fn=small_disk)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archiver",
+            "--data-dir",
+            str(settings.data_dir),
+            "--sources",
+            str(settings.sources),
+            "check",
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small_disk,
+    )
     assert proc.returncode == 4, proc.stderr
     assert "Traceback" not in proc.stderr and "StoreError" in proc.stderr
     result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "verify"])
@@ -215,10 +277,17 @@ def test_a_read_only_data_dir_is_a_clear_error(web, settings, monkeypatch):
     if os.geteuid() == 0:
         # root writes through permissions; only the permission answer can be made up here
         real = os.access
-        monkeypatch.setattr(os, "access", lambda path, mode: real(path, mode) and not (Path(path) == settings.data_dir and mode & os.W_OK))
+        monkeypatch.setattr(
+            os,
+            "access",
+            lambda path, mode: real(path, mode) and not (Path(path) == settings.data_dir and mode & os.W_OK),
+        )
     try:
-        result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources),
-                                          "check"], env={"ARCHIVER_WAYBACK": "0", "ARCHIVER_ALLOW_PRIVATE": "1"})
+        result = CliRunner().invoke(
+            cli,
+            ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), "check"],
+            env={"ARCHIVER_WAYBACK": "0", "ARCHIVER_ALLOW_PRIVATE": "1"},
+        )
     finally:
         settings.data_dir.chmod(0o755)
     assert result.exit_code == 4 and "is read-only" in result.output and "Traceback" not in result.output
@@ -226,7 +295,8 @@ def test_a_read_only_data_dir_is_a_clear_error(web, settings, monkeypatch):
 
 def test_sources_problems_are_named_and_nothing_is_written(settings):
     settings.sources.write_bytes(b"\xef\xbb\xbfid,url\n1,https://a.example/\n1,https://b.example/\n")
-    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources),
-                                      "check"])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), "check"]
+    )
     assert result.exit_code == 3 and ":3: duplicate id '1' (first on line 2)" in result.output
     assert not Path(settings.data_dir).exists()

@@ -15,8 +15,9 @@ from archiver import Outcome, SourceError, Store, run_check
 def _two_pages(web, settings):
     a = web.page("/world/troops", article("Troops deployed to Kursk", *LOREM))
     b = web.page("/world/sanctions", article("Sanctions explained", *reversed(LOREM)))
-    write_sources(settings.sources, [{"id": "1", "url": a, "claim": "15 000 soldats"},
-                                     {"id": "2", "url": b, "claim": ""}])
+    write_sources(
+        settings.sources, [{"id": "1", "url": a, "claim": "15 000 soldats"}, {"id": "2", "url": b, "claim": ""}]
+    )
     return a, b
 
 
@@ -43,6 +44,19 @@ def test_unchanged_second_pass_adds_checks_but_no_versions(web, settings):
         assert store.count("checks") == 4 and store.count("versions") == 2
         checks = store.checks("1")
         assert checks[0].version_hash == checks[1].version_hash != ""
+
+
+def test_a_body_repeated_byte_for_byte_is_not_extracted_again(web, settings):
+    _two_pages(web, settings)
+    run_check(settings)
+    run_check(settings)
+    with Store.open(settings.data_dir) as store:
+        rows = store.db.execute("SELECT extract_ms, version_hash, new_version FROM checks WHERE citation_id = '1'").fetchall()
+        health = store.health("1")
+    (first_ms, first_hash, first_new), (second_ms, second_hash, second_new) = rows
+    assert first_new == 1 and second_new == 0 and second_hash == first_hash
+    assert second_ms == 0  # the same bytes as the version held: same text, no trafilatura
+    assert health["status"] == "ok" and health["versions"] == 1
 
 
 def test_changed_page_gets_exactly_one_new_version(web, settings):
@@ -77,13 +91,15 @@ def test_redirect_chain_is_recorded_and_the_final_page_stored(web, settings):
     with Store.open(settings.data_dir) as store:
         row = store.db.execute("SELECT redirects, final_url FROM checks").fetchone()
     assert row[1] == target
-    assert row[0] == (f'[["{web.url("/old")}", 301, "{web.url("/interim")}"], '
-                      f'["{web.url("/interim")}", 302, "{target}"]]')
+    assert row[0] == (
+        f'[["{web.url("/old")}", 301, "{web.url("/interim")}"], ["{web.url("/interim")}", 302, "{target}"]]'
+    )
 
 
 def test_second_pass_is_conditional_and_304_keeps_the_version(web, settings):
-    url = web.set("/etag", Response(200, article("Cached", *LOREM).encode(),
-                                    {"Content-Type": "text/html"}, etag='"v1"'))
+    url = web.set(
+        "/etag", Response(200, article("Cached", *LOREM).encode(), {"Content-Type": "text/html"}, etag='"v1"')
+    )
     write_sources(settings.sources, [{"id": "1", "url": url}])
     run_check(settings)
     second = run_check(settings)
@@ -100,20 +116,30 @@ def test_second_pass_is_conditional_and_304_keeps_the_version(web, settings):
 def test_error_statuses_are_recorded_as_checks_without_versions(web, settings):
     web.page("/gone", "<h1>Gone</h1>", status=410)
     web.page("/broken", "<h1>Oops</h1>", status=503)
-    write_sources(settings.sources, [{"id": "1", "url": web.url("/missing")},
-                                     {"id": "2", "url": web.url("/gone")},
-                                     {"id": "3", "url": web.url("/broken")}])
+    write_sources(
+        settings.sources,
+        [
+            {"id": "1", "url": web.url("/missing")},
+            {"id": "2", "url": web.url("/gone")},
+            {"id": "3", "url": web.url("/broken")},
+        ],
+    )
     summary = run_check(settings)
     assert [(c.outcome, c.http_status) for c in summary.checks] == [
-        (Outcome.HTTP_ERROR, 404), (Outcome.HTTP_ERROR, 410), (Outcome.HTTP_ERROR, 503)]
+        (Outcome.HTTP_ERROR, 404),
+        (Outcome.HTTP_ERROR, 410),
+        (Outcome.HTTP_ERROR, 503),
+    ]
     with Store.open(settings.data_dir) as store:
         assert store.count("versions") == 0 and store.count("checks") == 3
         assert store.checks("2")[0].error == "HTTP 410"
 
 
 def test_no_network_at_all_is_an_offline_pass_not_rot(settings):
-    write_sources(settings.sources, [{"id": "1", "url": "https://www.nbcnews.com/a"},
-                                     {"id": "2", "url": "https://www.economist.com/b"}])
+    write_sources(
+        settings.sources,
+        [{"id": "1", "url": "https://www.nbcnews.com/a"}, {"id": "2", "url": "https://www.economist.com/b"}],
+    )
     summary = run_check(settings, resolver=no_network_resolver)
     assert summary.offline
     assert {c.outcome for c in summary.checks} == {Outcome.DNS_ERROR}
@@ -123,9 +149,11 @@ def test_no_network_at_all_is_an_offline_pass_not_rot(settings):
 
 
 def test_one_dead_host_among_live_ones_is_not_offline(web, settings):
-    url = web.page("/a", article("Alive", *LOREM), )
-    write_sources(settings.sources, [{"id": "1", "url": url},
-                                     {"id": "2", "url": "http://no-such-host.example/x"}])
+    url = web.page(
+        "/a",
+        article("Alive", *LOREM),
+    )
+    write_sources(settings.sources, [{"id": "1", "url": url}, {"id": "2", "url": "http://no-such-host.example/x"}])
     summary = run_check(settings, resolver=loopback_resolver)
     assert not summary.offline
     assert summary.checks[1].outcome == Outcome.DNS_ERROR
@@ -133,8 +161,7 @@ def test_one_dead_host_among_live_ones_is_not_offline(web, settings):
 
 
 def test_malformed_row_is_reported_with_its_line_and_nothing_is_written(web, settings):
-    settings.sources.write_text("id,url,claim\n1,http://a.test/x,ok\n\n2,ftp://a.test/y,bad scheme\n",
-                                encoding="utf-8")
+    settings.sources.write_text("id,url,claim\n1,http://a.test/x,ok\n\n2,ftp://a.test/y,bad scheme\n", encoding="utf-8")
     with pytest.raises(SourceError) as info:
         run_check(settings)
     assert info.value.problems == [(4, "url 'ftp://a.test/y' is not an absolute http:// or https:// URL")]
@@ -153,12 +180,18 @@ def test_snapshot_file_names_come_from_content_hashes_only(web, settings):
     url = web.page("/story.php?file=..%2F..%2Fetc%2Fpasswd", article("../../etc/passwd <b>x</b>", *LOREM))
     write_sources(settings.sources, [{"id": "1", "url": url}])
     assert run_check(settings).new_versions == 1
-    files = [p.relative_to(settings.data_dir).as_posix() for p in Path(settings.data_dir).rglob("*")
-             if p.is_file() and not p.name.startswith("archiver.db")]
+    files = [
+        p.relative_to(settings.data_dir).as_posix()
+        for p in Path(settings.data_dir).rglob("*")
+        if p.is_file() and not p.name.startswith("archiver.db")
+    ]
     assert len(files) == 3
     for name in files:  # content hashes, or the day's WARC file
-        assert re.fullmatch(r"(raw/[0-9a-f]{2}/[0-9a-f]{64}\.gz|text/[0-9a-f]{2}/[0-9a-f]{64}\.txt|"
-                            r"warc/\d{4}-\d{2}-\d{2}(-\d+)?\.warc\.gz)", name)
+        assert re.fullmatch(
+            r"(raw/[0-9a-f]{2}/[0-9a-f]{64}\.gz|text/[0-9a-f]{2}/[0-9a-f]{64}\.txt|"
+            r"warc/\d{4}-\d{2}-\d{2}(-\d+)?\.warc\.gz)",
+            name,
+        )
 
 
 def test_extraction_in_worker_processes_gives_the_same_versions(web, settings):

@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-
-from archiver import run_check
-from archiver.cli import cli
 from conftest import write_sources
 from fakewayback import FakeWayback
 from simweb import LOREM, article
+
+from archiver import run_check
+from archiver.cli import cli
 
 HOSTILE = '<script>alert("x")</script><b>Troops</b> & "friends"'
 
@@ -26,22 +26,30 @@ def history(web, settings, clock):
     story = web.page("/world/story", article("Kursk deployment", *LOREM))
     # entity-encoded in the page, so the title a reader sees (and we extract) is the markup itself
     hostile = web.page("/world/hostile", article(html.escape(HOSTILE), *LOREM[1:]))
-    write_sources(settings.sources, [
-        {"id": "1", "url": story, "claim": "Selon Séoul, 15 000 soldats ont été envoyés."},
-        {"id": "2", "url": web.url("/world/gone")},
-        {"id": "3", "url": hostile, "claim": "<img src=x onerror=alert(1)> | a pipe"},
-    ])
+    write_sources(
+        settings.sources,
+        [
+            {"id": "1", "url": story, "claim": "Selon Séoul, 15 000 soldats ont été envoyés."},
+            {"id": "2", "url": web.url("/world/gone")},
+            {"id": "3", "url": hostile, "claim": "<img src=x onerror=alert(1)> | a pipe"},
+        ],
+    )
     run_check(settings, clock=clock)
     clock.advance(days=2)
-    web.page(story, article("Kursk deployment", LOREM[0].replace("about 15,000 soldiers", "thousands of soldiers"),
-                            *LOREM[1:]))
+    web.page(
+        story,
+        article("Kursk deployment", LOREM[0].replace("about 15,000 soldiers", "thousands of soldiers"), *LOREM[1:]),
+    )
     run_check(settings, clock=clock)
     return settings
 
 
 def invoke(settings, *args, env=None):
-    return CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), *args],
-                              env={"ARCHIVER_WAYBACK": "0", **(env or {})})
+    return CliRunner().invoke(
+        cli,
+        ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), *args],
+        env={"ARCHIVER_WAYBACK": "0", **(env or {})},
+    )
 
 
 def test_markdown_report_has_a_headline_and_one_row_per_citation_in_order(history):
@@ -73,7 +81,9 @@ def test_html_report_is_self_contained_and_escapes_everything_from_pages(history
     assert result.exit_code == 0, result.output
     page = out.read_text("utf-8")
     assert "<script" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;Troops&lt;/b&gt; &amp; &quot;friends&quot;" in page
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;Troops&lt;/b&gt; &amp; &quot;friends&quot;" in page
+    )
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "http://" not in page.split("<body>")[0] and "<link" not in page  # no external assets
     assert page.count('<svg role="img" aria-label="check timeline"') == 3
@@ -83,20 +93,34 @@ def test_html_report_is_self_contained_and_escapes_everything_from_pages(history
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package `chromium`; .ci/run installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (Debian package `chromium`; .ci/run installs it)"
+)
 def test_html_report_renders_in_a_real_browser(history, tmp_path):
     out = tmp_path / "report.html"
     invoke(history, "report", "--format", "html", "-o", str(out))
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "<script" not in dom.stdout  # the hostile title stayed text: no element was created
     assert 'alert("x")' in dom.stdout.replace("&quot;", '"')
     shot = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,1400", out.as_uri()],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,1400", out.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert shot.exists() and shot.stat().st_size > 20_000
     shutil.copy(shot, history.data_dir.parent.parent / "report-screenshot.png")
 
@@ -106,18 +130,29 @@ def test_robust_links_carry_the_verified_capture(web, settings):
     try:
         url = web.page("/world/story", article("Kursk", *LOREM))
         fake.archive(url, "20250427093000", article("Kursk", *LOREM))
-        write_sources(settings.sources, [{"id": "1", "url": url, "cited_at": "2025-04-28"},
-                                         {"id": "2", "url": web.url("/nothing")}])
-        run_check(settings.with_(wayback=True, wayback_url=fake.base.rstrip("/"), archive_url=fake.base.rstrip("/"),
-                                 wayback_interval=0.0, wayback_poll_seconds=0.01))
+        write_sources(
+            settings.sources,
+            [{"id": "1", "url": url, "cited_at": "2025-04-28"}, {"id": "2", "url": web.url("/nothing")}],
+        )
+        run_check(
+            settings.with_(
+                wayback=True,
+                wayback_url=fake.base.rstrip("/"),
+                archive_url=fake.base.rstrip("/"),
+                wayback_interval=0.0,
+                wayback_poll_seconds=0.01,
+            )
+        )
     finally:
         fake.close()
     result = invoke(settings, "report", "--format", "robustlinks")
     lines = result.output.splitlines()
     assert lines[0] == '<ol class="references">'
-    assert lines[1] == (f'  <li id="ref-1">[1] <a href="{url}" data-originalurl="{url}" '
-                        f'data-versionurl="https://web.archive.org/web/20250427093000/{url}" '
-                        f'data-versiondate="2025-04-27">{url}</a></li>')
+    assert lines[1] == (
+        f'  <li id="ref-1">[1] <a href="{url}" data-originalurl="{url}" '
+        f'data-versionurl="https://web.archive.org/web/20250427093000/{url}" '
+        f'data-versiondate="2025-04-27">{url}</a></li>'
+    )
     assert "data-versionurl" not in lines[2]
 
 
@@ -170,8 +205,9 @@ def test_lookup_of_an_unknown_url_asks_the_wayback_machine(history):
     fake = FakeWayback()
     try:
         fake.archive("https://example.org/page", "20240101000000", "<p>x</p>")
-        result = invoke(history, "lookup", "https://example.org/page",
-                        env={"ARCHIVER_WAYBACK_URL": fake.base.rstrip("/")})
+        result = invoke(
+            history, "lookup", "https://example.org/page", env={"ARCHIVER_WAYBACK_URL": fake.base.rstrip("/")}
+        )
     finally:
         fake.close()
     assert result.exit_code == 0, result.output

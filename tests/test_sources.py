@@ -45,8 +45,10 @@ def test_missing_header_is_named():
 
 
 def test_every_bad_row_is_reported_at_once_with_its_line():
-    text = ("id,url,claim,cited_at\n1,https://a.example/x,,\n1,https://a.example/y,,\n"
-            "3,a.example/z,,\n,https://a.example/w,,\n5,https://a.example/ v,,\n6,https://a.example/,,yesterday\n")
+    text = (
+        "id,url,claim,cited_at\n1,https://a.example/x,,\n1,https://a.example/y,,\n"
+        "3,a.example/z,,\n,https://a.example/w,,\n5,https://a.example/ v,,\n6,https://a.example/,,yesterday\n"
+    )
     assert problems(text) == [
         (3, "duplicate id '1' (first on line 2)"),
         (4, "url 'a.example/z' is not an absolute http:// or https:// URL"),

@@ -107,9 +107,11 @@ def test_claim_drift_when_the_source_drops_the_cited_number(web, settings, clock
 
 def test_offline_pass_does_not_touch_a_healthy_citation(web, settings, clock):
     from conftest import no_network_resolver
+
     url = web.page("/world/story", article("Kursk", *LOREM))
     write_sources(settings.sources, [{"id": "1", "url": url.replace("127.0.0.1", "news.test")}])
     from conftest import loopback_resolver
+
     run_check(settings, clock=clock, resolver=loopback_resolver)
     for _ in range(4):
         clock.advance(days=2)
@@ -120,12 +122,18 @@ def test_offline_pass_does_not_touch_a_healthy_citation(web, settings, clock):
 
 def test_report_json_contract(web, settings, clock):
     ok = web.page("/a/story", article("Fine", *LOREM))
-    write_sources(settings.sources, [{"id": "1", "url": ok, "claim": CLAIM},
-                                     {"id": "2", "url": web.url("/b/missing")},
-                                     {"id": "10", "url": web.url("/c/never")}])
+    write_sources(
+        settings.sources,
+        [
+            {"id": "1", "url": ok, "claim": CLAIM},
+            {"id": "2", "url": web.url("/b/missing")},
+            {"id": "10", "url": web.url("/c/never")},
+        ],
+    )
     run_check(settings, only=["1", "2"], clock=clock)
-    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources),
-                                      "report", "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), "report", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"generated_at", "summary", "citations"}
@@ -133,8 +141,19 @@ def test_report_json_contract(web, settings, clock):
     first, second, third = data["citations"]
     assert [c["id"] for c in data["citations"]] == ["1", "2", "10"]  # footnote order
     for entry in data["citations"]:
-        assert {"id", "url", "status", "flags", "checked_at", "http_status", "final_url",
-                "rot", "paywall", "drift", "claim"} <= set(entry)
+        assert {
+            "id",
+            "url",
+            "status",
+            "flags",
+            "checked_at",
+            "http_status",
+            "final_url",
+            "rot",
+            "paywall",
+            "drift",
+            "claim",
+        } <= set(entry)
     assert first["status"] == "ok" and first["http_status"] == 200 and first["final_url"] == ok
     assert first["claim"]["supported"] is True and first["drift"]["kind"] == "unchanged"
     assert second["status"] == "rotten" and second["flags"] == ["link_rot"]

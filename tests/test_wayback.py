@@ -7,21 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from conftest import write_sources
+from fakewayback import FakeWayback
+from simweb import LOREM, Response, article
 
 from archiver import run_check
 from archiver.models import Citation
 from archiver.outbox import best_capture, run_archive
 from archiver.store import Store
 from archiver.wayback import Capture, Result, closest, read_refusal
-from conftest import write_sources
-from fakewayback import FakeWayback
-from simweb import LOREM, Response, article
 
 
 @pytest.fixture
 def wayback(web):
     def snapshot(url):  # the archive keeps what the live web serves at that moment
         return httpx.get(url, timeout=5).content
+
     fake = FakeWayback(snapshot=snapshot)
     yield fake
     fake.close()
@@ -29,9 +30,16 @@ def wayback(web):
 
 @pytest.fixture
 def wb_settings(settings, wayback):
-    return settings.with_(wayback=True, wayback_url=wayback.base.rstrip("/"), archive_url=wayback.base.rstrip("/"),
-                          ia_access="ACCESS", ia_secret="SECRET", wayback_interval=0.0,
-                          wayback_poll_seconds=0.02, wayback_retry_seconds=0.05)
+    return settings.with_(
+        wayback=True,
+        wayback_url=wayback.base.rstrip("/"),
+        archive_url=wayback.base.rstrip("/"),
+        ia_access="ACCESS",
+        ia_secret="SECRET",
+        wayback_interval=0.0,
+        wayback_poll_seconds=0.02,
+        wayback_retry_seconds=0.05,
+    )
 
 
 def outbox(settings):
@@ -140,8 +148,7 @@ def test_a_stalled_archive_is_cut_off_and_retried_later(web, wayback, wb_setting
     wayback.stall = 2.0
     started = time.monotonic()
     with Store.open(wb_settings.data_dir) as store:
-        summary = run_archive(wb_settings.with_(wayback_timeout=0.3, connect_timeout=0.3),
-                              [Citation("1", url)], store)
+        summary = run_archive(wb_settings.with_(wayback_timeout=0.3, connect_timeout=0.3), [Citation("1", url)], store)
     assert time.monotonic() - started < 10
     (row,) = outbox(wb_settings)
     assert row["state"] == "queued" and row["attempts"] == 1 and "Timeout" in row["reason"]
@@ -151,8 +158,12 @@ def test_a_stalled_archive_is_cut_off_and_retried_later(web, wayback, wb_setting
 def test_an_archived_error_page_is_never_offered(web, wayback, wb_settings):
     url = web.page("/world/story", article("Kursk", *LOREM))
     wayback.archive(url, "20250101120000", article("Kursk", *LOREM))
-    wayback.archive(url, "20250301120000", "<html><head><title>Page not found</title></head><body>"
-                                           "<h1>Sorry, the page you are looking for could not be found.</h1></body></html>")
+    wayback.archive(
+        url,
+        "20250301120000",
+        "<html><head><title>Page not found</title></head><body>"
+        "<h1>Sorry, the page you are looking for could not be found.</h1></body></html>",
+    )
     write_sources(wb_settings.sources, [{"id": "1", "url": url, "cited_at": "2025-03-15"}])
     run_check(wb_settings)
     with Store.open(wb_settings.data_dir) as store:
@@ -178,32 +189,50 @@ def test_preference_order_is_before_then_after():
     caps = [Capture(s, "u") for s in ("20250101000000", "20250427000000", "20250429000000", "20250601000000")]
     cited = datetime(2025, 4, 28, tzinfo=UTC)
     assert [c.timestamp for c in closest(caps, cited)] == [
-        "20250427000000", "20250101000000", "20250429000000", "20250601000000"]
+        "20250427000000",
+        "20250101000000",
+        "20250429000000",
+        "20250601000000",
+    ]
     assert closest([Capture("20250101000000", "u", status=404)], cited) == []
 
 
-@pytest.mark.parametrize("ext,result", [
-    ("error:too-many-requests", Result.RETRY), ("error:user-session-limit", Result.RETRY),
-    ("error:gateway-timeout", Result.RETRY), ("error:browsing-timeout", Result.RETRY),
-    ("error:service-unavailable", Result.RETRY), ("error:not-found", Result.FAILED),
-    ("error:blocked", Result.FAILED), ("error:too-many-daily-captures", Result.FAILED),
-])
+@pytest.mark.parametrize(
+    "ext,result",
+    [
+        ("error:too-many-requests", Result.RETRY),
+        ("error:user-session-limit", Result.RETRY),
+        ("error:gateway-timeout", Result.RETRY),
+        ("error:browsing-timeout", Result.RETRY),
+        ("error:service-unavailable", Result.RETRY),
+        ("error:not-found", Result.FAILED),
+        ("error:blocked", Result.FAILED),
+        ("error:too-many-daily-captures", Result.FAILED),
+    ],
+)
 def test_refusals_are_read_from_the_body(ext, result):
     assert read_refusal({"status": "error", "status_ext": ext, "message": "no"}).result == result
     assert read_refusal({"url": "u", "job_id": "spn2-1"}) is None
 
 
 def test_the_report_offers_the_verified_capture(web, wayback, wb_settings):
-    from click.testing import CliRunner
     import json
+
+    from click.testing import CliRunner
+
     from archiver.cli import cli
 
     url = web.page("/world/story", article("Kursk", *LOREM))
     wayback.archive(url, "20250427000000", article("Kursk", *LOREM))
     write_sources(wb_settings.sources, [{"id": "1", "url": url, "cited_at": "2025-04-28"}])
     run_check(wb_settings)
-    result = CliRunner().invoke(cli, ["--data-dir", str(wb_settings.data_dir), "--sources", str(wb_settings.sources),
-                                      "report"])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(wb_settings.data_dir), "--sources", str(wb_settings.sources), "report"]
+    )
     entry = json.loads(result.output)["citations"][0]
-    assert entry["archive"] == {"url": f"https://web.archive.org/web/20250427000000/{url}",
-                                "timestamp": "20250427000000", "archive": "wayback", "verified": True}
+    assert entry["archive"] == {
+        "url": f"https://web.archive.org/web/20250427000000/{url}",
+        "timestamp": "20250427000000",
+        "archive": "wayback",
+        "verified": True,
+    }

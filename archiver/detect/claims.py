@@ -13,21 +13,37 @@ import unicodedata
 from dataclasses import dataclass
 
 _SCALES = {
-    "thousand": 1e3, "mille": 1e3, "k": 1e3,
-    "million": 1e6, "millions": 1e6, "mn": 1e6, "m": 1e6,
-    "billion": 1e9, "billions": 1e9, "milliard": 1e9, "milliards": 1e9, "bn": 1e9, "md": 1e9, "mds": 1e9,
-    "trillion": 1e12, "trillions": 1e12, "billions_fr": 1e12,
+    "thousand": 1e3,
+    "mille": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "billions": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "bn": 1e9,
+    "md": 1e9,
+    "mds": 1e9,
+    "trillion": 1e12,
+    "trillions": 1e12,
+    "billions_fr": 1e12,
 }
 # A number: digits grouped by spaces (incl. no-break ones), commas or dots, an optional decimal part,
 # and an optional scale word right after it.
 _NUMBER = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f,.]\d{3})+|\d+)(?:([.,])(\d+))?"
-    r"(?:\s*(thousand|mille|millions?|milliards?|billions?|trillions?|mn|bn|mds?|k|m)\b)?", re.I)
+    r"(?:\s*(thousand|mille|millions?|milliards?|billions?|trillions?|mn|bn|mds?|k|m)\b)?",
+    re.I,
+)
 _QUOTED = re.compile(r"«\s*([^»]{8,300}?)\s*»|“([^”]{8,300}?)”|\"([^\"]{8,300}?)\"")
 _YEAR = re.compile(r"^(1[89]|20)\d{2}$")
 _MONTH_AFTER = re.compile(
     r"\s*(janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|oct|nov|déc|dec|jan|feb|mar|apr|may|jun|jul|aug|sep)",
-    re.I)
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,8 @@ def check_claim(claim: str, text: str, expect: tuple[str, ...] = ()) -> ClaimChe
     facts = facts_of(claim, expect)
     numbers = numbers_in(text)
     words = _words(text)
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     for fact in facts:
         if fact.values:
             ok = any(_close(v, n) for v in fact.values for n in numbers)

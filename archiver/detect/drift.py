@@ -66,9 +66,14 @@ _VOLATILE_RE = re.compile("|".join(f"(?:{p})" for p in _VOLATILE), re.I)
 _CORRECTION = re.compile(
     r"(correction:|corrections?\s+appended|an earlier version of this (article|story)|this (article|story) "
     r"(has been|was) corrected|editor['’]s note|rectificatif|erratum|une version précédente de cet article|"
-    r"nous avons corrigé)", re.I)
-_UPDATE = re.compile(r"(\bupdate[d]?:|this (article|story) (has been|was) updated|mise à jour\s*:|"
-                     r"\bmaj\s*:|article mis à jour)", re.I)
+    r"nous avons corrigé)",
+    re.I,
+)
+_UPDATE = re.compile(
+    r"(\bupdate[d]?:|this (article|story) (has been|was) updated|mise à jour\s*:|"
+    r"\bmaj\s*:|article mis à jour)",
+    re.I,
+)
 
 
 def normalise(text: str) -> str:
@@ -94,17 +99,19 @@ def compare(before: Snapshot, after: Snapshot) -> DriftVerdict:
         drift_class = DriftClass.MAJOR_REWRITE
     removed = _removed_passages(before.text, after.text)
     if removed and drift_class != DriftClass.COSMETIC:
-        changes.append(f"passage removed: {removed[0][:120]!r}" + (f" (+{len(removed) - 1} more)" if len(removed) > 1 else ""))
+        changes.append(
+            f"passage removed: {removed[0][:120]!r}" + (f" (+{len(removed) - 1} more)" if len(removed) > 1 else "")
+        )
     if drift_class == DriftClass.COSMETIC:
         changes = [c for c in changes if not c.startswith(("date changed",))]
-    return DriftVerdict(drift_class, round(score, 4), tuple(changes),
-                        diff=unified_diff(before.text, after.text), removed=tuple(removed))
+    return DriftVerdict(
+        drift_class, round(score, 4), tuple(changes), diff=unified_diff(before.text, after.text), removed=tuple(removed)
+    )
 
 
 def unified_diff(before: str, after: str, limit: int = 200) -> str:
     """A paragraph-level unified diff, cut to `limit` lines."""
-    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), "before", "after",
-                                      lineterm="", n=1))
+    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), "before", "after", lineterm="", n=1))
     if len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
     return "\n".join(lines)
@@ -140,7 +147,7 @@ def _around(pattern: re.Pattern[str], text: str) -> str:
     assert match is not None
     line_start = text.rfind("\n", 0, match.start()) + 1
     line_end = text.find("\n", match.end())
-    return text[line_start: line_end if line_end != -1 else None][:160]
+    return text[line_start : line_end if line_end != -1 else None][:160]
 
 
 def _removed_passages(before: str, after: str) -> list[str]:
@@ -150,7 +157,10 @@ def _removed_passages(before: str, after: str) -> list[str]:
     for paragraph in before.splitlines():
         if len(paragraph.split()) < PASSAGE_WORDS or paragraph in kept:
             continue
-        if not any(difflib.SequenceMatcher(None, paragraph, k).quick_ratio() > 0.8 and
-                   difflib.SequenceMatcher(None, paragraph, k).ratio() > 0.8 for k in kept):
+        if not any(
+            difflib.SequenceMatcher(None, paragraph, k).quick_ratio() > 0.8
+            and difflib.SequenceMatcher(None, paragraph, k).ratio() > 0.8
+            for k in kept
+        ):
             removed.append(paragraph)
     return removed

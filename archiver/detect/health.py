@@ -12,6 +12,7 @@ from typing import Any
 
 from archiver.detect.rot import Observation, RotPolicy, RotVerdict, assess
 
+DEFAULT_POLICY = RotPolicy()
 STATUSES = ("rotten", "failing", "drifted", "paywalled", "blocked", "offline", "ok", "unchecked")
 FLAGS = ("link_rot", "paywall", "drift", "claim_drift")
 
@@ -78,32 +79,69 @@ class Health:
             "checked_at": self.checked_at or None,
             "http_status": self.http_status,
             "final_url": self.final_url or None,
-            "rot": {"status": rot.status, "kind": rot.kind or None, "since": rot.since or None,
-                    "confirmed": rot.confirmed, "failures": rot.failures, "evidence": rot.evidence,
-                    "recovered_at": rot.recovered_at or None, "moved_to": rot.moved_to or None},
-            "paywall": None, "drift": None, "claim": None,
+            "rot": {
+                "status": rot.status,
+                "kind": rot.kind or None,
+                "since": rot.since or None,
+                "confirmed": rot.confirmed,
+                "failures": rot.failures,
+                "evidence": rot.evidence,
+                "recovered_at": rot.recovered_at or None,
+                "moved_to": rot.moved_to or None,
+            },
+            "paywall": None,
+            "drift": None,
+            "claim": None,
         }
         if self.paywall:
-            out["paywall"] = {"kind": self.paywall.kind, "since": self.paywall.since or None,
-                              "truncated": self.paywall.truncated, "evidence": list(self.paywall.evidence)}
+            out["paywall"] = {
+                "kind": self.paywall.kind,
+                "since": self.paywall.since or None,
+                "truncated": self.paywall.truncated,
+                "evidence": list(self.paywall.evidence),
+            }
         if self.drift:
-            out["drift"] = {"kind": self.drift.drift_class, "score": self.drift.score,
-                            "since": self.drift.since or None, "changes": list(self.drift.changes),
-                            "versions": self.drift.versions}
+            out["drift"] = {
+                "kind": self.drift.drift_class,
+                "score": self.drift.score,
+                "since": self.drift.since or None,
+                "changes": list(self.drift.changes),
+                "versions": self.drift.versions,
+            }
         if self.claim:
             c = self.claim
-            out["claim"] = {"kind": "claim_drift" if c.lost else "supported" if c.supported else
-                            "unsupported" if c.supported is False else "nothing_to_check",
-                            "text": c.claim, "supported": c.supported, "facts": list(c.facts),
-                            "found": list(c.found), "missing": list(c.missing), "lost": list(c.lost),
-                            "since": c.since or None}
+            out["claim"] = {
+                "kind": "claim_drift"
+                if c.lost
+                else "supported"
+                if c.supported
+                else "unsupported"
+                if c.supported is False
+                else "nothing_to_check",
+                "text": c.claim,
+                "supported": c.supported,
+                "facts": list(c.facts),
+                "found": list(c.found),
+                "missing": list(c.missing),
+                "lost": list(c.lost),
+                "since": c.since or None,
+            }
         return out
 
 
-def assess_health(citation_id: str, url: str, observations: Sequence[Observation], *,
-                  checked_at: str = "", http_status: int | None = None, final_url: str = "",
-                  paywall: PaywallState | None = None, drift: DriftState | None = None,
-                  claim: ClaimState | None = None, policy: RotPolicy = RotPolicy()) -> Health:
+def assess_health(
+    citation_id: str,
+    url: str,
+    observations: Sequence[Observation],
+    *,
+    checked_at: str = "",
+    http_status: int | None = None,
+    final_url: str = "",
+    paywall: PaywallState | None = None,
+    drift: DriftState | None = None,
+    claim: ClaimState | None = None,
+    policy: RotPolicy = DEFAULT_POLICY,
+) -> Health:
     rot = assess(observations, policy)
     if paywall and paywall.kind != "none" and paywall.truncated:
         # a cut text differs from the baseline because of the paywall, not because the article changed
@@ -128,8 +166,13 @@ def assess_health(citation_id: str, url: str, observations: Sequence[Observation
         "ok": rot.status == "ok",
     }
     status = next((s for s in STATUSES if candidates.get(s)), "unchecked")
-    since = {"rotten": rot.since, "failing": rot.since, "blocked": rot.since,
-             "drifted": (claim.since if claim and claim.lost else drift.since if drift else ""),
-             "paywalled": paywall.since if paywall else ""}.get(status, "")
-    return Health(citation_id, url, status, tuple(flags), since, checked_at, http_status, final_url,
-                  rot, paywall, drift, claim)
+    since = {
+        "rotten": rot.since,
+        "failing": rot.since,
+        "blocked": rot.since,
+        "drifted": (claim.since if claim and claim.lost else drift.since if drift else ""),
+        "paywalled": paywall.since if paywall else "",
+    }.get(status, "")
+    return Health(
+        citation_id, url, status, tuple(flags), since, checked_at, http_status, final_url, rot, paywall, drift, claim
+    )

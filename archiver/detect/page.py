@@ -53,12 +53,16 @@ class Page:
         page.canonical = _first(root.xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href"))
         page.og_url = _first(root.xpath("//meta[@property='og:url']/@content"))
         page.og_type = _first(root.xpath("//meta[@property='og:type']/@content")).lower()
-        page.content_tier = _first(root.xpath(
-            "//meta[@property='article:content_tier' or @name='article:content_tier']/@content")).lower()
-        page.refresh = _first(root.xpath(
-            "//meta[translate(@http-equiv,'REFRESH','refresh')='refresh']/@content"))
-        page.microdata_free = [str(v).strip().lower() for v in root.xpath(
-            "//*[@itemprop='isAccessibleForFree']/@content | //*[@itemprop='isAccessibleForFree'][not(@content)]/text()")]
+        page.content_tier = _first(
+            root.xpath("//meta[@property='article:content_tier' or @name='article:content_tier']/@content")
+        ).lower()
+        page.refresh = _first(root.xpath("//meta[translate(@http-equiv,'REFRESH','refresh')='refresh']/@content"))
+        page.microdata_free = [
+            str(v).strip().lower()
+            for v in root.xpath(
+                "//*[@itemprop='isAccessibleForFree']/@content | //*[@itemprop='isAccessibleForFree'][not(@content)]/text()"
+            )
+        ]
         for script in root.xpath("//script[contains(translate(@type,'JSON','json'),'ld+json')]"):
             page.json_ld.extend(_json_objects(script.text or ""))
         page.headings = [_fold(h.text_content()) for h in root.xpath("//h1 | //h2 | //h3")][:50]

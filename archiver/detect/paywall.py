@@ -35,32 +35,60 @@ class PaywallVerdict:
         return self.kind != PaywallKind.NONE
 
 
-ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
-                 "opinionnewsarticle", "backgroundnewsarticle", "webpage", "report", "scholarlyarticle",
-                 "liveblogposting", "reviewnewsarticle", "creativework"}
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "blogposting",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "webpage",
+    "report",
+    "scholarlyarticle",
+    "liveblogposting",
+    "reviewnewsarticle",
+    "creativework",
+}
 
 # Prompts that stand where the article stops. Each is specific enough that a header link or a
 # teaser label ("Subscribers only") does not match it.
 _HARD_PROMPTS = [
-    r"subscribe (now )?to (continue|keep) reading", r"to (continue|keep) reading,? (please )?subscribe",
-    r"to read the full (story|article)", r"this (content|article|story) is (reserved|available exclusively) for (our )?subscribers",
+    r"subscribe (now )?to (continue|keep) reading",
+    r"to (continue|keep) reading,? (please )?subscribe",
+    r"to read the full (story|article)",
+    r"this (content|article|story) is (reserved|available exclusively) for (our )?subscribers",
     r"this (article|story) is (only available|exclusive) (to|for) (paying )?subscribers",
-    r"already a subscriber\?? ?(log|sign) in", r"subscribe to unlock", r"unlock this article",
+    r"already a subscriber\?? ?(log|sign) in",
+    r"subscribe to unlock",
+    r"unlock this article",
     r"become a (member|subscriber) to (read|continue)",
-    r"(cet|cette) (article|contenu|édition) est réservée? aux abonnés", r"article réservé aux abonnés",
-    r"réservé aux abonnés", r"il vous reste \d+ ?% de (cet|l[’'])article", r"abonnez-vous pour (lire|continuer)",
-    r"la suite (de cet article )?est réservée aux abonnés", r"déjà abonné ?\?? ?(connectez|identifiez)-vous",
-    r"dieser artikel ist (nur )?für abonnenten", r"weiterlesen mit", r"exklusiv für abonnenten",
+    r"(cet|cette) (article|contenu|édition) est réservée? aux abonnés",
+    r"article réservé aux abonnés",
+    r"réservé aux abonnés",
+    r"il vous reste \d+ ?% de (cet|l[’'])article",
+    r"abonnez-vous pour (lire|continuer)",
+    r"la suite (de cet article )?est réservée aux abonnés",
+    r"déjà abonné ?\?? ?(connectez|identifiez)-vous",
+    r"dieser artikel ist (nur )?für abonnenten",
+    r"weiterlesen mit",
+    r"exklusiv für abonnenten",
 ]
 _REGISTRATION_PROMPTS = [
-    r"(create|register for) a free account to (continue|read|keep)", r"register (now )?to continue reading",
-    r"sign (in|up) (for free )?to (continue|keep) reading", r"log in or register to continue",
-    r"inscrivez-vous gratuitement pour (lire|continuer)", r"créez (un|votre) compte gratuit",
+    r"(create|register for) a free account to (continue|read|keep)",
+    r"register (now )?to continue reading",
+    r"sign (in|up) (for free )?to (continue|keep) reading",
+    r"log in or register to continue",
+    r"inscrivez-vous gratuitement pour (lire|continuer)",
+    r"créez (un|votre) compte gratuit",
 ]
 _METER_PROMPTS = [
-    r"\b\d+ of \d+ (free )?articles\b", r"you have \d+ free (articles?|stories) (left|remaining)",
-    r"you[’']ve (read|reached) (all of )?your (\d+ )?free articles?", r"free articles? (left|remaining) this month",
-    r"articles? gratuits? restants?", r"vous avez lu \d+ articles?",
+    r"\b\d+ of \d+ (free )?articles\b",
+    r"you have \d+ free (articles?|stories) (left|remaining)",
+    r"you[’']ve (read|reached) (all of )?your (\d+ )?free articles?",
+    r"free articles? (left|remaining) this month",
+    r"articles? gratuits? restants?",
+    r"vous avez lu \d+ articles?",
 ]
 _VENDORS = {
     "Piano/Tinypass": r"tinypass\.com|piano\.io|\btp\.experience\b",
@@ -79,8 +107,9 @@ TRUNCATED_WORDS = 350
 SHRINK_RATIO = 0.5
 
 
-def detect_paywall(page: Page, raw_html: str, status: int | None, words: int,
-                   earlier_words: list[int] | None = None) -> PaywallVerdict:
+def detect_paywall(
+    page: Page, raw_html: str, status: int | None, words: int, earlier_words: list[int] | None = None
+) -> PaywallVerdict:
     """Decide from a page, the HTTP status, the extracted text's length and earlier versions' lengths."""
     evidence: list[str] = []
     kind = PaywallKind.NONE

@@ -53,7 +53,9 @@ class ProbeAnswer:
 
 SOFT_404_TITLE = re.compile(
     r"\b(404|page not found|not found|page introuvable|page non trouvée|erreur 404|error 404|"
-    r"page (does not|doesn[’']t) exist|cette page n[’']existe (pas|plus)|seite nicht gefunden)\b", re.I)
+    r"page (does not|doesn[’']t) exist|cette page n[’']existe (pas|plus)|seite nicht gefunden)\b",
+    re.I,
+)
 SOFT_404_TEXT = re.compile(
     r"(page not found|(page|content|article|story) (you (are|were) looking for|you requested|requested) "
     r"(could not be found|can(no|[’'])t be found|(does not|doesn[’']t|no longer) exists?|is (no longer )?unavailable|"
@@ -62,38 +64,90 @@ SOFT_404_TEXT = re.compile(
     r"page introuvable|page non trouvée|cette page n[’']existe (pas|plus)|la page (que vous (cherchez|demandez)|demandée) "
     r"(n[’']existe (pas|plus)|est introuvable|a été (supprimée|déplacée))|nous ne trouvons pas (cette|la) page|"
     r"(l[’']article|le contenu) (demandé )?n[’'](est plus disponible|existe plus)|erreur 404|error 404|404 not found)",
-    re.I)
+    re.I,
+)
 PARKED = re.compile(
     r"(this domain (name )?(is|may be) for sale|buy this domain|domain (is )?parked|parked free,? courtesy of|"
     r"sedoparking|parkingcrew|bodis\.com|above\.com/|afternic|hugedomains|dan\.com/buy|"
     r"ce (nom de )?domaine est à vendre|domaine à vendre|the domain .{0,40} is for sale|domain name is for sale)",
-    re.I)
+    re.I,
+)
 BOT_WALL = re.compile(
     r"(just a moment\.\.\.|checking your browser|cf-browser-verification|cf_chl_|challenge-platform|"
     r"attention required! \| cloudflare|ddos protection by|ddos-shield|project shield|px-captcha|perimeterx|"
     r"captcha-delivery|datadome|_incapsula_resource|incapsula incident|are you a robot|verify (that )?you are (a )?human|"
     r"pardon our interruption|please enable js and disable any ad blocker|access to this page has been denied|"
-    r"request unsuccessful|bot protection|you have been blocked)", re.I)
+    r"request unsuccessful|bot protection|you have been blocked)",
+    re.I,
+)
 COOKIE_WALL = re.compile(
     r"(before you continue to|we value your privacy|we and our (\d+ )?partners (use|store)|accept all cookies|"
     r"manage (your )?cookie (preferences|settings)|consent to (the use of )?cookies|"
     r"(nous|ce site) utilis(ons|e) des cookies|accepter (et fermer|tous les cookies)|vos choix (relatifs aux|concernant les) cookies|"
-    r"avant de continuer|wir verwenden cookies|zustimmung)", re.I)
-GENERIC_SECTIONS = {"", "news", "world", "home", "index", "index.html", "index.php", "search", "404", "error",
-                    "en", "fr", "de", "es", "it", "us", "uk", "international", "politics", "business",
-                    "sport", "sports", "culture", "opinion", "actualites", "actualite", "monde", "articles",
-                    "article", "stories", "latest", "accueil", "not-found", "notfound", "page-not-found"}
+    r"avant de continuer|wir verwenden cookies|zustimmung)",
+    re.I,
+)
+GENERIC_SECTIONS = {
+    "",
+    "news",
+    "world",
+    "home",
+    "index",
+    "index.html",
+    "index.php",
+    "search",
+    "404",
+    "error",
+    "en",
+    "fr",
+    "de",
+    "es",
+    "it",
+    "us",
+    "uk",
+    "international",
+    "politics",
+    "business",
+    "sport",
+    "sports",
+    "culture",
+    "opinion",
+    "actualites",
+    "actualite",
+    "monde",
+    "articles",
+    "article",
+    "stories",
+    "latest",
+    "accueil",
+    "not-found",
+    "notfound",
+    "page-not-found",
+}
 
-BLOCKED_STATUSES = {401: "unauthorized (401)", 403: "forbidden (403)", 407: "proxy authentication (407)",
-                    412: "precondition failed (412)", 428: "precondition required (428)",
-                    451: "unavailable for legal reasons (451)"}
+BLOCKED_STATUSES = {
+    401: "unauthorized (401)",
+    403: "forbidden (403)",
+    407: "proxy authentication (407)",
+    412: "precondition failed (412)",
+    428: "precondition required (428)",
+    451: "unavailable for legal reasons (451)",
+}
 SHORT_PAGE_WORDS = 300
 PROBE_MATCH = 0.8  # resemblance above which the page is the site's "not found" answer
 
 
-def classify(outcome: Outcome, status: int | None, url: str, final_url: str,
-             redirects: Sequence[Hop] = (), page: Page | None = None, text: str = "",
-             probe: ProbeAnswer | None = None, error: str = "") -> Signal:
+def classify(
+    outcome: Outcome,
+    status: int | None,
+    url: str,
+    final_url: str,
+    redirects: Sequence[Hop] = (),
+    page: Page | None = None,
+    text: str = "",
+    probe: ProbeAnswer | None = None,
+    error: str = "",
+) -> Signal:
     """The signal of one check. `page`/`text` are the parsed body and its extracted text, if any."""
     page = page or Page()
     words = len(text.split())
@@ -101,7 +155,9 @@ def classify(outcome: Outcome, status: int | None, url: str, final_url: str,
         return _classify_page(url, final_url, redirects, page, text, words, probe)
     if outcome == Outcome.HTTP_ERROR and status is not None:
         if _bot_wall(page, words):
-            return Signal("bot_wall", Severity.BLOCKED, f"HTTP {status} with a bot-protection page: {_bot_wall(page, words)!r}")
+            return Signal(
+                "bot_wall", Severity.BLOCKED, f"HTTP {status} with a bot-protection page: {_bot_wall(page, words)!r}"
+            )
         if status == 404:
             return Signal("not_found", Severity.PERMANENT, "HTTP 404 Not Found")
         if status == 410:
@@ -132,22 +188,31 @@ def classify(outcome: Outcome, status: int | None, url: str, final_url: str,
     return Signal(kind, severity, error or kind.replace("_", " "))
 
 
-def _classify_page(url: str, final_url: str, redirects: Sequence[Hop], page: Page, text: str,
-                   words: int, probe: ProbeAnswer | None) -> Signal:
+def _classify_page(
+    url: str, final_url: str, redirects: Sequence[Hop], page: Page, text: str, words: int, probe: ProbeAnswer | None
+) -> Signal:
     wall = _bot_wall(page, words)
     if wall:
         return Signal("bot_wall", Severity.BLOCKED, f"a bot-protection page stands in for the article: {wall!r}")
     short = words < SHORT_PAGE_WORDS
     cookie = COOKIE_WALL.search(page.visible_text[:5000]) if words < 120 else None
     if cookie:
-        return Signal("cookie_wall", Severity.BLOCKED, f"a cookie consent wall stands in for the article: {cookie.group(0)!r}")
+        return Signal(
+            "cookie_wall", Severity.BLOCKED, f"a cookie consent wall stands in for the article: {cookie.group(0)!r}"
+        )
     if short:
         parked = PARKED.search(page.visible_text) or PARKED.search(page.title)
         if parked:
             return Signal("parked", Severity.PERMANENT, f"parked or for-sale domain: {parked.group(0)!r}")
     title_hit = SOFT_404_TITLE.search(page.title)
-    heading_hit = next((m for h in page.headings if (m := SOFT_404_TEXT.search(h)) or
-                        (len(h) < 40 and (m := SOFT_404_TITLE.search(h)))), None)
+    heading_hit = next(
+        (
+            m
+            for h in page.headings
+            if (m := SOFT_404_TEXT.search(h)) or (len(h) < 40 and (m := SOFT_404_TITLE.search(h)))
+        ),
+        None,
+    )
     text_hit = SOFT_404_TEXT.search(page.visible_text) if short else None
     hit = title_hit or heading_hit or text_hit
     if hit:
@@ -156,9 +221,12 @@ def _classify_page(url: str, final_url: str, redirects: Sequence[Hop], page: Pag
     if probe is not None and probe.status is not None and 200 <= probe.status < 300 and text:
         score = resemblance(text, probe.text)
         if score >= PROBE_MATCH:
-            return Signal("soft_404", Severity.PERMANENT,
-                          f"HTTP 200 but the text matches ({score:.0%}) what the site serves for a URL "
-                          f"that cannot exist ({probe.url})")
+            return Signal(
+                "soft_404",
+                Severity.PERMANENT,
+                f"HTTP 200 but the text matches ({score:.0%}) what the site serves for a URL "
+                f"that cannot exist ({probe.url})",
+            )
     home = _home_instead(url, final_url, redirects, page)
     if home:
         return Signal("redirect_home", Severity.PERMANENT, home)
@@ -190,8 +258,11 @@ def _depth(url: str) -> list[str]:
 
 def _generic(url: str) -> bool:
     parts = _depth(url)
-    return len(parts) == 0 or (len(parts) == 1 and parts[0].lower() in GENERIC_SECTIONS) or \
-        all(p.lower() in GENERIC_SECTIONS for p in parts)
+    return (
+        len(parts) == 0
+        or (len(parts) == 1 and parts[0].lower() in GENERIC_SECTIONS)
+        or all(p.lower() in GENERIC_SECTIONS for p in parts)
+    )
 
 
 def _home_instead(url: str, final_url: str, redirects: Sequence[Hop], page: Page) -> str:
@@ -210,8 +281,12 @@ def _moved_to(url: str, final_url: str, redirects: Sequence[Hop], page: Page) ->
     if redirects and final_url and not same_page(url, final_url) and not _generic(final_url):
         return final_url
     canonical = page.canonical
-    if canonical.startswith(("http://", "https://")) and not same_page(url, canonical) \
-            and not same_page(final_url or url, canonical) and not _generic(canonical):
+    if (
+        canonical.startswith(("http://", "https://"))
+        and not same_page(url, canonical)
+        and not same_page(final_url or url, canonical)
+        and not _generic(canonical)
+    ):
         return canonical
     return ""
 
@@ -267,10 +342,14 @@ def assess(observations: Sequence[Observation], policy: RotPolicy = RotPolicy())
         before = online[-2] if len(online) > 1 else None
         recovered = before is not None and before.signal.severity in (Severity.TRANSIENT, Severity.PERMANENT)
         evidence = latest.signal.evidence
-        if recovered:
+        if recovered and before is not None:
             evidence = f"recovered after {before.signal.kind}" + (f"; {evidence}" if evidence else "")
-        return RotVerdict("ok", evidence=evidence, recovered_at=latest.at.isoformat() if recovered else "",
-                          moved_to=latest.signal.moved_to)
+        return RotVerdict(
+            "ok",
+            evidence=evidence,
+            recovered_at=latest.at.isoformat() if recovered else "",
+            moved_to=latest.signal.moved_to,
+        )
     if latest.signal.severity == Severity.BLOCKED:
         since = latest.at
         for obs in reversed(online):
@@ -285,5 +364,12 @@ def assess(observations: Sequence[Observation], policy: RotPolicy = RotPolicy())
     evidence = f"{latest.signal.evidence}; {len(run)} failed check(s) over {days:.1f} day(s)"
     if not confirmed:
         evidence += f" (confirmed after {policy.failures} over {policy.span.days} days)"
-    return RotVerdict(status, latest.signal.kind, run[0].at.isoformat(), confirmed, len(run), evidence,
-                      moved_to=latest.signal.moved_to)
+    return RotVerdict(
+        status,
+        latest.signal.kind,
+        run[0].at.isoformat(),
+        confirmed,
+        len(run),
+        evidence,
+        moved_to=latest.signal.moved_to,
+    )

@@ -15,7 +15,7 @@ def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
     words = tokens(text)
     if len(words) < size:
         return {tuple(words)} if words else set()
-    return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
 def resemblance(a: str, b: str) -> float:
