@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,3 +75,47 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+# The environment of an `archiver` subprocess in tests: loopback allowed, one worker, no Wayback.
+SUBPROCESS_ENV = {
+    **os.environ,
+    "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32",
+    "ARCHIVER_WORKERS": "1",
+    "ARCHIVER_WAYBACK": "0",
+}
+
+
+def archiver_cmd(settings: Settings, *args: str) -> list[str]:
+    """The command line of a real `archiver` process on the test store."""
+    return [
+        sys.executable,
+        "-m",
+        "archiver",
+        "--data-dir",
+        str(settings.data_dir),
+        "--sources",
+        str(settings.sources),
+        *args,
+    ]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium(profile: Path, *args: str) -> list[str]:
+    """Headless Chromium that makes no connection of its own (this machine has no network)."""
+    assert CHROMIUM is not None
+    return [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,13 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import write_sources
+from conftest import SUBPROCESS_ENV, archiver_cmd, write_sources
 from simweb import LOREM, Response, article
 
 from archiver.cadence import Record, due, next_due, parse_duration, retry_delay
 from archiver.store import DataDirLock
-
-ENV = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", "ARCHIVER_WAYBACK": "0"}
 
 
 def start(settings, *args: str) -> subprocess.Popen:
@@ -37,7 +34,7 @@ def start(settings, *args: str) -> subprocess.Popen:
             "0",
             *args,
         ],
-        env=ENV,
+        env=SUBPROCESS_ENV,
         stdout=log,
         stderr=log,
     )
@@ -103,17 +100,8 @@ def test_a_second_process_is_refused_by_the_lock_and_told_who_holds_it(web, sett
     try:
         wait_for(lambda: len(checks(settings)) == 1)
         other = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "archiver",
-                "--data-dir",
-                str(settings.data_dir),
-                "--sources",
-                str(settings.sources),
-                "check",
-            ],
-            env=ENV,
+            archiver_cmd(settings, "check"),
+            env=SUBPROCESS_ENV,
             capture_output=True,
             text=True,
             timeout=30,
@@ -129,18 +117,8 @@ def test_wait_takes_the_lock_once_it_is_free(web, settings):
     write_sources(settings.sources, [{"id": "1", "url": url}])
     lock = DataDirLock(settings.data_dir, "a test").acquire()
     waiting = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archiver",
-            "--data-dir",
-            str(settings.data_dir),
-            "--sources",
-            str(settings.sources),
-            "check",
-            "--wait",
-        ],
-        env=ENV,
+        archiver_cmd(settings, "check", "--wait"),
+        env=SUBPROCESS_ENV,
         stdout=subprocess.PIPE,
     )
     time.sleep(1.0)
@@ -231,7 +209,7 @@ def test_json_logs_are_one_object_per_line(web, settings):
             "--tick",
             "0.2",
         ],
-        env=ENV,
+        env=SUBPROCESS_ENV,
         stdout=log,
         stderr=log,
     )

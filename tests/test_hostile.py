@@ -9,20 +9,17 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_sources
+from conftest import SUBPROCESS_ENV, archiver_cmd, write_sources
 from simweb import LOREM, Response, SimWeb, article
 
 from archiver import Outcome, Store, run_check
 from archiver.cli import cli
-
-ENV = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_WORKERS": "1", "ARCHIVER_WAYBACK": "0"}
 
 
 class RawServer:
@@ -163,17 +160,8 @@ def kill_mid_pass(settings, web, count=30) -> list[str]:
     ]
     write_sources(settings.sources, [{"id": str(i), "url": u} for i, u in enumerate(urls, 1)])
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archiver",
-            "--data-dir",
-            str(settings.data_dir),
-            "--sources",
-            str(settings.sources),
-            "check",
-        ],
-        env=ENV,
+        archiver_cmd(settings, "check"),
+        env=SUBPROCESS_ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -248,17 +236,8 @@ def test_a_full_disk_is_a_clear_error_and_not_a_corrupt_store(web, settings):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archiver",
-            "--data-dir",
-            str(settings.data_dir),
-            "--sources",
-            str(settings.sources),
-            "check",
-        ],
-        env=ENV,
+        archiver_cmd(settings, "check"),
+        env=SUBPROCESS_ENV,
         capture_output=True,
         text=True,
         timeout=60,

@@ -51,7 +51,9 @@ def test_a_body_repeated_byte_for_byte_is_not_extracted_again(web, settings):
     run_check(settings)
     run_check(settings)
     with Store.open(settings.data_dir) as store:
-        rows = store.db.execute("SELECT extract_ms, version_hash, new_version FROM checks WHERE citation_id = '1'").fetchall()
+        rows = store.db.execute(
+            "SELECT extract_ms, version_hash, new_version FROM checks WHERE citation_id = '1'"
+        ).fetchall()
         health = store.health("1")
     (first_ms, first_hash, first_new), (second_ms, second_hash, second_new) = rows
     assert first_new == 1 and second_new == 0 and second_hash == first_hash

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_sources
+from conftest import CHROMIUM, chromium, write_sources
 from fakewayback import FakeWayback
 from simweb import LOREM, article
 
@@ -90,33 +90,21 @@ def test_html_report_is_self_contained_and_escapes_everything_from_pages(history
     assert "<del>− North Korean troops" in page and "<ins>+ North Korean troops" in page
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed (Debian package `chromium`; .ci/run installs it)"
 )
 def test_html_report_renders_in_a_real_browser(history, tmp_path):
     out = tmp_path / "report.html"
     invoke(history, "report", "--format", "html", "-o", str(out))
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        chromium(tmp_path / "profile", "--dump-dom", out.as_uri()), capture_output=True, text=True, timeout=120
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "<script" not in dom.stdout  # the hostile title stayed text: no element was created
     assert 'alert("x")' in dom.stdout.replace("&quot;", '"')
     shot = tmp_path / "report.png"
     subprocess.run(
-        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,1400", out.as_uri()],
+        chromium(tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,1400", out.as_uri()),
         capture_output=True,
         timeout=120,
         check=True,

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import write_sources
+from conftest import CHROMIUM, chromium, write_sources
 from simweb import LOREM, article
 
 from archiver import Store, run_check
@@ -201,29 +201,12 @@ def test_pages_and_api_escape_what_came_from_a_page(server):
     assert httpx.get(f"{base}/../../etc/passwd").status_code == 404
 
 
-CHROMIUM = shutil.which("chromium")
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package `chromium`)")
 def test_citation_page_renders_in_a_browser(server, tmp_path):
     base, settings, url, _ = server
     shot = tmp_path / "citation.png"
     subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1100,1200",
-            f"{base}/citations/1",
-        ],
+        chromium(tmp_path / "profile", f"--screenshot={shot}", "--window-size=1100,1200", f"{base}/citations/1"),
         capture_output=True,
         timeout=120,
         check=True,
