@@ -24,7 +24,7 @@ from archiver.models import ArchiveSummary, CheckSummary, Outcome, PassSummary
 from archiver.outbox import run_archive
 from archiver.pipeline import gather_report, import_article, run_check, select, utcnow
 from archiver.report import render_html, render_markdown, render_robustlinks
-from archiver.schedule import run_daemon
+from archiver.schedule import cron_trigger, run_daemon
 from archiver.serve import make_server
 from archiver.sources import read_sources
 from archiver.store import DataDirLock, Store
@@ -172,6 +172,8 @@ def daemon(
         if tick <= 0:
             raise ConfigError("--tick must be positive")
         read_sources(settings.sources)  # a bad list is named now, not at the first tick
+        if cron:
+            cron_trigger(cron, jitter_)  # so is a bad crontab expression
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())

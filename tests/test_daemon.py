@@ -252,3 +252,32 @@ def test_jitter_spreads_citations_but_is_stable():
     assert next_due("7", Record(NOW), six, retry_base=six, jitter=jitter) == next_due(
         "7", Record(NOW), six, retry_base=six, jitter=jitter
     )
+
+
+def test_cron_expressions_are_checked_before_the_daemon_starts(settings, web):
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+    from archiver.errors import ConfigError
+    from archiver.schedule import cron_trigger
+
+    assert cron_trigger("0 */6 * * *", timedelta(0)).get_next_fire_time(None, NOW).hour in (12, 18)
+    assert cron_trigger("30 2 * * 1", timedelta(minutes=5)).jitter == 300
+    with pytest.raises(ConfigError, match="five fields"):
+        cron_trigger("every day", timedelta(minutes=5))
+    write_sources(settings.sources, [{"id": "1", "url": web.url("/a")}])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data-dir",
+            str(settings.data_dir),
+            "--sources",
+            str(settings.sources),
+            "daemon",
+            "--cron",
+            "61 * * * *",
+            "--jitter",
+            "0",
+        ],
+    )
+    assert result.exit_code == 3 and "--cron '61 * * * *'" in result.output

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -107,15 +108,42 @@ def test_export_writes_one_self_contained_warc_of_the_chosen_citations(store_wit
     assert "no citation with id 9" in cli_run(settings, "export", "--warc", str(target), "--only", "9").output
 
 
-@pytest.mark.skipif(shutil.which("wb-manager") is None, reason="pywb is not installed (pip install pywb)")
-def test_pywb_replays_our_warc(store_with_versions, tmp_path):
+WB_MANAGER = Path(sys.executable).with_name("wb-manager")
+
+
+@pytest.mark.skipif(not WB_MANAGER.exists(), reason="pywb is not installed in this environment (pip install pywb)")
+def test_pywb_replays_a_page_from_our_warc(store_with_versions, tmp_path):
     settings, url, _ = store_with_versions
-    subprocess.run(["wb-manager", "init", "cites"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([str(WB_MANAGER), "init", "cites"], cwd=tmp_path, check=True, capture_output=True)
     subprocess.run(
-        ["wb-manager", "add", "cites", *map(str, warc_files(settings))], cwd=tmp_path, check=True, capture_output=True
+        [str(WB_MANAGER), "add", "cites", *map(str, warc_files(settings))],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
     )
-    index = (tmp_path / "collections" / "cites" / "indexes" / "index.cdxj").read_text()
-    assert url.split("://")[1].split("/")[0].split(":")[0] in index
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    wayback = subprocess.Popen(
+        [str(WB_MANAGER.with_name("wayback")), "--bind", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        replayed = None
+        for _ in range(100):
+            try:
+                replayed = httpx.get(f"http://127.0.0.1:{port}/cites/20260101120000id_/{url}", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert replayed is not None and replayed.status_code == 200
+        with Store.open(settings.data_dir) as store:
+            assert replayed.content == store.read_raw(store.versions("1")[0])
+    finally:
+        wayback.terminate()
+        wayback.wait(10)
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+"""The README's examples run, and every setting it documents exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import write_sources
+from simweb import LOREM, article
+
+from archiver.config import _ENV
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+
+
+def test_the_library_example_runs(web, tmp_path, monkeypatch):
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "run_check" in b]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ARCHIVER_ALLOW_PRIVATE", "127.0.0.1/32")
+    monkeypatch.setenv("ARCHIVER_WAYBACK", "0")
+    monkeypatch.setenv("ARCHIVER_WORKERS", "1")
+    write_sources(tmp_path / "sources.csv", [{"id": "1", "url": web.page("/a", article("Example", *LOREM))}])
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README is ours
+    summary = namespace["summary"]
+    assert summary.new_versions == 1 and (tmp_path / "snapshots" / "archiver.db").exists()
+
+
+def test_every_documented_setting_exists():
+    documented = set(re.findall(r"`(ARCHIVER_[A-Z_]+)", README))
+    assert documented and documented <= set(_ENV), documented - set(_ENV)
