@@ -21,6 +21,7 @@ from archiver.cadence import parse_duration
 from archiver.config import Settings
 from archiver.errors import ArchiverError, ArchiveServiceError, ConfigError, StoreError
 from archiver.models import ArchiveSummary, CheckSummary, Outcome, PassSummary
+from archiver.notify import worth_telling
 from archiver.outbox import run_archive
 from archiver.pipeline import gather_report, import_article, run_check, select, utcnow
 from archiver.report import render_html, render_markdown, render_robustlinks
@@ -211,8 +212,8 @@ def _log_check(summary: CheckSummary) -> None:
 def _print_changes(summary: PassSummary, problems_only: bool) -> None:
     """Status changes, the alerts of a pass: never for an unchanged status."""
     for change in summary.changes:
-        if change.old == "unchecked" and change.new == "ok":
-            continue  # a first healthy check is not news
+        if not worth_telling(change):
+            continue
         if problems_only and change.new == "ok":
             log.info("status [%s] %s -> %s: %s", change.citation_id, change.old, change.new, change.evidence)
             continue

@@ -14,8 +14,9 @@ WORSE = {"rotten", "failing", "drifted", "paywalled", "blocked"}
 
 
 def worth_telling(change: StatusChange) -> bool:
-    """Every real change of status; not the first healthy check of a new citation."""
-    return change.old != change.new and not (change.old == "unchecked" and change.new == "ok")
+    """Every real change of status; not a new citation's first check when it says nothing is wrong
+    (healthy, or no network at all)."""
+    return change.old != change.new and not (change.old == "unchecked" and change.new in ("ok", "offline"))
 
 
 def message(changes: Sequence[StatusChange]) -> tuple[str, str]:

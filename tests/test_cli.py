@@ -75,3 +75,4 @@ def test_offline_machine_says_so_through_the_real_command(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "offline: every citation failed before any HTTP exchange" in proc.stderr
     assert "connect_error" in proc.stdout
+    assert "status [" not in proc.stdout  # no network says nothing of the citations: no alert
