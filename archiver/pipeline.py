@@ -26,7 +26,7 @@ from archiver.detect.claims import check_claim
 from archiver.detect.drift import Snapshot, compare, unified_diff
 from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_health
 from archiver.detect.paywall import PaywallVerdict
-from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, classify
+from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, probe_verdict
 from archiver.errors import ConfigError, SourceError
 from archiver.extract import extract
 from archiver.fetch import Fetcher, Resolver
@@ -293,22 +293,9 @@ async def _check_one(
     analysis: Analysis = await workers.run(analyse, fetched, earlier)
     signal = analysis.signal
     if analysis.needs_probe and analysis.extraction:
+        # only a healthy-looking page is probed; a match turns it into a soft 404, else it stays as judged
         probe = await prober.answer(fetched.final_url or citation.url)
-        if probe is not None:
-            signal = (
-                classify(
-                    fetched.outcome,
-                    fetched.status,
-                    citation.url,
-                    fetched.final_url,
-                    fetched.redirects,
-                    None,
-                    analysis.extraction.text,
-                    probe,
-                )
-                if _probe_matters(analysis, probe)
-                else signal
-            )
+        signal = probe_verdict(analysis.extraction.text, probe) or signal
     extract_ms = int((time.monotonic() - t0) * 1000)
     verdicts = _verdicts(signal, analysis.paywall)
     drift = files = None
@@ -341,10 +328,6 @@ async def _check_one(
         fetched.error or (signal.evidence if signal.severity != Severity.HEALTHY else ""),
         fetched.elapsed_ms,
     )
-
-
-def _probe_matters(analysis: Analysis, probe: ProbeAnswer) -> bool:
-    return probe.status is not None and 200 <= probe.status < 300
 
 
 def _verdicts(signal: Signal, paywall: PaywallVerdict | None) -> CheckVerdicts:

@@ -103,14 +103,14 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 elif path == "/api/report":
                     status, headers, body = self.api_report()
                 else:
-                    handler = next((h for prefix, h in routes if path.startswith(prefix)), None)
-                    if handler is None:
+                    route = next(((p, h) for p, h in routes if path.startswith(p)), None)
+                    if route is None:
                         status, headers, body = _text(404, "not found")
                     else:
-                        prefix = next(p for p, h in routes if h == handler)
-                        status, headers, body = handler(
-                            unquote(path[len(prefix) :]) if prefix != "/memento/" else path[len(prefix) :]
-                        )
+                        prefix, handler = route
+                        rest = path[len(prefix) :]
+                        # a memento path keeps the original URL as it was written, escapes included
+                        status, headers, body = handler(rest if prefix == "/memento/" else unquote(rest))
             except ValueError as exc:
                 status, headers, body = _text(400, str(exc))
             self.send_response(status)

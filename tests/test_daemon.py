@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,22 +20,7 @@ from archiver.store import DataDirLock
 def start(settings, *args: str) -> subprocess.Popen:
     log = open(settings.data_dir.parent / "daemon.log", "ab")
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archiver",
-            "--data-dir",
-            str(settings.data_dir),
-            "--sources",
-            str(settings.sources),
-            "daemon",
-            "--jitter",
-            "0",
-            *args,
-        ],
-        env=SUBPROCESS_ENV,
-        stdout=log,
-        stderr=log,
+        archiver_cmd(settings, "daemon", "--jitter", "0", *args), env=SUBPROCESS_ENV, stdout=log, stderr=log
     )
 
 
@@ -193,22 +177,7 @@ def test_json_logs_are_one_object_per_line(web, settings):
     write_sources(settings.sources, [{"id": "1", "url": url}])
     log = open(settings.data_dir.parent / "daemon.log", "ab")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archiver",
-            "--log-format",
-            "json",
-            "--data-dir",
-            str(settings.data_dir),
-            "--sources",
-            str(settings.sources),
-            "daemon",
-            "--every",
-            "1h",
-            "--tick",
-            "0.2",
-        ],
+        archiver_cmd(settings, "--log-format", "json", "daemon", "--every", "1h", "--tick", "0.2"),
         env=SUBPROCESS_ENV,
         stdout=log,
         stderr=log,

@@ -164,3 +164,13 @@ def test_report_json_contract(web, settings, clock):
 def test_report_without_a_store_says_so(settings):
     result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "report"])
     assert result.exit_code == 4 and "run `archiver check` first" in result.output
+
+
+def test_a_probed_page_keeps_its_move_suggestion(web, settings, clock):
+    other = web.url("/europe/2025/the-story-now")
+    url = web.page("/world/story", article("Kursk", *LOREM, extra_head=f'<link rel="canonical" href="{other}">'))
+    write_sources(settings.sources, [{"id": "1", "url": url}])
+    run_check(settings, clock=clock)
+    assert any("archiver-probe-" in r.path for r in web.requests)  # short page: the site was probed
+    h = health(settings)
+    assert h["status"] == "ok" and h["rot"]["moved_to"] == other

@@ -218,15 +218,9 @@ def _classify_page(
     if hit:
         where = "title" if hit is title_hit else "heading" if hit is heading_hit else "text"
         return Signal("soft_404", Severity.PERMANENT, f"HTTP 200 but the page {where} says {hit.group(0)!r}")
-    if probe is not None and probe.status is not None and 200 <= probe.status < 300 and text:
-        score = resemblance(text, probe.text)
-        if score >= PROBE_MATCH:
-            return Signal(
-                "soft_404",
-                Severity.PERMANENT,
-                f"HTTP 200 but the text matches ({score:.0%}) what the site serves for a URL "
-                f"that cannot exist ({probe.url})",
-            )
+    matched = probe_verdict(text, probe)
+    if matched is not None:
+        return matched
     home = _home_instead(url, final_url, redirects, page)
     if home:
         return Signal("redirect_home", Severity.PERMANENT, home)
@@ -234,6 +228,20 @@ def _classify_page(
     if moved:
         return Signal("", Severity.HEALTHY, f"the page now lives at {moved}", moved_to=moved)
     return HEALTHY
+
+
+def probe_verdict(text: str, probe: ProbeAnswer | None) -> Signal | None:
+    """A soft 404 when the page's text is what the site serves for a URL that cannot exist."""
+    if probe is None or probe.status is None or not 200 <= probe.status < 300 or not text:
+        return None
+    score = resemblance(text, probe.text)
+    if score < PROBE_MATCH:
+        return None
+    return Signal(
+        "soft_404",
+        Severity.PERMANENT,
+        f"HTTP 200 but the text matches ({score:.0%}) what the site serves for a URL that cannot exist ({probe.url})",
+    )
 
 
 def _bot_wall(page: Page, words: int) -> str:
