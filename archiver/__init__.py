@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from archiver._version import __version__
 
 from archiver.config import Settings
 from archiver.errors import (

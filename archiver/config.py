@@ -18,7 +18,7 @@ DEFAULT_ARCHIVE_URL = "https://archive.org"
 
 
 def default_user_agent() -> str:
-    from archiver import __version__
+    from archiver._version import __version__
 
     return f"citation-archiver/{__version__} (checks pages cited by articles for link rot and drift)"
 
