@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from archiver._version import __version__
-
 from archiver.config import Settings
 from archiver.errors import (
     ArchiverError,
