@@ -36,7 +36,7 @@ def analyse(fetched: FetchResult, earlier_words: list[int]) -> Analysis:
         ):
             html, tree = parse_html(fetched.body, content_type)  # parsed once, read by both
         page = Page.from_tree(tree, html)
-        extraction = extract(fetched.body, fetched.final_url, content_type, tree)
+        extraction = extract(fetched.body, fetched.final_url, content_type, (html, tree) if html else None)
         signal = classify(
             fetched.outcome, fetched.status, fetched.url, fetched.final_url, fetched.redirects, page, extraction.text
         )

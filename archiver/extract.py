@@ -169,9 +169,9 @@ def guess_language(text: str, html: str = "") -> str:
     return declared.group(1).lower() if declared else ""
 
 
-def extract(body: bytes, url: str = "", content_type: str = "", tree: Any = None) -> Extraction:
-    """Extract the main text and metadata of an HTML body (from `tree` when it is parsed already:
-    trafilatura works on its own copy)."""
+def extract(body: bytes, url: str = "", content_type: str = "", parsed: tuple[str, Any] | None = None) -> Extraction:
+    """Extract the main text and metadata of an HTML body; `parsed` is the (text, tree) of
+    `parse_html` when the caller has it already (trafilatura works on its own copy of the tree)."""
     media_type = content_type.split(";")[0].strip().lower()
     if not body.strip():
         return Extraction(note="empty body")
@@ -179,7 +179,7 @@ def extract(body: bytes, url: str = "", content_type: str = "", tree: Any = None
         return Extraction(note=f"not HTML ({media_type}); content kept as raw bytes")
     if body[:5] == b"%PDF-" or b"\x00" in body[:1024]:
         return Extraction(note="binary body; content kept as raw bytes")
-    html = decode(body, content_type)
+    html, tree = parsed if parsed is not None else (decode(body, content_type), None)
     if media_type == "text/plain":
         text = _normalise(html)
         return Extraction(text=text, language=guess_language(text), extracted=bool(text))

@@ -206,7 +206,7 @@ def _timeline_svg(marks: Sequence[Sequence[str]]) -> str:
     )
 
 
-def _diff_html(diff: str) -> str:
+def diff_html(diff: str) -> str:
     out = []
     for line in diff.splitlines():
         if line.startswith(("---", "+++", "@@")):
@@ -235,7 +235,7 @@ def render_html(data: Mapping[str, Any]) -> str:
         snapshot = e.get("snapshot")
         local = f'<a href="file://{e_(snapshot)}">text</a>' if snapshot else ""
         diff = (
-            f'<details><summary>what changed</summary><div class="diff">{_diff_html(e["diff"])}</div></details>'
+            f'<details><summary>what changed</summary><div class="diff">{diff_html(e["diff"])}</div></details>'
             if e.get("diff")
             else ""
         )

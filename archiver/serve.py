@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from archiver.detect.drift import unified_diff
 from archiver.models import VersionRecord
 from archiver.pipeline import gather_report, utcnow
-from archiver.report import _diff_html, render_html
+from archiver.report import diff_html, render_html
 from archiver.store import Store
 from archiver.urls import canonical
 from archiver.warc import read_response
@@ -150,7 +150,7 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                     f'hash {e(v.hash[:12])} · <a href="{e(replay)}">replay as archived</a></p>'
                 )
                 if index > 0:
-                    parts.append(f'<div class="diff">{_diff_html(unified_diff(texts[index - 1], text))}</div>')
+                    parts.append(f'<div class="diff">{diff_html(unified_diff(texts[index - 1], text))}</div>')
                 parts.append(f"<details><summary>text</summary><pre>{e(text)}</pre></details>")
             body = (
                 '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Citation '
