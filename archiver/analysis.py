@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 
-from archiver.detect.drift import link_lines
+from archiver.detect.body import link_lines
 from archiver.detect.page import Page
 from archiver.detect.paywall import PaywallVerdict, detect_paywall
 from archiver.detect.rot import Signal, classify, worth_probing

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from archiver.detect.body import link_lines
 from archiver.detect.claims import check_claim, facts_of, lost_facts
-from archiver.detect.drift import DriftClass, Snapshot, compare, link_lines
+from archiver.detect.drift import DriftClass, Snapshot, compare
 from archiver.detect.page import Page
 
 PARAS = [
@@ -179,6 +180,19 @@ def test_figures_in_the_articles_sentences_are_never_normalised_away():
     drew = Snapshot(ARTICLE.text + "\nThe petition drew 1,234 comments from residents in a week.", ARTICLE.title)
     more = Snapshot(ARTICLE.text + "\nThe petition drew 2,345 comments from residents in a week.", ARTICLE.title)
     assert "figure changed: '1,234' -> '2,345'" in compare(drew, more).changes
+
+
+def test_a_paragraph_split_or_merged_keeps_its_facts():
+    split = LONG[4].replace(", and five", ".\nFive")  # one paragraph becomes two; every figure stays
+    verdict = compare(ARTICLE, edit(LONG[4], split))
+    assert verdict.drift_class == DriftClass.MINOR_EDIT and not verdict.drifted, verdict.changes
+    merged = Snapshot(ARTICLE.text.replace(LONG[4] + "\n", LONG[4] + " "), ARTICLE.title, ARTICLE.author)
+    assert not compare(ARTICLE, merged).drifted
+
+
+def test_a_name_spelled_right_is_not_another_name():
+    verdict = compare(ARTICLE, edit("Christine Lagarde", "Christine Lagard"))
+    assert verdict.drift_class == DriftClass.MINOR_EDIT and not verdict.drifted
 
 
 def test_capitals_mark_names_only_where_most_words_are_lower_case():

@@ -2,13 +2,11 @@
 
 A drift class says what changed in the article's body, never how many characters moved:
 
-1. Volatile text is set aside: relative times ("updated 5 minutes ago", "il y a 3 heures"), clock
-   times, counters ("1,234 comments", "2.3k shares"), reading times, and lines that are only a
-   dateline ("Published 28 April 2025, updated 29 April"). Dates and figures inside the article's own
-   sentences are kept: they are facts.
+1. Volatile text is set aside (relative and clock times, counters, datelines: see `body`); dates
+   and figures inside the article's own sentences are kept: they are facts.
 2. Boilerplate is set aside: lines the page shows as links (teasers and link lists of other
-   articles), and short credit, share and "read more" lines. A change there is `boilerplate`:
-   recorded, never drift.
+   articles), and short credit, share and "read more" lines (see `body`). A change there is
+   `boilerplate`: recorded, never drift.
 3. The body's paragraphs are aligned (moved ones found wherever they went), and each edited
    paragraph is compared word by word. A changed figure, number word, date word, name or quotation
    is named ("figure changed: '0.75' -> '1.00'"), and so is an added correction note: that is a
@@ -26,9 +24,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from archiver.detect.body import Line, Token, body_lines, tokenise
 
 
 class DriftClass(StrEnum):
@@ -79,162 +79,12 @@ class DriftVerdict:
 MAJOR_REWRITE_SIMILARITY = 0.75  # below: over a quarter of the body removed, added or rewritten
 PASSAGE_WORDS = 12  # a removed paragraph this long is named
 PAIR_SIMILARITY = 0.5  # two paragraphs this alike are one paragraph, edited
-LINK_SHARE = 2 / 3  # a line this much inside links is a teaser or a link list
-BOILERPLATE_WORDS = 40  # longer lines are body, however many links they carry
-CREDIT_WORDS = 25  # credit, share and "read more" lines are short
+PAIRED_AT_MOST = 10_000  # paragraph comparisons in one block of changes
 NAMES_CAPITALISED = 0.2  # over this share of capitalised words mid-sentence (German nouns), case says nothing
 TITLE_CASE = 0.6  # a line with more capitalised words than this is a headline or a subhead
 MAX_NAMED = 8  # fact changes named one by one; the rest are counted
 
-# --- volatile text ----------------------------------------------------------------------------------
-
-_MONTHS = (
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|"
-    r"déc|januar|februar|märz|maerz|juni|juli|okt|dez|ene|abr|ago|dic|gen|mag|giu|lug|set|ott"
-)
-_RELATIVE = [
-    r"\b(updated|published|posted|modifié|mis à jour|publié|aktualisiert|actualizado|aggiornato)\b[^.\n]{0,40}?\b(ago|il y a|vor|hace|fa)\b[^.\n]{0,20}",
-    r"\b\d+\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)\s+ago\b",
-    r"\b(il y a|vor|hace)\s+\d+\s*\w+",
-    r"\b\d+\s*\w+\s+fa\b",
-    r"\b(just now|à l['’]instant|gerade eben)\b",
-    r"\b(today|yesterday|aujourd['’]hui|hier|heute|gestern|hoy|ayer|oggi|ieri)\b",
-]
-_CLOCK = r"\b\d{1,2}[:h]\d{2}(:\d{2})?(\s*[ap]\.?\s?m\.?)?(\s*(utc|gmt|cet|cest|et|est|edt|pt|pst|pdt|bst))?\b"
-# a counter is page furniture on a line of its own ("1,234 comments"); in a sentence it is a figure
-_COUNTER = re.compile(
-    r"\b\d[\d.,\u00a0 ]*\s*[km]?\s*(comments?|commentaires?|kommentare?|comentarios?|commenti|shares?|partages?|"
-    r"views?|vues|aufrufe|likes?|reactions?|réactions?)\b",
-    re.I,
-)
-COUNTER_LINE_WORDS = 8
-_READING = r"\b\d+\s*(min(ute)?s?|mn)\.?\s*(read|de lecture|lesezeit|lectura|di lettura)\b|\b(temps de lecture|reading time|lesezeit)\s*:?\s*\d+\s*(min(ute)?s?|mn)\b"
-_VOLATILE = re.compile("|".join(f"(?:{p})" for p in [*_RELATIVE, _CLOCK, _READING]), re.I)
-_DATE = re.compile(
-    rf"\b\d{{1,2}}(st|nd|rd|th|er)?\.?\s+({_MONTHS})\w*\.?,?\s+\d{{4}}\b|"
-    rf"\b({_MONTHS})\w*\.?\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}}\b|"
-    r"\b\d{4}-\d{2}-\d{2}(t[\d:.z+-]+)?\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b",
-    re.I,
-)
-# Words a dateline carries beside its dates: a line with nothing else is not a sentence of the article.
-_DATELINE_WORDS = re.compile(
-    r"\b(updated?|published|posted|modified|last|first|mis à jour|mise à jour|maj|publié|modifié|le|à|aktualisiert|"
-    r"veröffentlicht|stand|am|um|actualizado|publicado|el|aggiornato|pubblicato|il|on|at|"
-    r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|montag|dienstag|mittwoch|donnerstag|freitag|"
-    r"samstag|sonntag)\b",
-    re.I,
-)
-
-
-def normalise(text: str) -> str:
-    """The text without the parts that change on their own (see the module's step 1)."""
-    return "\n".join(line for line in (_normalise_line(raw) for raw in text.splitlines()) if line)
-
-
-def _normalise_line(line: str) -> str:
-    kept = _VOLATILE.sub(" ", line)
-    if len(kept.split()) <= COUNTER_LINE_WORDS:
-        kept = _COUNTER.sub(" ", kept)
-    if _DATE.search(kept) or kept != line:
-        rest = _TOKEN.findall(_DATELINE_WORDS.sub(" ", _DATE.sub(" ", kept)))
-        if len(rest) <= 2:
-            return ""  # a dateline, a byline stamp, "Updated 5 minutes ago": nothing of the article
-    return " ".join(kept.split())
-
-
-# --- boilerplate ------------------------------------------------------------------------------------
-
-# Credit, share and navigation lines: short, and recognisable by their first words or their marks.
-_CREDIT = re.compile(
-    r"(contributed (reporting|to this (report|article|story))|(^|;\s*)(additional )?(reporting|editing|writing) by|"
-    r"^(edited|written|compiled|produced) by|^(photos?|images?|illustrations?|videos?|credits?|crédits?|fotos?|"
-    r"bilder?|source|quelle)\b\s*[:/©]|©|\bcopyright\b|all rights reserved|tous droits réservés|"
-    r"alle rechte vorbehalten|^\[?\s*(read more|read also|read next|read|related( coverage| stories| articles)?|"
-    r"see also|more from|more on|recommended|most (read|popular)|watch|listen|lire aussi|à lire aussi|lire|"
-    r"voir aussi|sur le même sujet|mehr zum thema|auch interessant|weitere artikel|lesen sie auch|lea también|"
-    r"leggi anche)\b\s*[:»>\]|-]|^(sign up|subscribe|inscrivez-vous|abonnez-vous|follow us|suivez-nous)\b)",
-    re.I,
-)
-# ... and those that are credits only when they stand alone on a very short line
-_SHORT_CREDIT = re.compile(
-    r"(\b(avec|with|mit|con)\s+(l['’])?(afp|reuters|ap|dpa|ansa|efe|belga)\b|"
-    r"^(advertisement|publicité|passer la publicité|anzeige|werbung|publicidad|pubblicità)$)",
-    re.I,
-)
-_BYLINE = re.compile(r"^(by|par|von|por|door|av)\s+[^.!?]{2,80}$", re.I)
-_SHARE = re.compile(
-    r"^(share|shares|tweet|partager|partagez|teilen|compartir|condividi|facebook|twitter|x|whatsapp|linkedin|"
-    r"pinterest|telegram|reddit|flipboard|bluesky|threads|e-?mail|mail|print|imprimer|drucken)$",
-    re.I,
-)
-_SHARE_FILLER = re.compile(r"^(this|article|on|sur|via|the|ce|cet|l|cette|page|copy|copier|link|lien|story)$", re.I)
-
-
-def link_lines(text: str, link_texts: Iterable[str]) -> frozenset[str]:
-    """Lines of an extracted text that its page shows mostly inside links: teasers of other articles,
-    "read more" lists, menus the extractor kept. Structure, not wording: it holds on any site."""
-    candidates = {a for a in link_texts if len(a) >= 4 and a in text}
-    if not candidates:
-        return frozenset()
-    found = set()
-    for line in text.splitlines():
-        if not line or len(line.split()) > BOILERPLATE_WORDS:
-            continue
-        covered = bytearray(len(line))
-        for anchor in candidates:
-            start = line.find(anchor)
-            while start != -1:
-                covered[start : start + len(anchor)] = b"\x01" * len(anchor)
-                start = line.find(anchor, start + 1)
-        letters = sum(1 for ch in line if not ch.isspace())
-        inside = sum(1 for ch, c in zip(line, covered, strict=True) if c and not ch.isspace())
-        if letters and inside / letters >= LINK_SHARE:
-            found.add(line)
-    return frozenset(found)
-
-
-def _is_boilerplate(line: str, marked: frozenset[str]) -> bool:
-    if line in marked:
-        return True
-    words = _TOKEN.findall(line)
-    if len(words) > CREDIT_WORDS:
-        return False
-    if _CREDIT.search(line) or (len(words) <= 12 and _BYLINE.match(line)):
-        return True
-    if len(words) <= 8 and _SHORT_CREDIT.search(line):
-        return True
-    shares = [w for w in words if _SHARE.match(w)]
-    return len(words) <= 8 and bool(shares) and all(_SHARE.match(w) or _SHARE_FILLER.match(w) for w in words)
-
-
-# --- tokens and facts -------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"\d+(?:\s?[.,:/]\d+)*%?|\w+", re.UNICODE)  # "0.75", "15,000" and "15 ,000" are one word
-# English ("one" is a pronoun too often), French ("un", "une" are articles), German ("ein" likewise)
-_NUMBERS = (
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
-    "million millions billion billions trillion dozen dozens half quarter twice thrice double triple "
-    "deux trois quatre cinq sept huit neuf dix onze douze treize quatorze quinze seize vingt trente quarante "
-    "cinquante soixante cent cents mille milliers million millions milliard milliards douzaine douzaines dizaine "
-    "dizaines centaine centaines moitié quart "
-    "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig vierzig fünfzig hundert hunderte "
-    "tausend tausende millionen milliarde milliarden dutzend hälfte"
-)
-_NUMBER_WORDS = frozenset(_NUMBERS.split())
-_DATES = (
-    "january february april june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday "
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
-    "lundi mardi mercredi jeudi vendredi samedi dimanche "
-    "januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag freitag samstag "
-    "sonntag"
-)
-_DATE_WORDS = frozenset(_DATES.split())
-_CASED_DATE_WORDS = frozenset({"May", "March"})  # the months, not the verbs
 _QUOTE = re.compile(r"“[^”]{2,400}”|\"[^\"]{2,400}\"|«[^»]{2,400}»|„[^“”]{2,400}[“”]|‹[^›]{2,400}›")
-_SENTENCE_START = ".!?:;\"“«»—–-([‘'"
 _CORRECTION = re.compile(
     r"(correction:|corrections?\s+appended|an earlier version of this (article|story)|this (article|story) "
     r"(has been|was) corrected|editor['’]s note|rectificatif|erratum|une version précédente de cet article|"
@@ -248,65 +98,17 @@ _UPDATE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Token:
-    text: str
-    start: int
-    end: int
-    mid_sentence: bool  # not the first word of a sentence, so its capital letter means something
-
-    @property
-    def key(self) -> str:
-        return "".join(self.text.lower().split())
-
-    @property
-    def figure(self) -> bool:
-        return any(ch.isdigit() for ch in self.text) or self.key in _NUMBER_WORDS
-
-    @property
-    def date_word(self) -> bool:
-        return self.key in _DATE_WORDS or self.text in _CASED_DATE_WORDS
-
-    @property
-    def capitalised(self) -> bool:
-        return self.mid_sentence and self.text[:1].isupper()
-
-
-def _tokens(line: str) -> list[_Token]:
-    out = []
-    for m in _TOKEN.finditer(line):
-        before = line[: m.start()].rstrip()
-        out.append(_Token(m.group(0), m.start(), m.end(), bool(before) and before[-1] not in _SENTENCE_START))
-    return out
-
-
-@dataclass(frozen=True)
-class _Line:
-    text: str  # normalised
-    tokens: tuple[_Token, ...]
-
-    @property
-    def key(self) -> tuple[str, ...]:
-        return tuple(t.key for t in self.tokens)
-
-
-def _lines(text: str, marked: frozenset[str]) -> tuple[list[_Line], list[str]]:
-    """The body's lines (normalised, tokenised) and the boilerplate lines, in order."""
-    body, boilerplate = [], []
-    for raw in text.splitlines():
-        line = _normalise_line(raw)
-        if not line:
-            continue
-        if _is_boilerplate(raw.strip(), marked) or _is_boilerplate(line, marked):
-            boilerplate.append(line)
-            continue
-        tokens = tuple(_tokens(line))
-        if tokens:
-            body.append(_Line(line, tokens))
-    return body, boilerplate
-
-
 # --- comparing --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fact:
+    """A fact that differs between two versions of a paragraph."""
+
+    label: str  # figure, date, name, quote
+    was: tuple[str, ...]  # the words (or the quotation) of the older version
+    now: tuple[str, ...]
+    text: str  # in words: "figure changed: '0.75' -> '1.00'"
 
 
 @dataclass
@@ -314,7 +116,7 @@ class _Comparison:
     old_words: int = 0
     new_words: int = 0
     kept: int = 0
-    facts: list[str] = field(default_factory=list)
+    facts: list[_Fact] = field(default_factory=list)
     wording: list[str] = field(default_factory=list)  # edits that change no fact, for a minor edit's evidence
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
@@ -326,15 +128,15 @@ def compare(before: Snapshot, after: Snapshot) -> DriftVerdict:
     if before.text == after.text and before.title == after.title:
         return DriftVerdict(DriftClass.UNCHANGED, 1.0)
     marked = before.boilerplate | after.boilerplate
-    old_body, old_plate = _lines(before.text, marked)
-    new_body, new_plate = _lines(after.text, marked)
+    old_body, old_plate = body_lines(before.text, marked)
+    new_body, new_plate = body_lines(after.text, marked)
     body = _compare_bodies(old_body, new_body, _case_informative(old_body) and _case_informative(new_body))
     old_text, new_text = "\n".join(x.text for x in old_body), "\n".join(x.text for x in new_body)
     headline = bool(before.title and after.title) and _keys(before.title) != _keys(after.title)
-    facts = body.facts
+    facts = [f.text for f in body.facts]
     if headline:
-        old_title, new_title = (_Line(t, tuple(_tokens(t))) for t in (before.title, after.title))
-        facts = [*facts, *(f"{f} in the headline" for f in _facts(old_title, new_title, False))]
+        old_title, new_title = (Line(t, tuple(tokenise(t))) for t in (before.title, after.title))
+        facts += [f"{f.text} in the headline" for f in _facts(old_title, new_title, False)]
     facts = list(dict.fromkeys(facts))
     correction = bool(_CORRECTION.search(new_text)) and not _CORRECTION.search(old_text)
     update = not correction and bool(_UPDATE.search(new_text)) and not _UPDATE.search(old_text)
@@ -384,65 +186,83 @@ def compare(before: Snapshot, after: Snapshot) -> DriftVerdict:
 
 
 def _keys(text: str) -> list[str]:
-    return [t.key for t in _tokens(text)]
+    return [t.key for t in tokenise(text)]
 
 
-def _compare_bodies(old: Sequence[_Line], new: Sequence[_Line], names: bool) -> _Comparison:
+def _compare_bodies(old: Sequence[Line], new: Sequence[Line], names: bool) -> _Comparison:
     """Align paragraphs, then words inside each edited paragraph."""
     out = _Comparison(sum(len(x.tokens) for x in old), sum(len(x.tokens) for x in new))
-    removed: list[tuple[int, _Line]] = []
-    added: list[tuple[int, _Line]] = []
+    removed: list[Line] = []
+    added: list[Line] = []
     matcher = difflib.SequenceMatcher(None, [x.key for x in old], [x.key for x in new], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             out.kept += sum(len(x.tokens) for x in old[i1:i2])
             continue
-        used: set[int] = set()
-        for i in range(i1, i2):
-            best, best_ratio = None, PAIR_SIMILARITY
-            for j in range(j1, j2):
-                if j in used:
-                    continue
-                ratio = _ratio(old[i], new[j])
-                if ratio >= best_ratio:
-                    best, best_ratio = j, ratio
-            if best is None:
-                removed.append((i, old[i]))
-            else:
-                used.add(best)
-                _edited(old[i], new[best], names, out)
-        added.extend((j, new[j]) for j in range(j1, j2) if j not in used)
-    # paragraphs that went elsewhere: moved, perhaps edited on the way
-    if removed and added and len(removed) * len(added) <= 40_000:
-        still_added = dict(added)
-        for i, line in list(removed):
-            best, best_ratio = None, PAIR_SIMILARITY
-            for j, other in still_added.items():
-                ratio = _ratio(line, other)
-                if ratio >= best_ratio:
-                    best, best_ratio = j, ratio
-            if best is not None:
-                other = still_added.pop(best)
-                removed.remove((i, line))
-                if line.key == other.key:
-                    out.kept += len(line.tokens)
-                    out.moved += 1
-                else:
-                    _edited(line, other, names, out)
-        added = list(still_added.items())
-    out.removed = [x.text for _, x in removed]
-    out.added = [x.text for _, x in added]
+        pairs, gone, came = _pair(old[i1:i2], new[j1:j2])
+        for a, b in pairs:
+            _edited(a, b, names, out)
+        removed += gone
+        added += came
+    # paragraphs that went elsewhere: moved as they were, or edited on the way
+    waiting: dict[tuple[str, ...], list[Line]] = {}
+    for b in added:
+        waiting.setdefault(b.key, []).append(b)
+    still_removed = []
+    for a in removed:
+        if waiting.get(a.key):
+            waiting[a.key].pop()
+            out.kept += len(a.tokens)
+            out.moved += 1
+        else:
+            still_removed.append(a)
+    pairs, removed, added = _pair(still_removed, [b for group in waiting.values() for b in group])
+    for a, b in pairs:
+        _edited(a, b, names, out)
+    out.removed = [x.text for x in removed]
+    out.added = [x.text for x in added]
+    out.facts = [f for f in out.facts if _changed_in_body(f, old, new)]
     return out
 
 
-def _ratio(a: _Line, b: _Line) -> float:
+def _pair(olds: Sequence[Line], news: Sequence[Line]) -> tuple[list[tuple[Line, Line]], list[Line], list[Line]]:
+    """Each old paragraph with its most alike new one, if alike enough; the rest are removed and
+    added. Past PAIRED_AT_MOST comparisons the blocks are too far apart to be edits of each other."""
+    if not olds or not news or len(olds) * len(news) > PAIRED_AT_MOST:
+        return [], list(olds), list(news)
+    pairs, gone, used = [], [], set()
+    for a in olds:
+        best, best_ratio = None, PAIR_SIMILARITY
+        for j, b in enumerate(news):
+            if j not in used and (ratio := _ratio(a, b)) >= best_ratio:
+                best, best_ratio = j, ratio
+        if best is None:
+            gone.append(a)
+        else:
+            used.add(best)
+            pairs.append((a, news[best]))
+    return pairs, gone, [b for j, b in enumerate(news) if j not in used]
+
+
+def _changed_in_body(fact: _Fact, old: Sequence[Line], new: Sequence[Line]) -> bool:
+    """A fact that left one paragraph may have gone to another (a paragraph split in two, a sentence
+    moved): it changed only if the body as a whole no longer says it as often, or says it anew."""
+    if fact.label == "quote":
+        old_text, new_text = "\n".join(x.text for x in old), "\n".join(x.text for x in new)
+        return any(q not in new_text for q in fact.was) or any(q not in old_text for q in fact.now)
+    before = Counter(t.key for x in old for t in x.tokens)
+    after = Counter(t.key for x in new for t in x.tokens)
+    return any(before[k] != after[k] for k in {*fact.was, *fact.now})
+
+
+def _ratio(a: Line, b: Line) -> float:
     matcher = difflib.SequenceMatcher(None, a.key, b.key, autojunk=False)
     if matcher.real_quick_ratio() < PAIR_SIMILARITY or matcher.quick_ratio() < PAIR_SIMILARITY:
         return 0.0
     return matcher.ratio()
 
 
-def _edited(old: _Line, new: _Line, names: bool, out: _Comparison) -> None:
+def _edited(old: Line, new: Line, names: bool, out: _Comparison) -> None:
     matcher = difflib.SequenceMatcher(None, old.key, new.key, autojunk=False)
     out.kept += sum(block.size for block in matcher.get_matching_blocks())
     facts = _facts(old, new, names, matcher)
@@ -452,7 +272,7 @@ def _edited(old: _Line, new: _Line, names: bool, out: _Comparison) -> None:
         out.wording.append(_named("wording", old.text, old.tokens[i1:i2], new.text, new.tokens[j1:j2]))
 
 
-def _facts(old: _Line, new: _Line, names: bool, matcher: difflib.SequenceMatcher[str] | None = None) -> list[str]:
+def _facts(old: Line, new: Line, names: bool, matcher: difflib.SequenceMatcher[str] | None = None) -> list[_Fact]:
     """The facts that differ between two versions of one paragraph: figures, date words, names, quotes."""
     matcher = matcher or difflib.SequenceMatcher(None, old.key, new.key, autojunk=False)
     names = names and not _title_case(old) and not _title_case(new)
@@ -464,20 +284,30 @@ def _facts(old: _Line, new: _Line, names: bool, matcher: difflib.SequenceMatcher
         quote_was = _quote_around(old.text, _span(old, i1, i2))
         quote_now = _quote_around(new.text, _span(new, j1, j2))
         if quote_was or quote_now:
-            found.append(f"quote changed: {quote_was or '(none)'!r} -> {quote_now or '(none)'!r}")
+            text = f"quote changed: {quote_was or '(none)'!r} -> {quote_now or '(none)'!r}"
+            found.append(_Fact("quote", tuple(filter(None, [quote_was])), tuple(filter(None, [quote_now])), text))
             continue
         for label, test in (
             ("figure", lambda t: t.figure),
             ("date", lambda t: t.date_word),
             ("name", lambda t: names and t.capitalised and not t.figure and not t.date_word),
         ):
-            if Counter(t.key for t in was if test(t)) != Counter(t.key for t in now if test(t)):
-                found.append(_named(label, old.text, was, new.text, now))
-                break
+            keys_was = tuple(t.key for t in was if test(t))
+            keys_now = tuple(t.key for t in now if test(t))
+            if Counter(keys_was) == Counter(keys_now):
+                continue
+            if label == "name" and _spelling(keys_was, keys_now):
+                break  # "Starmr" -> "Starmer": a spelling fixed, not another person
+            found.append(_Fact(label, keys_was, keys_now, _named(label, old.text, was, new.text, now)))
+            break
     return found
 
 
-def _named(label: str, old_text: str, was: Sequence[_Token], new_text: str, now: Sequence[_Token]) -> str:
+def _spelling(was: Sequence[str], now: Sequence[str]) -> bool:
+    return bool(was and now) and difflib.SequenceMatcher(None, " ".join(was), " ".join(now)).ratio() >= 0.8
+
+
+def _named(label: str, old_text: str, was: Sequence[Token], new_text: str, now: Sequence[Token]) -> str:
     before = old_text[was[0].start : was[-1].end] if was else ""
     after = new_text[now[0].start : now[-1].end] if now else ""
     if not after:
@@ -487,7 +317,7 @@ def _named(label: str, old_text: str, was: Sequence[_Token], new_text: str, now:
     return f"{label} changed: {before!r} -> {after!r}"
 
 
-def _span(line: _Line, start: int, end: int) -> tuple[int, int]:
+def _span(line: Line, start: int, end: int) -> tuple[int, int]:
     """Where tokens [start:end] of a line lie; an empty span is the gap where words were taken out."""
     if end > start:
         return line.tokens[start].start, line.tokens[end - 1].end
@@ -504,7 +334,7 @@ def _quote_around(text: str, span: tuple[int, int]) -> str:
     return ""
 
 
-def _case_informative(lines: Sequence[_Line]) -> bool:
+def _case_informative(lines: Sequence[Line]) -> bool:
     """Capital letters mark names only where most words are lower case (not in German, nor in a title)."""
     mid = [t for line in lines for t in line.tokens if t.mid_sentence and t.text[:1].isalpha()]
     if not mid:
@@ -512,7 +342,7 @@ def _case_informative(lines: Sequence[_Line]) -> bool:
     return sum(1 for t in mid if t.text[:1].isupper()) / len(mid) <= NAMES_CAPITALISED
 
 
-def _title_case(line: _Line) -> bool:
+def _title_case(line: Line) -> bool:
     """A headline-like line (Most Words Capitalised): its capitals mark no names."""
     words = [t for t in line.tokens if t.text[:1].isalpha()]
     return len(words) >= 3 and sum(1 for t in words if t.text[:1].isupper()) / len(words) > TITLE_CASE
