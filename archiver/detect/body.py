@@ -47,6 +47,10 @@ _DATES = (
 )
 _DATE_WORDS = frozenset(_DATES.split())
 _CASED_DATE_WORDS = frozenset({"May", "March"})  # the months, not the verbs
+# capitalised, yet no name: the pronoun "I" and honorifics ("Mr Smith" -> "Smith" is house style)
+_NOT_NAMES = frozenset(
+    ["i", "mr", "mrs", "ms", "dr", "prof", "sir", "mme", "mlle", "m", "herr", "frau", "st", "jr", "sr"]
+)
 _SENTENCE_START = ".!?:;\"“«»—–-([‘'"
 
 
@@ -63,14 +67,12 @@ _RELATIVE = [
     r"\b\d+\s*\w+\s+fa\b",
     r"\b(just now|à l['’]instant|gerade eben)\b",
     r"\b(today|yesterday|aujourd['’]hui|hier|heute|gestern|hoy|ayer|oggi|ieri)\b",
+    r"\bthis (article|story|content) is (more than |over )?\S+ (years?|months?|days?) old\b",
 ]
 _CLOCK = r"\b\d{1,2}[:h]\d{2}(:\d{2})?(\s*[ap]\.?\s?m\.?)?(\s*(utc|gmt|cet|cest|et|est|edt|pt|pst|pdt|bst))?\b"
 # a counter is page furniture on a line of its own ("1,234 comments"); in a sentence it is a figure
-_COUNTER = re.compile(
-    r"\b\d[\d.,\u00a0 ]*\s*[km]?\s*(comments?|commentaires?|kommentare?|comentarios?|commenti|shares?|partages?|"
-    r"views?|vues|aufrufe|likes?|reactions?|réactions?)\b",
-    re.I,
-)
+_COUNTED = r"(comments?|commentaires?|kommentare?|comentarios?|commenti|shares?|partages?|views?|vues|aufrufe|likes?|reactions?|réactions?)"
+_COUNTER = re.compile(rf"\b\d[\d.,\u00a0 ]*\s*[km]?\s*{_COUNTED}\b|\b{_COUNTED}\s*[:(]?\s*\d[\d.,]*\s*[km]?\)?", re.I)
 COUNTER_LINE_WORDS = 8
 _READING = r"\b\d+\s*(min(ute)?s?|mn)\.?\s*(read|de lecture|lesezeit|lectura|di lettura)\b|\b(temps de lecture|reading time|lesezeit)\s*:?\s*\d+\s*(min(ute)?s?|mn)\b"
 _VOLATILE = re.compile("|".join(f"(?:{p})" for p in [*_RELATIVE, _CLOCK, _READING]), re.I)
@@ -189,8 +191,9 @@ class Token(NamedTuple):
         return self.key in _DATE_WORDS or self.text in _CASED_DATE_WORDS
 
     @property
-    def capitalised(self) -> bool:
-        return self.mid_sentence and self.text[:1].isupper()
+    def name(self) -> bool:
+        """A capitalised word inside a sentence: a name, where case means something (see drift)."""
+        return self.mid_sentence and self.text[:1].isupper() and self.key not in _NOT_NAMES
 
 
 def tokenise(line: str) -> list[Token]:
@@ -199,7 +202,8 @@ def tokenise(line: str) -> list[Token]:
     for m in TOKEN.finditer(line):
         gap = line[out[-1].end if out else 0 : m.start()].rstrip()
         last = gap[-1] if gap else out[-1].text[-1] if out else ""
-        out.append(Token(m.group(0), m.start(), m.end(), bool(last) and last not in _SENTENCE_START))
+        initial = gap == "." and len(out[-1].text) == 1  # "U.S.", "J. Smith": not a sentence's end
+        out.append(Token(m.group(0), m.start(), m.end(), bool(last) and (last not in _SENTENCE_START or initial)))
     return out
 
 

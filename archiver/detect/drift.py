@@ -290,7 +290,7 @@ def _facts(old: Line, new: Line, names: bool, matcher: difflib.SequenceMatcher[s
         for label, test in (
             ("figure", lambda t: t.figure),
             ("date", lambda t: t.date_word),
-            ("name", lambda t: names and t.capitalised and not t.figure and not t.date_word),
+            ("name", lambda t: names and t.name and not t.figure and not t.date_word),
         ):
             keys_was = tuple(t.key for t in was if test(t))
             keys_now = tuple(t.key for t in now if test(t))
@@ -304,7 +304,7 @@ def _facts(old: Line, new: Line, names: bool, matcher: difflib.SequenceMatcher[s
 
 
 def _spelling(was: Sequence[str], now: Sequence[str]) -> bool:
-    return bool(was and now) and difflib.SequenceMatcher(None, " ".join(was), " ".join(now)).ratio() >= 0.8
+    return bool(was and now) and difflib.SequenceMatcher(None, "".join(was), "".join(now)).ratio() >= 0.8
 
 
 def _named(label: str, old_text: str, was: Sequence[Token], new_text: str, now: Sequence[Token]) -> str:

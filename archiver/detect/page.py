@@ -113,11 +113,6 @@ class Page:
             return "article:published_time"
         return ""
 
-    @property
-    def is_article(self) -> bool:
-        """The page says it is an article (see `article_evidence`)."""
-        return bool(self.article_evidence)
-
     def link_texts(self) -> list[str]:
         """The text of every link, folded: teasers, menus, buttons."""
         if self._root is None:
