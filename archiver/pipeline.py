@@ -415,7 +415,8 @@ def probe_target(url: str, token: str, level: int = 1) -> tuple[str, str, bool]:
     suffix = extension if len(extension) <= 5 else ""
     random = [f"{PROBE_SEGMENT}{token}"] * (level - 1) + [f"{PROBE_SEGMENT}{token}{suffix}"]
     path = "/" + "/".join([*kept, *random]) + ("/" if parts.path.endswith("/") and segments else "")
-    site = urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(kept) + "/*" * (level - 1), "", ""))
+    key = "/".join(["", *kept, *["*"] * (level - 1)]) or "/"
+    site = urlunsplit((parts.scheme, parts.netloc, key, "", ""))
     return site, urlunsplit((parts.scheme, parts.netloc, path, "", "")), not kept
 
 

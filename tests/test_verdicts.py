@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from conftest import write_sources
 from simweb import LOREM, TEASERS, Response, article, bare_page, front_page
 
 from archiver import run_check
 from archiver.cli import cli
+from archiver.pipeline import probe_target
 from archiver.store import Store
 
 CLAIM = "Selon Séoul, 15 000 soldats ont été envoyés dans la région de Koursk."
@@ -350,3 +352,37 @@ def test_a_minor_edit_is_visible_but_raises_nothing(web, settings, clock):
     )
     assert "minor edit (similarity 99%): wording changed: 'weaker' -&gt; 'softer'" in result.output
     assert h["drift"]["changes"] == ["wording changed: 'weaker' -> 'softer'"]
+
+
+@pytest.mark.parametrize(
+    "url,level,site,probe,whole",
+    [
+        (
+            "https://a.test/node/123/budget",
+            1,
+            "https://a.test/node/123",
+            "https://a.test/node/123/archiver-probe-t",
+            False,
+        ),
+        (
+            "https://a.test/node/123/budget",
+            2,
+            "https://a.test/node/*",
+            "https://a.test/node/archiver-probe-t/archiver-probe-t",
+            False,
+        ),
+        (
+            "https://a.test/2024/05/story.html?id=9",
+            1,
+            "https://a.test/2024/05",
+            "https://a.test/2024/05/archiver-probe-t.html",
+            False,
+        ),
+        ("https://a.test/news/story/", 1, "https://a.test/news", "https://a.test/news/archiver-probe-t/", False),
+        ("https://a.test/news/story", 2, "https://a.test/*", "https://a.test/archiver-probe-t/archiver-probe-t", True),
+        ("https://a.test/old-story", 1, "https://a.test/", "https://a.test/archiver-probe-t", True),
+        ("https://a.test/old-story", 2, "https://a.test/", "https://a.test/archiver-probe-t", True),
+    ],
+)
+def test_probe_targets_replace_the_last_segments_and_say_when_nothing_is_left(url, level, site, probe, whole):
+    assert probe_target(url, "t", level) == (site, probe, whole)
