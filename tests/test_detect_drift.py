@@ -158,6 +158,11 @@ def test_teasers_of_other_articles_are_boilerplate_not_drift():
         "Published 12 March 2025, updated 13 March 2025 at 10:42",
         "Temps de lecture : 4 min",
         "Comments (12)",
+        "Photograph: Jane Doe/Reuters",
+        "Mit Material von dpa",
+        "Le Monde avec AFP",
+        "A version of this article appears in print on March 3, 2025, Section A, Page 6 of the New York edition.",
+        "Last modified on Tue 12 Mar 2025 10.42 GMT",
         "This article is more than 2 years old",
     ],
 )

@@ -110,7 +110,8 @@ def normalise_line(line: str) -> str:
 # Credit, share and navigation lines: short, and recognisable by their first words or their marks.
 _CREDIT = re.compile(
     r"(contributed (reporting|to this (report|article|story))|(^|;\s*)(additional )?(reporting|editing|writing) by|"
-    r"^(edited|written|compiled|produced) by|^(photos?|images?|illustrations?|videos?|credits?|crédits?|fotos?|"
+    r"^(edited|written|compiled|produced) by|a version of this article appears in print|"
+    r"^(photos?|photographs?|images?|illustrations?|videos?|credits?|crédits?|fotos?|"
     r"bilder?|source|quelle)\b\s*[:/©]|©|\bcopyright\b|all rights reserved|tous droits réservés|"
     r"alle rechte vorbehalten|^\[?\s*(read more|read also|read next|read|related( coverage| stories| articles)?|"
     r"see also|more from|more on|recommended|most (read|popular)|watch|listen|lire aussi|à lire aussi|lire|"
@@ -120,7 +121,7 @@ _CREDIT = re.compile(
 )
 # ... and those that are credits only when they stand alone on a very short line
 _SHORT_CREDIT = re.compile(
-    r"(\b(avec|with|mit|con)\s+(l['’])?(afp|reuters|ap|dpa|ansa|efe|belga)\b|"
+    r"(\b(avec|with|mit|con)\b.{0,30}\b(afp|reuters|ap|dpa|ansa|efe|belga|kna|epd)\b|"
     r"^(advertisement|publicité|passer la publicité|anzeige|werbung|publicidad|pubblicità)$)",
     re.I,
 )
