@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 
+from archiver.detect.body import link_lines
 from archiver.detect.page import Page
 from archiver.detect.paywall import PaywallVerdict, detect_paywall
-from archiver.detect.rot import Severity, Signal, classify
+from archiver.detect.rot import Signal, classify, worth_probing
 from archiver.extract import decode, extract, parse_html
 from archiver.models import Extraction, FetchResult, Outcome
 
-PROBE_BELOW_WORDS = 300  # pages shorter than this, redirected or untyped get a soft-404 probe
 ERROR_BODY_PARSED = 512 * 1024  # error pages are parsed (for bot walls) up to this size
 
 
@@ -20,8 +20,9 @@ class Analysis:
     extraction: Extraction | None
     signal: Signal
     paywall: PaywallVerdict | None
-    needs_probe: bool
+    needs_probe: bool  # a healthy-looking page with nothing saying it is an article: ask the site (see rot)
     body_gz: bytes | None = None  # the body compressed for the store, here where there is CPU to spare
+    boilerplate: frozenset[str] = frozenset()  # lines of the text that the page shows as links (see drift)
 
 
 def analyse(fetched: FetchResult, earlier_words: list[int]) -> Analysis:
@@ -37,16 +38,29 @@ def analyse(fetched: FetchResult, earlier_words: list[int]) -> Analysis:
             html, tree = parse_html(fetched.body, content_type)  # parsed once, read by both
         page = Page.from_tree(tree, html)
         extraction = extract(fetched.body, fetched.final_url, content_type, (html, tree) if html else None)
-        signal = classify(
-            fetched.outcome, fetched.status, fetched.url, fetched.final_url, fetched.redirects, page, extraction.text
-        )
         paywall = detect_paywall(page, html, fetched.status, extraction.words, earlier_words) if html else None
-        needs_probe = (
-            signal.severity == Severity.HEALTHY
-            and bool(extraction.text)
-            and (extraction.words < PROBE_BELOW_WORDS or bool(fetched.redirects) or not page.is_article)
+        paywalled = bool(paywall and paywall.paywalled)
+        signal = classify(
+            fetched.outcome,
+            fetched.status,
+            fetched.url,
+            fetched.final_url,
+            fetched.redirects,
+            page,
+            extraction.text,
+            paywalled=paywalled,
         )
-        return Analysis(extraction, signal, paywall, needs_probe, gzip.compress(fetched.body, 6, mtime=0))
+        needs_probe = worth_probing(
+            signal, extraction.text, page.article_evidence, paywalled, redirected=bool(fetched.redirects)
+        )
+        return Analysis(
+            extraction,
+            signal,
+            paywall,
+            needs_probe,
+            gzip.compress(fetched.body, 6, mtime=0),
+            link_lines(extraction.text, page.link_texts()),
+        )
     page = Page()
     if fetched.outcome == Outcome.HTTP_ERROR and fetched.body:
         html = decode(fetched.body[:ERROR_BODY_PARSED], content_type)
@@ -66,3 +80,12 @@ def analyse(fetched: FetchResult, earlier_words: list[int]) -> Analysis:
         fetched.outcome, fetched.status, fetched.url, fetched.final_url, fetched.redirects, page, error=fetched.error
     )
     return Analysis(None, signal, None, False)
+
+
+def boilerplate_of(body: bytes, content_type: str, text: str) -> frozenset[str]:
+    """The lines of a stored version's text that its page shows as links (for drift against it).
+    Pure CPU: run it in a worker."""
+    if not body.strip() or not text or body[:5] == b"%PDF-":
+        return frozenset()
+    html, tree = parse_html(body, content_type)
+    return link_lines(text, Page.from_tree(tree, html).link_texts()) if tree is not None else frozenset()

@@ -197,13 +197,14 @@ def _duration(text: str) -> timedelta:
 
 
 def _log_check(summary: CheckSummary) -> None:
-    level = logging.INFO if summary.outcome in (Outcome.OK, Outcome.NOT_MODIFIED) else logging.WARNING
+    healthy = summary.outcome in (Outcome.OK, Outcome.NOT_MODIFIED) and summary.verdict.startswith(("ok", "paywalled"))
     log.log(
-        level,
-        "check [%s] %s %s%s %s",
+        logging.INFO if healthy else logging.WARNING,
+        "check [%s] %s %s %s%s %s",
         summary.citation.id,
         summary.outcome,
         summary.http_status or "-",
+        summary.verdict or "-",
         " new version" if summary.new_version else "",
         summary.final_url or summary.citation.url,
     )
@@ -411,9 +412,11 @@ def _show_lookup(
     click.echo(f"versions ({len(found.versions)}), newest first:")
     for n, v in enumerate(found.versions, 1):
         mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
+        drift = store.version_drift(cid, v.hash) if n < len(found.versions) else None
+        change = f"  [{drift.previous_class.replace('_', ' ')} vs {n + 1}]" if drift else ""
         click.echo(
             f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
-            f"{_clip(v.title, 60)}{mark}"
+            f"{_clip(v.title, 60)}{change}{mark}"
         )
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
     for c in found.captures:
@@ -537,7 +540,7 @@ def _progress(settings: Settings, quiet: bool) -> Iterator[Callable[[CheckSummar
 
 
 def _print_summary(summary: PassSummary) -> None:
-    rows = [("id", "outcome", "http", "new", "title / error", "url")]
+    rows = [("id", "outcome", "http", "verdict", "new", "title / error", "url")]
     for c in summary.checks:
         detail = c.error or c.title
         rows.append(
@@ -545,6 +548,7 @@ def _print_summary(summary: PassSummary) -> None:
                 c.citation.id,
                 str(c.outcome),
                 str(c.http_status or "-"),
+                c.verdict or "-",
                 "yes" if c.new_version else "",
                 _clip(detail, 48),
                 _clip(c.final_url or c.citation.url, 60),
@@ -553,7 +557,8 @@ def _print_summary(summary: PassSummary) -> None:
     _table(rows)
     counts: dict[str, int] = {}
     for c in summary.checks:
-        counts[str(c.outcome)] = counts.get(str(c.outcome), 0) + 1
+        status = (c.verdict or str(c.outcome)).split(":")[0]
+        counts[status] = counts.get(status, 0) + 1
     tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     click.echo(
         f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); {summary.new_versions} new version(s)"

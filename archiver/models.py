@@ -164,6 +164,7 @@ class CheckSummary:
     title: str
     error: str
     elapsed_ms: int
+    verdict: str = ""  # what the detectors found, in words: "ok", "rotten: soft 404", "paywalled: hard"...
 
 
 @dataclass

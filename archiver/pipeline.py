@@ -18,15 +18,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from archiver.analysis import Analysis, analyse
+from archiver.analysis import Analysis, analyse, boilerplate_of
 from archiver.articles import ImportResult, parse_article
 from archiver.cadence import Record, due, parse_duration
 from archiver.config import Settings
 from archiver.detect.claims import check_claim
-from archiver.detect.drift import Snapshot, compare, unified_diff
-from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_health
+from archiver.detect.drift import EDITS, Snapshot, compare, unified_diff
+from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_health, check_verdict
 from archiver.detect.paywall import PaywallVerdict
-from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, probe_verdict
+from archiver.detect.rot import (
+    Observation,
+    ProbeAnswer,
+    RotPolicy,
+    Severity,
+    Signal,
+    needs_second_probe,
+    probe_verdict,
+)
 from archiver.errors import ConfigError, SourceError
 from archiver.extract import extract
 from archiver.fetch import Fetcher, Resolver
@@ -34,7 +42,6 @@ from archiver.models import (
     CheckSummary,
     CheckVerdicts,
     Citation,
-    Extraction,
     Outcome,
     PassSummary,
     StatusChange,
@@ -268,16 +275,11 @@ async def _check_one(
         and hashlib.sha256(fetched.body).hexdigest() == current.raw_hash
     ):
         # the very bytes of the version we hold: same text, same verdicts; nothing to extract
+        previous = _previous_verdicts(store, citation.id)
         stored = store.record_check(
-            citation,
-            fetched,
-            None,
-            fetched.started_at,
-            pass_id,
-            0,
-            _previous_verdicts(store, citation.id),
-            unchanged=current,
+            citation, fetched, None, fetched.started_at, pass_id, 0, previous, unchanged=current
         )
+        previous = previous or CheckVerdicts()
         return CheckSummary(
             citation,
             fetched.outcome,
@@ -288,14 +290,18 @@ async def _check_one(
             current.title,
             "",
             fetched.elapsed_ms,
+            check_verdict(_signal_of(previous), previous.paywall),
         )
     earlier = [v.words for v in store.versions(citation.id)]
     analysis: Analysis = await workers.run(analyse, fetched, earlier)
     signal = analysis.signal
     if analysis.needs_probe and analysis.extraction:
-        # only a healthy-looking page is probed; a match turns it into a soft 404, else it stays as judged
-        probe = await prober.answer(fetched.final_url or citation.url)
-        signal = probe_verdict(analysis.extraction.text, probe) or signal
+        # only a page with no article markup and no paywall is probed; it turns into a soft 404 only
+        # when the site serves its text for any URL, the id-like segment replaced too (see rot)
+        text, where = analysis.extraction.text, fetched.final_url or citation.url
+        first = await prober.answer(where, level=1)
+        second = await prober.answer(where, level=2) if needs_second_probe(text, first) else None
+        signal = probe_verdict(text, first, second) or signal
     extract_ms = int((time.monotonic() - t0) * 1000)
     verdicts = _verdicts(signal, analysis.paywall)
     drift = files = None
@@ -304,7 +310,7 @@ async def _check_one(
     elif analysis.extraction is not None:
         version_hash = content_hash(analysis.extraction, fetched.body)
         if version_hash and not store.has_version(citation.id, version_hash):
-            drift = version_drift(store, citation, analysis.extraction)
+            drift = await _new_version_drift(store, citation, analysis, workers)
             # fsync-ed file writes wait on the disk in a thread, not on the event loop
             files = await asyncio.to_thread(
                 store.write_snapshot,
@@ -327,6 +333,7 @@ async def _check_one(
         analysis.extraction.title if analysis.extraction else "",
         fetched.error or (signal.evidence if signal.severity != Severity.HEALTHY else ""),
         fetched.elapsed_ms,
+        check_verdict(_signal_of(verdicts), verdicts.paywall, drift.drift_class if drift else ""),
     )
 
 
@@ -340,6 +347,10 @@ def _verdicts(signal: Signal, paywall: PaywallVerdict | None) -> CheckVerdicts:
         paywall.evidence if paywall else (),
         bool(paywall and paywall.truncated),
     )
+
+
+def _signal_of(verdicts: CheckVerdicts) -> Signal:
+    return Signal(verdicts.signal, Severity(verdicts.severity), verdicts.evidence, verdicts.moved_to)
 
 
 def _previous_verdicts(store: Store, citation_id: str) -> CheckVerdicts | None:
@@ -359,21 +370,22 @@ def _previous_verdicts(store: Store, citation_id: str) -> CheckVerdicts | None:
 
 
 class _Prober:
-    """A site's answer to a URL that cannot exist, fetched once and kept for `probe_days`."""
+    """A site's answer to a URL that cannot exist, fetched once per site level and kept for `probe_days`."""
 
     def __init__(self, settings: Settings, store: Store, fetcher: Fetcher, workers: _Workers, clock: Clock) -> None:
         self.settings, self.store, self.fetcher, self.workers, self.clock = settings, store, fetcher, workers, clock
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def answer(self, url: str) -> ProbeAnswer | None:
-        site, probe_url = probe_target(url, secrets.token_hex(8))
+    async def answer(self, url: str, level: int = 1) -> ProbeAnswer | None:
+        """The answer for a URL whose last `level` path segments are random (see `probe_target`)."""
+        site, probe_url, whole_path = probe_target(url, secrets.token_hex(8), level)
         async with self._locks.setdefault(site, asyncio.Lock()):
             cached = self.store.probe(site)
             fresh = cached and datetime.fromisoformat(cached["probed_at"]) > self.clock() - timedelta(
                 days=self.settings.probe_days
             )
             if cached and fresh:
-                return ProbeAnswer(cached["url"], cached["status"], cached["text"])
+                return ProbeAnswer(cached["url"], cached["status"], cached["text"], whole_path)
             fetched = await self.fetcher.fetch(probe_url)
             if fetched.outcome == Outcome.OK:
                 text = (
@@ -384,18 +396,28 @@ class _Prober:
             else:
                 return None  # the probe itself failed: no answer to keep
             self.store.save_probe(site, probe_url, fetched.status, text, self.clock())
-            return ProbeAnswer(probe_url, fetched.status, text)
+            return ProbeAnswer(probe_url, fetched.status, text, whole_path)
 
 
-def probe_target(url: str, token: str) -> tuple[str, str]:
-    """The site key (origin and directory) and a sibling URL that cannot exist."""
+PROBE_SEGMENT = "archiver-probe-"
+
+
+def probe_target(url: str, token: str, level: int = 1) -> tuple[str, str, bool]:
+    """A URL that cannot exist: the cited one with its last `level` path segments replaced by random
+    ones (the leaf's extension kept). Returns the cache key of that site level, the URL, and whether
+    every segment of the path was replaced (then no id-like segment is left to route on)."""
     parts = urlsplit(url)
-    directory = posixpath.dirname(parts.path) if not parts.path.endswith("/") else parts.path.rstrip("/")
-    leaf = posixpath.basename(parts.path.rstrip("/"))
-    suffix = posixpath.splitext(leaf)[1] if len(posixpath.splitext(leaf)[1]) <= 5 else ""
-    path = f"{directory}/archiver-probe-{token}{suffix}"
-    site = urlunsplit((parts.scheme, parts.netloc, directory or "/", "", ""))
-    return site, urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    segments = [s for s in parts.path.split("/") if s]
+    level = max(1, min(level, len(segments)))
+    kept = segments[: len(segments) - level]
+    leaf = segments[-1] if segments else ""
+    extension = posixpath.splitext(leaf)[1] if not parts.path.endswith("/") else ""
+    suffix = extension if len(extension) <= 5 else ""
+    random = [f"{PROBE_SEGMENT}{token}"] * (level - 1) + [f"{PROBE_SEGMENT}{token}{suffix}"]
+    path = "/" + "/".join([*kept, *random]) + ("/" if parts.path.endswith("/") and segments else "")
+    key = "/".join(["", *kept, *["*"] * (level - 1)]) or "/"
+    site = urlunsplit((parts.scheme, parts.netloc, key, "", ""))
+    return site, urlunsplit((parts.scheme, parts.netloc, path, "", "")), not kept
 
 
 # --- versions and health ----------------------------------------------------------------------------
@@ -411,16 +433,23 @@ def baseline_of(versions: Sequence[VersionRecord], cited_at: str) -> VersionReco
     return before[-1] if before else versions[0]
 
 
-def version_drift(store: Store, citation: Citation, extraction: Extraction) -> VersionDrift:
-    """Compare a new version with the baseline and the previous version; check the claim in it."""
-    claim = check_claim(citation.claim, extraction.text, citation.expect)
+def version_drift(
+    store: Store, citation: Citation, new: Snapshot, stored: dict[str, Snapshot] | None = None
+) -> VersionDrift:
+    """Compare a new version with the baseline and the previous version; check the claim in it.
+    `stored` holds the snapshots of stored versions by hash, when the caller has them already."""
+    claim = check_claim(citation.claim, new.text, citation.expect)
     baseline = baseline_of(store.versions(citation.id), citation.cited_at)
-    new = Snapshot(extraction.text, extraction.title, extraction.author, extraction.date)
     if baseline is None:
         return VersionDrift(claim_facts=claim.facts, claim_found=claim.found, claim_missing=claim.missing)
-    against_baseline = compare(_snapshot(store, baseline), new)
+    stored = stored or {}
+    against_baseline = compare(stored.get(baseline.hash) or _snapshot(store, baseline), new)
     previous = store.current_version(citation.id) or baseline
-    against_previous = against_baseline if previous == baseline else compare(_snapshot(store, previous), new)
+    against_previous = (
+        against_baseline
+        if previous == baseline
+        else compare(stored.get(previous.hash) or _snapshot(store, previous), new)
+    )
     return VersionDrift(
         baseline.hash,
         str(against_baseline.drift_class),
@@ -432,6 +461,25 @@ def version_drift(store: Store, citation: Citation, extraction: Extraction) -> V
         claim.found,
         claim.missing,
     )
+
+
+async def _new_version_drift(store: Store, citation: Citation, analysis: Analysis, workers: _Workers) -> VersionDrift:
+    """`version_drift` for a version a check just found, knowing which lines of each page compared
+    are teasers and link lists (a stored page is re-read from its raw body, in a worker)."""
+    assert analysis.extraction is not None
+    e = analysis.extraction
+    stored: dict[str, Snapshot] = {}
+    for version in (baseline_of(store.versions(citation.id), citation.cited_at), store.current_version(citation.id)):
+        if version is None or version.hash in stored:
+            continue
+        snapshot = _snapshot(store, version)
+        try:
+            body = store.read_raw(version) if version.raw_path and snapshot.text else b""
+        except (OSError, EOFError):  # a damaged raw file (`verify` names it): judge on the text alone
+            body = b""
+        links = await workers.run(boilerplate_of, body, "", snapshot.text) if body else frozenset[str]()
+        stored[version.hash] = replace(snapshot, boilerplate=links)
+    return version_drift(store, citation, Snapshot(e.text, e.title, e.author, e.date, analysis.boilerplate), stored)
 
 
 def _snapshot(store: Store, version: VersionRecord) -> Snapshot:
@@ -530,7 +578,7 @@ def gather_report(store: Store, now: datetime) -> dict[str, Any]:
         entry["timeline"] = [[r["checked_at"], _mark(r)] for r in store.timeline(cid, TIMELINE_CHECKS)]
         entry["diff"] = None
         drift = entry.get("drift") or {}
-        if drift.get("kind") in ("minor_edit", "major_rewrite"):
+        if drift.get("kind") in EDITS:
             current = store.current_version(cid)
             recorded = store.version_drift(cid, current.hash) if current else None
             baseline = next((v for v in store.versions(cid) if recorded and v.hash == recorded.baseline_hash), None)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from archiver.detect.drift import EDITS
 from archiver.detect.health import STATUSES
 
 STATUS_WORDS = {
@@ -87,7 +88,7 @@ def evidence(entry: Mapping[str, Any]) -> str:
         parts.append(rot["evidence"])
     if claim.get("lost"):
         parts.append("the source no longer says " + ", ".join(claim["lost"]))
-    if drift.get("kind") in ("minor_edit", "major_rewrite"):
+    if drift.get("kind") in EDITS:
         parts.append(
             f"{drift['kind'].replace('_', ' ')} (similarity {drift['score']:.0%})"
             + (": " + "; ".join(drift["changes"][:3]) if drift.get("changes") else "")

@@ -162,3 +162,36 @@ LOREM = [
     "In exchange, Russia is believed to be providing Pyongyang with money, fuel and technology, "
     "which experts warn could help it advance its weapons programs.",
 ]
+
+
+def bare_page(title: str, *paragraphs: str, extra_head: str = "") -> str:
+    """A page that says nothing of itself: no og:type, no schema.org, no publication time (many CMS
+    pages, forum threads and old sites look like this). Only these are probed for soft 404s."""
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} | The Courier</title>{extra_head}</head>
+<body><div id="top"><a href="/">The Courier</a> <a href="/node/1">About</a></div>
+<div id="content"><h1>{title}</h1>
+{body}
+</div><div id="foot">The Courier, since 1901.</div></body></html>"""
+
+
+def front_page(site: str, *teasers: str) -> str:
+    """A site's home page: a list of teasers linking to other articles, og:type website."""
+    items = "\n".join(f'<li><h2><a href="/news/story-{n}">{t}</a></h2><p>{t}.</p></li>' for n, t in enumerate(teasers))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{site}: news, sport and weather</title>
+<meta property="og:type" content="website"></head>
+<body><header><h1>{site}</h1><nav><a href="/">Home</a> <a href="/news">News</a></nav></header>
+<main><p>Welcome to {site}, your source of local news, sport and weather, updated through the day.</p>
+<ul>{items}</ul></main><footer>© {site}</footer></body></html>"""
+
+
+TEASERS = [
+    "Council approves new cycle lanes for the town centre after a long debate",
+    "Local bakery wins national award for its sourdough bread and pastries",
+    "Storm warning issued for the coast as high winds and heavy rain expected",
+    "School governors appoint a new head teacher for the autumn term",
+    "Football club signs striker from rival team in record transfer deal",
+    "Library extends opening hours to evenings and Sundays from next month",
+]

@@ -27,10 +27,32 @@ def test_check_prints_a_summary_table(web, settings):
     result = invoke(settings, "check")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["id", "outcome", "http", "new", "title", "/", "error", "url"]
-    assert lines[2].split()[:4] == ["1", "ok", "200", "yes"] and "Kursk deployment confirmed" in lines[2]
-    assert lines[3].split()[:3] == ["2", "http_error", "404"]
-    assert "2 checked (1 http_error, 1 ok); 1 new version(s)" in result.output
+    assert lines[0].split() == ["id", "outcome", "http", "verdict", "new", "title", "/", "error", "url"]
+    assert lines[2].split()[:5] == ["1", "ok", "200", "ok", "yes"] and "Kursk deployment confirmed" in lines[2]
+    assert lines[3].split()[:5] == ["2", "http_error", "404", "rotten:", "not"]
+    assert "2 checked (1 ok, 1 rotten); 1 new version(s)" in result.output
+
+
+def test_each_line_of_the_check_table_shows_the_verdict_not_only_the_http_status(web, settings):
+    gone = web.page("/world/gone", article("Page not found", "Sorry, the page you are looking for could not be found."))
+    web.page("/", article("The Daily", *LOREM))
+    web.redirect("/world/moved-home", web.url("/"))
+    web.page("/world/busy", "<h1>Internal Server Error</h1>", status=500)
+    write_sources(
+        settings.sources,
+        [
+            {"id": "1", "url": gone},
+            {"id": "2", "url": web.url("/world/moved-home")},
+            {"id": "3", "url": web.url("/world/busy")},
+        ],
+    )
+    result = invoke(settings, "check")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.output.splitlines()[2:5]}
+    assert rows["1"].split()[:3] == ["1", "ok", "200"] and "rotten: soft 404" in rows["1"]
+    assert rows["2"].split()[:3] == ["2", "ok", "200"] and "rotten: redirect to home" in rows["2"]
+    assert rows["3"].split()[:3] == ["3", "http_error", "500"] and "failing: server error" in rows["3"]
+    assert "3 checked (1 failing, 2 rotten)" in result.output
 
 
 def test_bad_sources_is_a_message_and_exit_3_not_a_traceback(settings):

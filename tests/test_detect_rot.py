@@ -8,6 +8,7 @@ import pytest
 
 from archiver.detect.page import Page
 from archiver.detect.rot import (
+    HEALTHY,
     Observation,
     ProbeAnswer,
     RotPolicy,
@@ -15,6 +16,9 @@ from archiver.detect.rot import (
     Signal,
     assess,
     classify,
+    needs_second_probe,
+    probe_verdict,
+    worth_probing,
 )
 from archiver.models import Hop, Outcome
 
@@ -76,18 +80,78 @@ def test_an_article_that_mentions_404_errors_is_not_a_soft_404():
     assert signal.severity == Severity.HEALTHY
 
 
-def test_text_matching_the_sites_answer_to_a_random_url_is_a_soft_404():
-    generic = "Welcome to the Daily. Latest news, weather and sport from around the region, updated every hour."
-    probe = ProbeAnswer("https://news.example/world/2025/04/28/archiver-probe-1", 200, generic)
-    signal = classify(Outcome.OK, 200, URL, URL, page=page("The Daily", f"<p>{generic}</p>"), text=generic, probe=probe)
-    assert signal.kind == "soft_404" and "cannot exist" in signal.evidence
-    honest = ProbeAnswer(probe.url, 404, "")
-    assert (
-        classify(
-            Outcome.OK, 200, URL, URL, page=page("The Daily", f"<p>{generic}</p>"), text=generic, probe=honest
-        ).severity
-        == Severity.HEALTHY
-    )
+GENERIC = "Welcome to the Daily. Latest news, weather and sport from around the region, updated every hour."
+SIBLING = "https://news.example/world/2025/04/28/archiver-probe-1"
+UP = "https://news.example/world/2025/archiver-probe-2/archiver-probe-2"
+
+
+@pytest.mark.parametrize(
+    "first,second,rot",
+    [
+        # the sibling replaced the whole path: the site serves this for any address
+        (ProbeAnswer("https://news.example/archiver-probe-1", 200, GENERIC, whole_path=True), None, True),
+        # the sibling matched, and so did the probe one level up (the id-like segment replaced too)
+        (ProbeAnswer(SIBLING, 200, GENERIC), ProbeAnswer(UP, 200, GENERIC), True),
+        # an id-routed site: any slug under the id serves the page, but not another id
+        (ProbeAnswer(SIBLING, 200, GENERIC), ProbeAnswer(UP, 404, ""), False),
+        (ProbeAnswer(SIBLING, 200, GENERIC), ProbeAnswer(UP, 200, "Our front page: news, sport, weather."), False),
+        # a sibling match alone proves nothing
+        (ProbeAnswer(SIBLING, 200, GENERIC), None, False),
+        # an honest site answers 404
+        (ProbeAnswer(SIBLING, 404, ""), None, False),
+        (None, None, False),
+    ],
+)
+def test_a_probe_match_is_rot_only_when_the_site_serves_the_text_for_any_address(first, second, rot):
+    signal = probe_verdict(GENERIC, first, second)
+    if rot:
+        assert signal is not None and signal.kind == "soft_404" and signal.severity == Severity.PERMANENT
+        assert "cannot exist" in signal.evidence and first.url in signal.evidence
+    else:
+        assert signal is None
+
+
+def test_the_second_probe_is_asked_only_after_a_partial_match():
+    assert needs_second_probe(GENERIC, ProbeAnswer(SIBLING, 200, GENERIC))
+    assert not needs_second_probe(GENERIC, ProbeAnswer(SIBLING, 200, GENERIC, whole_path=True))
+    assert not needs_second_probe(GENERIC, ProbeAnswer(SIBLING, 404, ""))
+    assert not needs_second_probe(GENERIC, ProbeAnswer(SIBLING, 200, "A different page altogether, about sport."))
+    assert not needs_second_probe(GENERIC, None)
+
+
+OG_ARTICLE = '<meta property="og:type" content="article">'
+
+
+@pytest.mark.parametrize(
+    "head,paywalled,redirected,probed",
+    [
+        ("", False, False, True),  # says nothing of itself: ask the site
+        (OG_ARTICLE, False, False, False),
+        ('<meta property="article:published_time" content="2025-04-28T09:00:00Z">', False, False, False),
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "T"}</script>', False, False, False),
+        ("", True, False, False),  # a paywall teaser is short by design: never probed
+        (OG_ARTICLE, False, True, True),  # an article reached by a redirect: where does the site send others?
+        (OG_ARTICLE, True, True, False),
+    ],
+)
+def test_only_a_page_that_says_nothing_of_itself_is_probed(head, paywalled, redirected, probed):
+    judged = page("The Daily", f"<p>{GENERIC}</p>", head)
+    signal = classify(Outcome.OK, 200, URL, URL, page=judged, text=GENERIC, paywalled=paywalled)
+    assert signal.severity == Severity.HEALTHY
+    assert worth_probing(signal, GENERIC, judged.article_evidence, paywalled, redirected) is probed
+
+
+def test_a_list_of_article_teasers_is_not_article_markup():
+    teaser = '<div itemscope itemtype="https://schema.org/NewsArticle"><a href="/a">A story</a></div>'
+    assert page("Home", teaser * 5).article_evidence == ""
+    assert page("Story", teaser).article_evidence == "schema.org NewsArticle (microdata)"
+
+
+def test_a_paywall_teaser_is_short_by_design_not_a_soft_404():
+    teaser = "<p>The committee met on Tuesday.</p><p>This article is no longer available to non-subscribers.</p>"
+    short = "The committee met on Tuesday."
+    assert classify(Outcome.OK, 200, URL, URL, page=page("Budget", teaser), text=short).kind == "soft_404"
+    assert classify(Outcome.OK, 200, URL, URL, page=page("Budget", teaser), text=short, paywalled=True) == HEALTHY
 
 
 def test_redirect_to_the_home_page_or_a_section_is_rot():
@@ -213,3 +277,21 @@ def test_offline_passes_count_for_nothing():
 def test_access_refusals_are_blocked_never_rot():
     verdict = assess(history((0, OK), (1, WALL), (3, WALL), (6, WALL), (9, WALL)))
     assert verdict.status == "blocked" and verdict.since == (T0 + timedelta(days=1)).isoformat()
+
+
+def test_evidence_says_what_is_known_since_when_and_what_would_confirm_it():
+    first = assess(history((0, OK), (1, GONE)))
+    assert first.evidence == (
+        "HTTP 404 Not Found, since 2026-03-02 00:00 UTC (1 check); reported at once, not confirmed yet: "
+        "it will be if 2 more checks fail, the last on or after 2026-03-05 00:00 UTC"
+    )
+    later = assess(history((0, OK), (1, GONE), (2.5, GONE), (4.5, GONE)))
+    assert later.evidence == (
+        "HTTP 404 Not Found, since 2026-03-02 00:00 UTC (3 checks over 3.5 days); "
+        "confirmed: at least 3 failed checks over 3 days"
+    )
+    outage = assess(history((0, OK), (1, DOWN), (1.5, DOWN), (2, DOWN)))
+    assert outage.evidence == (
+        "HTTP 503 server error, since 2026-03-02 00:00 UTC (3 checks over 1 day); not rot yet, it may pass: "
+        "it becomes rot if a check on or after 2026-03-05 00:00 UTC still fails"
+    )

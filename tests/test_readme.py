@@ -9,6 +9,8 @@ from conftest import write_sources
 from simweb import LOREM, article
 
 from archiver.config import _ENV
+from archiver.detect.drift import DriftClass
+from archiver.detect.health import FLAGS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
 
@@ -29,3 +31,12 @@ def test_the_library_example_runs(web, tmp_path, monkeypatch):
 def test_every_documented_setting_exists():
     documented = set(re.findall(r"`(ARCHIVER_[A-Z_]+)", README))
     assert documented and documented <= set(_ENV), documented - set(_ENV)
+
+
+def test_the_report_contract_names_every_flag_and_drift_class():
+    contract = README[README.index("`status` is one of") : README.index("Fields are added")]
+    flags = contract[contract.index("`flags` any of") : contract.index("`drift.kind`")]
+    assert set(FLAGS) <= set(re.findall(r"`([a-z_]+)`", flags))
+    verdicts = README[README.index("## Verdicts") : README.index("## The Wayback Machine")]
+    for kind in DriftClass:
+        assert f"| `{kind}` |" in verdicts and f"`{kind}`" in contract, kind

@@ -1,7 +1,10 @@
 """A citation's health: the verdicts of its checks and versions folded into one status and its evidence.
 
 Status is the most serious that applies, in this order: rotten, failing, drifted, paywalled,
-blocked, offline, ok, unchecked. This module defines the JSON contract of `archiver report`.
+blocked, offline, ok, unchecked. Each flag means one thing: `link_rot` rot (`rotten`), `failing` a
+failure not confirmed yet, `paywall` a paywall, `drift` a version that changed a fact or was
+rewritten (a `minor_edit` or a boilerplate change is recorded, never flagged), `claim_drift` a fact
+of the claim the source no longer carries. This module defines the JSON contract of `archiver report`.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.detect.rot import Observation, RotPolicy, RotVerdict, assess
+from archiver.detect.drift import raises_drift
+from archiver.detect.rot import Observation, RotPolicy, RotVerdict, Severity, Signal, assess
 
 DEFAULT_POLICY = RotPolicy()
 STATUSES = ("rotten", "failing", "drifted", "paywalled", "blocked", "offline", "ok", "unchecked")
-FLAGS = ("link_rot", "paywall", "drift", "claim_drift")
+FLAGS = ("link_rot", "failing", "paywall", "drift", "claim_drift")
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class PaywallState:
 class DriftState:
     """How the current version differs from the baseline, as recorded when it was stored."""
 
-    drift_class: str  # unchanged, cosmetic, minor_edit, major_rewrite
+    drift_class: str  # unchanged, cosmetic, boilerplate, minor_edit, fact_change, major_rewrite
     score: float
     since: str = ""
     changes: tuple[str, ...] = ()
@@ -147,11 +151,13 @@ def assess_health(
         # a cut text differs from the baseline because of the paywall, not because the article changed
         drift = claim = None
     flags = []
-    if rot.status in ("failing", "rotten"):
+    if rot.status == "rotten":
         flags.append("link_rot")
+    if rot.status == "failing":
+        flags.append("failing")
     if paywall and paywall.kind != "none":
         flags.append("paywall")
-    if drift and drift.drift_class in ("minor_edit", "major_rewrite"):
+    if drift and raises_drift(drift.drift_class):
         flags.append("drift")
     if claim and claim.lost:
         flags.append("claim_drift")
@@ -159,7 +165,7 @@ def assess_health(
     candidates = {
         "rotten": rot.status == "rotten",
         "failing": rot.status == "failing",
-        "drifted": bool(claim and claim.lost) or bool(drift and drift.drift_class == "major_rewrite"),
+        "drifted": bool(claim and claim.lost) or "drift" in flags,
         "paywalled": "paywall" in flags and rot.status == "ok",
         "blocked": rot.status == "blocked",
         "offline": latest_offline or rot.status == "offline",
@@ -176,3 +182,50 @@ def assess_health(
     return Health(
         citation_id, url, status, tuple(flags), since, checked_at, http_status, final_url, rot, paywall, drift, claim
     )
+
+
+# --- one check, in a word ---------------------------------------------------------------------------------
+
+KIND_WORDS = {
+    "soft_404": "soft 404",
+    "redirect_home": "redirect to home",
+    "not_found": "not found",
+    "client_error": "client error",
+    "server_error": "server error",
+    "rate_limited": "rate limited",
+    "connection_refused": "connection refused",
+    "connection_reset": "connection reset",
+    "redirect_loop": "redirect loop",
+    "too_many_redirects": "too many redirects",
+    "too_large": "too large",
+    "protocol_error": "protocol error",
+    "bad_url": "bad URL",
+    "refused_address": "refused address",
+    "bot_wall": "bot wall",
+    "blocked": "access refused",
+    "cookie_wall": "cookie wall",
+    "dns": "DNS failure",
+    "tls": "TLS failure",
+}
+SEVERITY_STATUS = {
+    Severity.HEALTHY: "ok",
+    Severity.TRANSIENT: "failing",
+    Severity.PERMANENT: "rotten",
+    Severity.BLOCKED: "blocked",
+}
+
+
+def check_verdict(signal: Signal, paywall: str = "", drift_class: str = "") -> str:
+    """What one check found, for a line of `check`'s table or log: "rotten: soft 404", "failing:
+    server error", "paywalled: metered", "drifted: fact change", "ok: moved" or "ok". `drift_class` is
+    the class of a version this check stored, if any."""
+    status = SEVERITY_STATUS[signal.severity]
+    if status != "ok":
+        return f"{status}: {KIND_WORDS.get(signal.kind, signal.kind.replace('_', ' '))}"
+    if paywall and paywall != "none":
+        return f"paywalled: {paywall}"
+    if drift_class and raises_drift(drift_class):
+        return f"drifted: {drift_class.replace('_', ' ')}"
+    if signal.moved_to:
+        return "ok: moved"
+    return "ok"

@@ -11,6 +11,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 _SPACE = re.compile(r"\s+")
+_ARTICLE_TYPE = re.compile(r"(article|posting)$", re.I)
 _SIMPLE_SELECTOR = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)?([.#][A-Za-z0-9_-]+|\[[A-Za-z0-9_-]+(=[^\]]*)?\])*$")
 
 
@@ -26,6 +27,8 @@ class Page:
     refresh: str = ""
     json_ld: list[dict[str, Any]] = field(default_factory=list)
     microdata_free: list[str] = field(default_factory=list)  # itemprop=isAccessibleForFree values
+    microdata_types: list[str] = field(default_factory=list)  # itemtype values, e.g. https://schema.org/NewsArticle
+    published_time: str = ""  # meta article:published_time (Open Graph's article namespace)
     visible_text: str = ""  # the body's text, folded, scripts and styles removed
     headings: list[str] = field(default_factory=list)  # h1-h3 texts, folded
     size: int = 0
@@ -63,6 +66,10 @@ class Page:
                 "//*[@itemprop='isAccessibleForFree']/@content | //*[@itemprop='isAccessibleForFree'][not(@content)]/text()"
             )
         ]
+        page.microdata_types = [str(t).strip() for t in root.xpath("//*[@itemscope]/@itemtype")][:200]
+        page.published_time = _first(
+            root.xpath("//meta[@property='article:published_time' or @name='article:published_time']/@content")
+        )
         for script in root.xpath("//script[contains(translate(@type,'JSON','json'),'ld+json')]"):
             page.json_ld.extend(_json_objects(script.text or ""))
         page.headings = [_fold(h.text_content()) for h in root.xpath("//h1 | //h2 | //h3")][:50]
@@ -85,16 +92,32 @@ class Page:
         return any(answers)
 
     @property
-    def is_article(self) -> bool:
-        """The page says it is an article (og:type or a JSON-LD article type)."""
+    def article_evidence(self) -> str:
+        """What in the markup says this page is one article ("" when nothing does): og:type article,
+        a schema.org Article/NewsArticle/BlogPosting (JSON-LD, or the one such microdata item of the
+        page: a list of teasers carries many), or an article:published_time. Markup, so it holds on
+        any site whatever its language; a home or error page rarely claims it (and when it does, its
+        own title, heading or canonical still says what it is)."""
         if self.og_type == "article":
-            return True
+            return "og:type article"
         for obj in articles_in(self.json_ld):
             types = obj.get("@type", "")
             names = types if isinstance(types, list) else [types]
-            if any(isinstance(t, str) and t.lower().endswith(("article", "posting")) for t in names):
-                return True
-        return False
+            found = next((t for t in names if isinstance(t, str) and _ARTICLE_TYPE.search(t)), None)
+            if found:
+                return f"schema.org {found} (JSON-LD)"
+        items = [t for t in self.microdata_types if _ARTICLE_TYPE.search(t)]
+        if len(items) == 1:
+            return f"schema.org {items[0].rsplit('/', 1)[-1]} (microdata)"
+        if self.published_time:
+            return "article:published_time"
+        return ""
+
+    def link_texts(self) -> list[str]:
+        """The text of every link, folded: teasers, menus, buttons."""
+        if self._root is None:
+            return []
+        return [t for a in self._root.iter("a") if (t := _fold(" ".join(a.itertext())))]
 
     def links_text(self) -> str:
         """Text inside links: navigation, teasers and buttons, which prompts in articles are not."""

@@ -5,6 +5,14 @@ A check's signal is `healthy`, `transient` (timeouts, 5xx, 429, resets, DNS: may
 (401, 403, 412, 428, bot walls: we were refused, which says nothing of the page). A citation is
 `rotten` at once on a permanent signal, and after enough failures spread over days on transient
 ones; until then it is `failing`. A healthy check clears it, and the recovery is kept.
+
+Soft 404s: a 200 page whose own title, heading, short text or canonical says it is not the cited
+content; or one whose text is what the site serves for URLs that cannot exist (Bar-Yossef et al.'s
+random sibling), asked only of pages with no paywall evidence and no article markup (or reached by
+a redirect). Their method assumes the site has no routes that ignore part of the path; many do
+(`/node/123/<anything>`, `/questions/123/<any-slug>`), so a match with the sibling alone proves
+nothing: the probe goes one level up (the id-like segment replaced too) and only a match there, or
+a sibling that replaced the whole path, makes the page rot.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -49,6 +57,7 @@ class ProbeAnswer:
     url: str
     status: int | None
     text: str
+    whole_path: bool = False  # every segment of the cited path was replaced: no id-like part is left
 
 
 SOFT_404_TITLE = re.compile(
@@ -145,14 +154,17 @@ def classify(
     redirects: Sequence[Hop] = (),
     page: Page | None = None,
     text: str = "",
-    probe: ProbeAnswer | None = None,
     error: str = "",
+    paywalled: bool = False,
 ) -> Signal:
-    """The signal of one check. `page`/`text` are the parsed body and its extracted text, if any."""
+    """The signal of one check. `page`/`text` are the parsed body and its extracted text, if any;
+    `paywalled` says the paywall detector found evidence: a short page is then a teaser, not a
+    sign that the content is gone, so no shortness-based test (short text, cookie or script-only
+    bot wall, parked page) runs on it."""
     page = page or Page()
     words = len(text.split())
     if outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
-        return _classify_page(url, final_url, redirects, page, text, words, probe)
+        return _classify_page(url, final_url, redirects, page, text, words, paywalled)
     if outcome == Outcome.HTTP_ERROR and status is not None:
         if _bot_wall(page, words):
             return Signal(
@@ -189,13 +201,13 @@ def classify(
 
 
 def _classify_page(
-    url: str, final_url: str, redirects: Sequence[Hop], page: Page, text: str, words: int, probe: ProbeAnswer | None
+    url: str, final_url: str, redirects: Sequence[Hop], page: Page, text: str, words: int, paywalled: bool
 ) -> Signal:
-    wall = _bot_wall(page, words)
+    wall = _bot_wall(page, words, scripts=not paywalled)
     if wall:
         return Signal("bot_wall", Severity.BLOCKED, f"a bot-protection page stands in for the article: {wall!r}")
-    short = words < SHORT_PAGE_WORDS
-    cookie = COOKIE_WALL.search(page.visible_text[:5000]) if words < 120 else None
+    short = words < SHORT_PAGE_WORDS and not paywalled  # a paywall teaser is short by design
+    cookie = COOKIE_WALL.search(page.visible_text[:5000]) if words < 120 and not paywalled else None
     if cookie:
         return Signal(
             "cookie_wall", Severity.BLOCKED, f"a cookie consent wall stands in for the article: {cookie.group(0)!r}"
@@ -218,9 +230,6 @@ def _classify_page(
     if hit:
         where = "title" if hit is title_hit else "heading" if hit is heading_hit else "text"
         return Signal("soft_404", Severity.PERMANENT, f"HTTP 200 but the page {where} says {hit.group(0)!r}")
-    matched = probe_verdict(text, probe)
-    if matched is not None:
-        return matched
     home = _home_instead(url, final_url, redirects, page)
     if home:
         return Signal("redirect_home", Severity.PERMANENT, home)
@@ -230,28 +239,58 @@ def _classify_page(
     return HEALTHY
 
 
-def probe_verdict(text: str, probe: ProbeAnswer | None) -> Signal | None:
-    """A soft 404 when the page's text is what the site serves for a URL that cannot exist."""
+def worth_probing(signal: Signal, text: str, article: str, paywalled: bool, redirected: bool = False) -> bool:
+    """Whether to ask the site for URLs that cannot exist. Paywall evidence means the page is the
+    cited content (a teaser is short by design): never. Article markup (`article`, see
+    `Page.article_evidence`) likewise, unless the cited URL redirected to the page: sites that send
+    every unknown address to their latest story do so by redirect, and only the two-level rule of
+    `probe_verdict` (never a sibling match alone) can then say so."""
+    if signal.severity != Severity.HEALTHY or not text or paywalled:
+        return False
+    return not article or redirected
+
+
+def probe_matches(text: str, probe: ProbeAnswer | None) -> float:
+    """How much the page's text resembles the site's answer to a URL that cannot exist (0 when it
+    answered with an error status or not at all)."""
     if probe is None or probe.status is None or not 200 <= probe.status < 300 or not text:
-        return None
-    score = resemblance(text, probe.text)
-    if score < PROBE_MATCH:
-        return None
-    return Signal(
-        "soft_404",
-        Severity.PERMANENT,
-        f"HTTP 200 but the text matches ({score:.0%}) what the site serves for a URL that cannot exist ({probe.url})",
-    )
+        return 0.0
+    return resemblance(text, probe.text)
 
 
-def _bot_wall(page: Page, words: int) -> str:
+def needs_second_probe(text: str, first: ProbeAnswer | None) -> bool:
+    """The sibling matched, but it kept part of the path: an id-routed site serves the article for
+    any slug, so only a match one level up (the id-like segment replaced too) is evidence."""
+    return first is not None and not first.whole_path and probe_matches(text, first) >= PROBE_MATCH
+
+
+def probe_verdict(text: str, first: ProbeAnswer | None, second: ProbeAnswer | None = None) -> Signal | None:
+    """A soft 404 when the page's text is what the site serves for any URL: the sibling matched and
+    either it replaced the whole path or the probe one level up matched too. None otherwise."""
+    score = probe_matches(text, first)
+    if first is None or score < PROBE_MATCH:
+        return None
+    if first.whole_path:
+        evidence = f"what the site serves for any address, even one that cannot exist ({first.url})"
+    elif second is not None and probe_matches(text, second) >= PROBE_MATCH:
+        score = min(score, probe_matches(text, second))
+        evidence = (
+            f"what the site serves for addresses that cannot exist, even with the id-like part replaced too "
+            f"({first.url}, {second.url})"
+        )
+    else:
+        return None  # the site routes by an id and serves this page for any slug: it is the page
+    return Signal("soft_404", Severity.PERMANENT, f"HTTP 200 but the text matches ({score:.0%}) {evidence}")
+
+
+def _bot_wall(page: Page, words: int, scripts: bool = True) -> str:
     if words > SHORT_PAGE_WORDS or page.size > 400_000:
         return ""
     for haystack in (page.title, page.visible_text[:5000]):
         match = BOT_WALL.search(haystack)
         if match:
             return match.group(0)
-    if page.size and page.size < 20_000:
+    if scripts and page.size and page.size < 20_000:
         # challenge pages hide their markers in scripts: look at the whole (small) page
         raw = page.raw_head
         match = BOT_WALL.search(raw)
@@ -365,19 +404,58 @@ def assess(observations: Sequence[Observation], policy: RotPolicy = RotPolicy())
                 break
             since = obs.at
         return RotVerdict("blocked", latest.signal.kind, since.isoformat(), evidence=latest.signal.evidence)
-    confirmed = len(run) >= policy.failures and run[-1].at - run[0].at >= policy.span
+    confirmed = is_confirmed([o.at for o in run], policy)
     permanent = latest.signal.severity == Severity.PERMANENT
     status = "rotten" if permanent or confirmed else "failing"
-    days = (run[-1].at - run[0].at).total_seconds() / 86400
-    evidence = f"{latest.signal.evidence}; {len(run)} failed check(s) over {days:.1f} day(s)"
-    if not confirmed:
-        evidence += f" (confirmed after {policy.failures} over {policy.span.days} days)"
     return RotVerdict(
         status,
         latest.signal.kind,
         run[0].at.isoformat(),
         confirmed,
         len(run),
-        evidence,
+        failure_evidence(latest.signal, [o.at for o in run], policy),
         moved_to=latest.signal.moved_to,
     )
+
+
+def is_confirmed(failures: Sequence[datetime], policy: RotPolicy) -> bool:
+    """Enough failed checks, the first and the last far enough apart (times oldest first)."""
+    return len(failures) >= policy.failures and failures[-1] - failures[0] >= policy.span
+
+
+def failure_evidence(signal: Signal, failures: Sequence[datetime], policy: RotPolicy) -> str:
+    """What is known of a failing or rotten citation, in plain words: what the site answers, since
+    when and over how many checks, and whether that is confirmed or what would confirm it."""
+    first, last = failures[0], failures[-1]
+    count = len(failures)
+    checks = "1 check" if count == 1 else f"{count} checks over {_duration(last - first)}"
+    known = f"{signal.evidence}, since {_stamp(first)} ({checks})"
+    if is_confirmed(failures, policy):
+        return f"{known}; confirmed: at least {policy.failures} failed checks over {_duration(policy.span)}"
+    more = policy.failures - count
+    after = _stamp(first + policy.span)
+    if more > 0 and last - first < policy.span:
+        condition = f"if {more} more check{'s' if more > 1 else ''} fail, the last on or after {after}"
+    elif more > 0:
+        condition = f"if {more} more check{'s' if more > 1 else ''} fail"
+    else:
+        condition = f"if a check on or after {after} still fails"
+    if signal.severity == Severity.PERMANENT:
+        return f"{known}; reported at once, not confirmed yet: it will be {condition}"
+    return f"{known}; not rot yet, it may pass: it becomes rot {condition}"
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at.tzinfo else at.strftime("%Y-%m-%d %H:%M")
+
+
+def _duration(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    if seconds >= 86400:
+        days = round(seconds / 86400, 1)
+        return f"{days:g} day{'s' if days != 1 else ''}"
+    if seconds >= 3600:
+        hours = round(seconds / 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
