@@ -45,8 +45,8 @@ from archiver.formats.records import (
     check_count,
     check_size,
     decide,
+    url_problem,
 )
-from archiver.urls import is_http_url
 
 ARCHIVE_URL_FIELD = "archiveurl"
 ARCHIVE_DATE_FIELD = "archivedate"
@@ -127,8 +127,12 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_En
         if not url:
             without_url.append(entry.key)
             continue
-        if not is_http_url(url) or any(ch.isspace() for ch in url):
-            problems.append((line, f"{where}: url {url!r} is not an absolute http:// or https:// URL"))
+        kind, message = url_problem(url)
+        if kind == "error":
+            problems.append((line, f"{where}: url {message}"))
+            continue
+        if kind == "skip":
+            warnings.append(ImportWarning("not_http", f"{where}: url {message}", line, entry.key))
             continue
         cited_at = ""
         urldate = values.get("urldate", "")
@@ -165,7 +169,7 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_En
     check_count(len(entries), name, limits)
     if without_url:
         shown = ", ".join(without_url[:10]) + (", …" if len(without_url) > 10 else "")
-        warnings.append(ImportWarning("no_url", f"{len(without_url)} entries have no url and were skipped: {shown}"))
+        warnings.append(ImportWarning("no_url", f"skipped {len(without_url)} entry/entries without a url: {shown}"))
     citations = tuple(e.citation for e in entries)
     warnings.extend(url_warnings([c.as_citation() for c in citations]))
     return ParsedArticle(Format.BIBTEX, citations, tuple(warnings)), entries, lines

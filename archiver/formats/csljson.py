@@ -10,7 +10,9 @@ Pure: no I/O."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,10 +40,12 @@ from archiver.formats.records import (
     check_count,
     check_size,
     decide,
+    url_problem,
 )
 from archiver.urls import is_http_url
 
 _DECODER = json.JSONDecoder()
+_TAG = re.compile(r"</?(?:i|b|sup|sub|span)\b[^>]*>", re.I)
 
 
 @dataclass(frozen=True)
@@ -123,23 +127,31 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_It
         if url is None or url == "":
             without_url.append(key)
             continue
-        if not isinstance(url, str) or not is_http_url(url.strip()) or any(ch.isspace() for ch in url.strip()):
-            problems.append((line, f"{where}: URL {url!r} is not an absolute http:// or https:// URL"))
+        if not isinstance(url, str):
+            problems.append((line, f"{where}: URL {url!r} is not a string"))
             continue
+        kind, message = url_problem(url.strip())
+        if kind == "error":
+            problems.append((line, f"{where}: URL {message}"))
+            continue
+        if kind == "skip":
+            warnings.append(ImportWarning("not_http", f"{where}: URL {message}", line, key))
+            continue
+        cid = ids.allocate(key, url.strip())
         reading = _accessed(value.get("accessed"))
         if reading.problem:
             problems.append((line, f"{where}: accessed {reading.problem}"))
         elif reading.partial:
             warnings.append(
-                ImportWarning("partial_date", f"{where}: accessed names no day; cited_at left empty", line, key)
+                ImportWarning("partial_date", f"{where}: accessed names no day; cited_at left empty", line, cid)
             )
         location = value.get("archive_location")
         known = (KnownCapture(location.strip()),) if isinstance(location, str) and is_http_url(location.strip()) else ()
         title = value.get("title")
         citation = ParsedCitation(
-            id=ids.allocate(key, url.strip()),
+            id=cid,
             url=url.strip(),
-            title=" ".join(title.split()) if isinstance(title, str) else "",
+            title=_plain(title) if isinstance(title, str) else "",
             cited_at=reading.iso,
             line=line,
             source=str(value.get("type", "item")),
@@ -152,7 +164,7 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_It
         raise SourceError(name, problems)
     if without_url:
         shown = ", ".join(without_url[:10]) + (", …" if len(without_url) > 10 else "")
-        warnings.append(ImportWarning("no_url", f"{len(without_url)} items have no URL and were skipped: {shown}"))
+        warnings.append(ImportWarning("no_url", f"skipped {len(without_url)} item(s) without a URL: {shown}"))
     citations = tuple(i.citation for i in items)
     warnings.extend(url_warnings([c.as_citation() for c in citations]))
     return ParsedArticle(Format.CSL_JSON, citations, tuple(warnings)), items
@@ -197,6 +209,11 @@ def _members(text: str, pos: int) -> tuple[_Member, ...]:
         pos = _skip(text, value_end)
         if text[pos] == ",":
             pos += 1
+
+
+def _plain(rich: str) -> str:
+    """A CSL rich-text value (`<i>`, `<sup>`, `<span class="nocase">`) as plain text."""
+    return " ".join(html.unescape(_TAG.sub("", rich)).split())
 
 
 def _accessed(value: object) -> DateReading:
