@@ -51,8 +51,15 @@ def test_plain_text_stays_plain_text():
     assert parse(text, "article.txt").format is Format.TEXT
 
 
-def test_an_email_address_or_a_stray_at_sign_is_not_bibtex():
-    assert detect_format("Write to press@a.example {or call}.\n[1] https://a.example/\n") is Format.TEXT
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Write to press@a.example {or call}.\n[1] https://a.example/\n",
+        "@john (the editor) wrote it[1].\n[1] https://a.example/\n",
+    ],
+)
+def test_an_email_address_or_a_mention_is_not_bibtex(text):
+    assert detect_format(text) is Format.TEXT
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -193,3 +193,13 @@ def test_a_wikitext_file_over_the_bound_is_refused():
 
     with pytest.raises(SourceError, match="over the limit of 1,000"):
         wikitext.parse("x" * 1001, "big.wiki", Limits(max_bytes=1000))
+
+
+def test_url_aliases_and_template_made_urls():
+    text = (
+        "A.<ref>{{Cite_Web |URL=https://a.example/ |title=A}}</ref>"
+        " B.<ref>{{cite book |url={{Google books|abc|page=12}} |title=B}}</ref>\n"
+    )
+    article = wikitext.parse(text)
+    assert [(c.url, c.source) for c in article.citations] == [("https://a.example/", "cite web")]
+    assert any(w.kind == "not_http" and "made by a template" in w.message for w in article.warnings)

@@ -75,7 +75,11 @@ _EXTENSIONS: dict[str, Format] = {
 }
 _SNIFF_BYTES = 8192
 _CSL = re.compile(r'^\s*\[\s*(\]|\{\s*"(id|type|URL|title)"\s*:)')
-_BIBTEX = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]", re.M)
+# an entry `@type{key,` or `@string{`, `@comment{`, `@preamble{` at the start of a line
+_BIBTEX = re.compile(
+    r"^[ \t]*@[ \t]*(?:(?:string|comment|preamble)[ \t]*[{(]|[A-Za-z]+[ \t]*[{(][ \t]*[^\s,{}()\"]+[ \t]*,)",
+    re.M | re.I,
+)
 _WIKITEXT = re.compile(
     r"\{\{\s*(cite[ _]|citation\s*[|}]|use [dm][md]y dates)|<ref[\s>/]|^==[^=\n].*==[ \t]*$", re.I | re.M
 )

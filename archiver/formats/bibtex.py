@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import bibtexparser
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
+from pylatexenc.latexwalker import LatexWalker, get_default_latex_context_db
 
 from archiver.articles import ImportWarning, url_warnings
 from archiver.errors import SourceError
@@ -280,14 +281,17 @@ def _accessed_note(values: Mapping[str, str]) -> DateReading | None:
 
 
 _LATEX = LatexNodes2Text()
+_LATEX_CONTEXT = get_default_latex_context_db()  # built once: pylatexenc rebuilds it per call otherwise
+_LATEX_MARKUP = re.compile(r"[\\$~]|--|``|''")
 
 
 def _plain(value: str) -> str:
     """A field's text with its LaTeX (accents, protective braces, commands) turned into Unicode."""
-    if not value:
-        return ""
+    if not _LATEX_MARKUP.search(value):  # only protective braces: most titles, and much faster
+        return " ".join(value.replace("{", "").replace("}", "").split())
     try:
-        return " ".join(_LATEX.latex_to_text(value).split())
+        nodes, _, _ = LatexWalker(value, latex_context=_LATEX_CONTEXT, tolerant_parsing=True).get_latex_nodes()
+        return " ".join(_LATEX.nodelist_to_text(nodes).split())
     except (ValueError, IndexError, RecursionError):  # pylatexenc on malformed LaTeX: keep it as written
         return " ".join(value.split())
 

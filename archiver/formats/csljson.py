@@ -59,7 +59,6 @@ class _Member:
 @dataclass(frozen=True)
 class _Item:
     citation: ParsedCitation
-    members: tuple[_Member, ...]
     taken: bool  # `archive` or `archive_location` already hold something
 
 
@@ -83,7 +82,7 @@ def annotate(
         elif item.taken:
             left.append(Left(item.citation.id, item.citation.url, LeftReason.FIELDS_TAKEN))
         else:
-            insertions.append(_insertion(item, outcome))
+            insertions.append(_insertion(text, item, outcome))
             written.append(item.citation.id)
     return Annotated(apply(text, insertions), Format.CSL_JSON, tuple(written), tuple(left))
 
@@ -108,7 +107,7 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_It
     without_url: list[str] = []
     seen: dict[str, int] = {}
     ids = IdAllocator()
-    for number, (value, span, members) in enumerate(_items(text, start), 1):
+    for number, (value, span) in enumerate(_items(text, start), 1):
         line = lines.line(span.start)
         if not isinstance(value, dict):
             problems.append((line, f"item {number} is a {type(value).__name__}, not an object"))
@@ -159,7 +158,7 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_It
             known_captures=known,
         )
         taken = bool(value.get("archive") or value.get("archive_location"))
-        items.append(_Item(citation, members, taken))
+        items.append(_Item(citation, taken))
     if problems:
         raise SourceError(name, problems)
     if without_url:
@@ -170,18 +169,16 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_It
     return ParsedArticle(Format.CSL_JSON, citations, tuple(warnings)), items
 
 
-def _items(text: str, start: int) -> list[tuple[Any, Span, tuple[_Member, ...]]]:
-    """Each top-level item with its span, and for an object, its members' layout. The text is
-    already known to be a valid JSON array."""
+def _items(text: str, start: int) -> list[tuple[Any, Span]]:
+    """Each top-level item with its span. The text is already known to be a valid JSON array."""
     pos = _skip(text, start) + 1  # past the "["
-    found: list[tuple[Any, Span, tuple[_Member, ...]]] = []
+    found: list[tuple[Any, Span]] = []
     while True:
         pos = _skip(text, pos)
         if text[pos] == "]":
             return found
-        members = _members(text, pos) if text[pos] == "{" else ()
         value, end = _DECODER.raw_decode(text, pos)
-        found.append((value, Span(pos, end), members))
+        found.append((value, Span(pos, end)))
         pos = _skip(text, end)
         if text[pos] == ",":
             pos += 1
@@ -235,9 +232,11 @@ def _accessed(value: object) -> DateReading:
     return DateReading(problem=f"{value!r} has no date-parts, raw or literal")
 
 
-def _insertion(item: _Item, copy: ArchivedCopy) -> Insertion:
-    last = item.members[-1]
-    lead = last.lead if len(item.members) > 1 or "\n" in last.lead else " "
+def _insertion(text: str, item: _Item, copy: ArchivedCopy) -> Insertion:
+    """The two members, after the item's last one, in its layout (indent and `": "`)."""
+    members = _members(text, item.citation.spans[0].start)
+    last = members[-1]
+    lead = last.lead if len(members) > 1 or "\n" in last.lead else " "
     added = "".join(
         f",{lead}{json.dumps(key, ensure_ascii=False)}{last.colon}{json.dumps(value, ensure_ascii=False)}"
         for key, value in (("archive", archive_name(copy.capture_url)), ("archive_location", copy.capture_url))

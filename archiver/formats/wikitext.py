@@ -51,11 +51,13 @@ from archiver.formats.records import (
 _USE_DMY = {"use dmy dates", "use dmy", "dmy", "use dmy date", "usedmy"}
 _USE_MDY = {"use mdy dates", "use mdy", "mdy", "use mdy date", "usemdy"}
 _WEBARCHIVE = {"webarchive", "web archive", "wayback", "webcite", "archive.is"}
+_URL = ("url", "URL")
 _ACCESS_DATE = ("access-date", "accessdate")
 _ARCHIVE_URL = ("archive-url", "archiveurl")
 _ARCHIVE_DATE = ("archive-date", "archivedate")
 _REF = re.compile(r"<ref\b[^>]*/>|<ref\b[^>]*>.*?</ref\s*>", re.I | re.S)
-_CLAIM_WINDOW = 4000  # characters looked back from a ref for the sentence it closes
+_CLAIM_WINDOW = 4000  # characters looked back from a ref for the line it ends
+_SENTENCE_WINDOW = 1200  # of which the last ones are parsed: a sentence is shorter
 
 
 @dataclass
@@ -90,7 +92,8 @@ def annotate(
     templates: bool = False,
 ) -> Annotated:
     """The article with each verified copy written into every template or bare link citing it."""
-    _, cites, code, style = _read(text, name, limits)
+    _, cites, style = _read(text, name, limits)
+    insertions: list[Insertion] = []
     written: list[str] = []
     left: list[Left] = []
     for cite in cites:
@@ -100,24 +103,28 @@ def annotate(
             continue
         done = 0
         for site in cite.sites:
-            if site.archived is not None:
+            if site.archived is not None or site.offset < 0:
                 continue
+            end = site.offset + len(str(site.node))
             if isinstance(site.node, Template):
-                new = _annotated_template(site.node, outcome, style or site.access.style or DateStyle.ISO)
+                date_style = style or site.access.style or DateStyle.ISO
+                added = _template_insertions(site.node, outcome, date_style)
+                insertions.extend(
+                    Insertion(site.offset + i.at, i.text, i.end + site.offset if i.end >= 0 else -1) for i in added
+                )
             elif templates and site.ref is not None and _only_child(site.ref, site.node):
-                new = _cite_web(site.node, outcome, style or DateStyle.ISO)
+                insertions.append(Insertion(site.offset, _cite_web(site.node, outcome, style or DateStyle.ISO), end))
             else:
-                new = str(site.node) + " " + _webarchive(outcome, style or DateStyle.ISO)
-            code.replace(site.node, new, recursive=True)
+                insertions.append(Insertion(end, " " + _webarchive(outcome, style or DateStyle.ISO)))
             done += 1
         if done:
             written.append(cite.citation.id)
         else:
             left.append(Left(cite.citation.id, cite.citation.url, LeftReason.ALREADY_ARCHIVED))
-    return Annotated(str(code), Format.WIKITEXT, tuple(written), tuple(left))
+    return Annotated(apply(text, insertions), Format.WIKITEXT, tuple(written), tuple(left))
 
 
-def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_Cite], Wikicode, DateStyle | None]:
+def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_Cite], DateStyle | None]:
     check_size(text, name, limits)
     try:
         code = mwparserfromhell.parse(text)
@@ -146,8 +153,8 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_Ci
                     style = DateStyle.DMY if kind in _USE_DMY else DateStyle.MDY
                 elif kind in _WEBARCHIVE and last is not None and last.archived is None:
                     last.archived = KnownCapture(_param(node, "url"), read_date(_param(node, "date")).iso)
-                elif _is_cite(kind) and _param(node, "url"):
-                    last = _site(node, _param(node, "url"), ref, offsets, lines, problems, warnings)
+                elif _is_cite(kind) and _param(node, *_URL):
+                    last = _site(node, _param(node, *_URL), ref, offsets, lines, problems, warnings)
                     if last is not None:
                         sites.append(last)
             elif isinstance(node, ExternalLink) and ref is not None and not in_template:
@@ -161,7 +168,7 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_Ci
     check_count(len(cites), name, limits)
     citations = tuple(c.citation for c in cites)
     warnings.extend(url_warnings([c.as_citation() for c in citations]))
-    return ParsedArticle(Format.WIKITEXT, citations, tuple(warnings)), cites, code, style
+    return ParsedArticle(Format.WIKITEXT, citations, tuple(warnings)), cites, style
 
 
 def _site(
@@ -176,6 +183,9 @@ def _site(
     offset = offsets.get(id(node), -1)
     line = lines.line(offset) if offset >= 0 else 0
     what = f"{{{{{_template_kind(node)}}}}}" if isinstance(node, Template) else "link"
+    if "{{" in url or "{{{" in url:
+        warnings.append(ImportWarning("not_http", f"{what}: url {url!r} is made by a template; skipped", line))
+        return None
     if url.startswith("//"):  # protocol-relative: MediaWiki serves it over https
         warnings.append(ImportWarning("protocol_relative", f"{what} url {url!r} read as https:{url}", line))
         url = "https:" + url
@@ -326,7 +336,7 @@ def _claim_before(text: str, offset: int) -> str:
     cut = window.lower().rfind("</ref")
     if cut >= 0:  # a ref whose opening fell outside the window
         window = window[window.find(">", cut) + 1 :]
-    line = window.rsplit("\n", 1)[-1]
+    line = window.rsplit("\n", 1)[-1][-_SENTENCE_WINDOW:]
     plain = " ".join(mwparserfromhell.parse(line).strip_code().split())
     sentences = split_sentences(plain)
     return sentences[-1] if sentences else ""
@@ -371,9 +381,9 @@ def _trailing_ws(s: str) -> str:
     return s[len(s.rstrip()) :]
 
 
-def _annotated_template(tpl: Template, copy: ArchivedCopy, style: DateStyle) -> str:
-    """The template's text with archive-url, archive-date and url-status added (or filled where the
-    template carries them empty); every other character stays."""
+def _template_insertions(tpl: Template, copy: ArchivedCopy, style: DateStyle) -> list[Insertion]:
+    """Archive-url, archive-date and url-status added to the template (or filled where it carries
+    them empty), as insertions into its own text; every other character stays."""
     source = str(tpl)
     layout = _layout(tpl)
     wanted = [
@@ -412,7 +422,7 @@ def _annotated_template(tpl: Template, copy: ArchivedCopy, style: DateStyle) -> 
             insertions.append(Insertion(start + spaces, space + value))
     if added:
         insertions.append(Insertion(last_value_end, "".join(added)))
-    return apply(source, insertions)
+    return insertions
 
 
 def _webarchive(copy: ArchivedCopy, style: DateStyle) -> str:
