@@ -203,3 +203,9 @@ def test_url_aliases_and_template_made_urls():
     article = wikitext.parse(text)
     assert [(c.url, c.source) for c in article.citations] == [("https://a.example/", "cite web")]
     assert any(w.kind == "not_http" and "made by a template" in w.message for w in article.warnings)
+
+
+def test_a_ref_inside_a_note_template_is_read_with_its_bare_link():
+    text = "Claim.{{efn|A note.<ref>[https://a.example/note The note]</ref>}}\n"
+    article = wikitext.parse(text)
+    assert [(c.url, c.title, c.source) for c in article.citations] == [("https://a.example/note", "The note", "link")]

@@ -259,7 +259,7 @@ def _group(
 
 def _levels(code: Wikicode) -> Iterator[tuple[list[Node], Tag | None, bool]]:
     """Every sequence of sibling nodes, in document order, with the ref around it and whether it
-    sits inside a template."""
+    sits inside a template within that ref (a cite template's url is no bare link)."""
     stack: list[tuple[Wikicode, Tag | None, bool]] = [(code, None, False)]
     while stack:
         level, ref, in_template = stack.pop(0)
@@ -267,8 +267,10 @@ def _levels(code: Wikicode) -> Iterator[tuple[list[Node], Tag | None, bool]]:
         yield nodes, ref, in_template
         children: list[tuple[Wikicode, Tag | None, bool]] = []
         for node in nodes:
-            if isinstance(node, Tag) and node.contents is not None:
-                children.append((node.contents, node if _is_ref(node) else ref, in_template))
+            if isinstance(node, Tag) and node.contents is not None and _is_ref(node):
+                children.append((node.contents, node, False))  # a ref's own links, even inside {{efn}}
+            elif isinstance(node, Tag) and node.contents is not None:
+                children.append((node.contents, ref, in_template))
             elif isinstance(node, Template):
                 children.extend((p.value, ref, True) for p in node.params)
             elif isinstance(node, Wikilink) and node.text is not None:
