@@ -120,7 +120,9 @@ def annotate(
         if done:
             written.append(cite.citation.id)
         else:
-            left.append(Left(cite.citation.id, cite.citation.url, LeftReason.ALREADY_ARCHIVED))
+            archived = any(site.archived is not None for site in cite.sites)
+            reason = LeftReason.ALREADY_ARCHIVED if archived else LeftReason.NOT_WRITABLE
+            left.append(Left(cite.citation.id, cite.citation.url, reason))
     return Annotated(apply(text, insertions), Format.WIKITEXT, tuple(written), tuple(left))
 
 
