@@ -47,6 +47,7 @@ def settings(tmp_path: Path) -> Settings:
         connect_timeout=2.0,
         read_timeout=5.0,
         wayback=False,  # archive tests turn it on, against the fake Wayback Machine
+        memento_endpoints=(),  # never the public Memento aggregator: tests name loopback endpoints
     )
 
 
@@ -83,6 +84,7 @@ SUBPROCESS_ENV = {
     "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32",
     "ARCHIVER_WORKERS": "1",
     "ARCHIVER_WAYBACK": "0",
+    "ARCHIVER_MEMENTO_AGGREGATOR": "none",
 }
 
 
