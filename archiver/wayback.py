@@ -405,7 +405,7 @@ class WaybackClient:
         on the configured base; one that leaves the archive ends the replay."""
         stamp, original = capture.timestamp, capture.original
         hops: list[tuple[str, int, str]] = []
-        seen = {(stamp, original)}
+        visited = {original}  # the archive's own "found capture at" redirects stay on one URL
         archive_origins = {origin_of(self.base), CANONICAL_BASE, CANONICAL_BASE.replace("https:", "http:")}
         for _ in range(MAX_ARCHIVE_REDIRECTS + 1):
             target = f"{self.base}/web/{stamp}id_/{original}"
@@ -424,11 +424,11 @@ class WaybackClient:
                         tuple(hops),
                         f"redirected out of the archive to {location[:200]}",
                     )
-                if parsed in seen:
+                if parsed[1] != original and parsed[1] in visited:
                     return Replay(
                         answer.status, b"", "", stamp, original, tuple(hops), "redirect loop inside the archive"
                     )
-                seen.add(parsed)
+                visited.add(parsed[1])
                 hops.append((original, answer.status, parsed[1]))
                 stamp, original = parsed
                 continue
