@@ -244,10 +244,12 @@ def _print_archive(summary: ArchiveSummary) -> None:
     for event in summary.events:
         click.echo(event)
     quota = f"; quota: {summary.quota['available']} capture(s) available" if "available" in summary.quota else ""
+    stopped = "; stopped at its time budget" if summary.budget_spent else ""
+    down = f"; unreachable: {', '.join(u.split(' ', 1)[0] for u in summary.unreachable)}" if summary.unreachable else ""
     click.echo(
         f"wayback: {summary.found} capture(s) found, {summary.queued} queued, {summary.done} captured, "
         f"{summary.retried} to retry, {summary.failed} failed, {summary.pending} pending; "
-        f"{summary.verified} verified, {summary.rejected} not offered{quota}"
+        f"{summary.verified} verified, {summary.rejected} not offered{quota}{stopped}{down}"
     )
 
 

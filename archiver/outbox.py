@@ -90,10 +90,11 @@ async def archive_citations(
             await step.run(citations)
         except BudgetSpent:
             summary.budget_spent = True
-            summary.events.append(
-                f"the archiving step used its {settings.archive_budget:g} s budget "
-                "(ARCHIVER_ARCHIVE_BUDGET); what is left waits for the next run"
+            log.warning(
+                "the archiving step used its %g s budget (ARCHIVER_ARCHIVE_BUDGET); what is left waits for the next run",
+                settings.archive_budget,
             )
+        step.say_what_waits()
     summary.pending = sum(1 for r in store.outbox() if r["state"] in ("queued", "submitted"))
     return summary
 
@@ -131,16 +132,17 @@ class _Step:
             await self.verify(citation)
 
     def down(self, exc: ArchiveUnreachable) -> None:
-        """Say once per run that an archive is down, and what waits for it."""
-        if any(said.startswith(exc.origin + " ") for said in self.summary.unreachable):
-            return
-        self.summary.unreachable.append(f"{exc.origin} ({exc.reason})")
+        """Note an archive found down (said once, at the end of the step)."""
+        if not any(said.startswith(exc.origin + " ") for said in self.summary.unreachable):
+            self.summary.unreachable.append(f"{exc.origin} ({exc.reason})")
+
+    def say_what_waits(self) -> None:
         waiting = sum(1 for r in self.store.outbox() if r["state"] in ("queued", "submitted"))
-        message = f"{exc.origin} is unreachable ({exc.reason}); not asked again in this run" + (
-            f", {waiting} submission(s) left for the next run" if exc.origin == origin_of(self.wb.base) else ""
-        )
-        self.summary.events.append(message)
-        log.warning("%s", message)
+        for said in self.summary.unreachable:
+            origin, reason = said.split(" ", 1)
+            left = f"; {waiting} submission(s) left for the next run" if origin == origin_of(self.wb.base) else ""
+            # said once: on stderr for `check` and cron, in the daemon's log
+            log.warning("%s is unreachable %s: not asked again in this run%s", origin, reason, left)
 
     async def look_up(self, citation: Citation) -> None:
         """The Wayback Machine's captures of a citation (CDX, else the availability API's hint)."""
