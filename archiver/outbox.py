@@ -280,6 +280,8 @@ def judge(store: Store, citation: Citation, capture: Capture, fetched: FetchResu
     if words < MIN_WORDS:
         return f"only {words} words of text: not the article", ""
     text = analysis.extraction.text if analysis.extraction else ""
+    if not store.versions(citation.id):
+        return "cannot be compared: we never stored a version of this page to compare it with", ""
     score, against = compare_with_ours(store, citation, capture.when, text, fetched.body)
     if score < MATCH_AT:
         return f"the archived text is not our {against} (resemblance {score:.0%})", ""
@@ -288,10 +290,8 @@ def judge(store: Store, citation: Citation, capture: Capture, fetched: FetchResu
 
 def compare_with_ours(store: Store, citation: Citation, when: datetime, text: str, body: bytes) -> tuple[float, str]:
     """The best resemblance between an archived text and the versions of ours it should hold: the one
-    in force at the capture's date, the next one, and the cited one. (1.0, …) when we stored none."""
+    in force at the capture's date, the next one, and the cited one (at least one version is stored)."""
     versions = store.versions(citation.id)
-    if not versions:
-        return 1.0, "page (not compared: we never stored a version of it)"
     raw = hashlib.sha256(body).hexdigest()
     for v in versions:
         if v.raw_hash == raw:

@@ -310,3 +310,28 @@ def test_a_redirect_loop_inside_the_archive_is_not_offered(replay_settings):
     assert capture["verified"] == 0 and capture["verify_note"] == "redirect loop inside the archive"
     # the chain comes back to the cited URL at its third answer: the loop is seen without asking again
     assert len([s for s in archive.served if s[1].startswith("/web/")]) == 3
+
+
+def test_a_capture_of_a_page_we_never_stored_is_not_offered_even_when_it_looks_like_a_page(replay_settings):
+    """The capture of epa.gov/climatechange redirects to a signpost ("We want to help you find what
+    you are looking for"), a page of 134 words that no detector calls an error. Only our own
+    version could tell it is not the article, and we never stored one: it is not offered."""
+    url = "http://epa.gov/climatechange"
+    archive = ReplayArchive(("replay-epa-signpost.json",))
+    when = datetime(2020, 2, 1, 3, tzinfo=UTC)
+    try:
+        settings = replay_settings(archive)
+        known_capture(settings, url, "20200201020357", 302, when)
+        with Store.open(settings.data_dir) as store:
+            store.sync_citations([Citation("1", url)], when)
+            run_archive(settings, [Citation("1", url)], store, clock=FakeClock(when))
+            (capture,) = store.captures("1")
+    finally:
+        archive.close()
+    assert [p.split("id_/")[1] for _m, p, _s in archive.served if p.startswith("/web/")] == [
+        url,
+        "https://www.epa.gov/climatechange",
+        "https://www.epa.gov/sites/production/files/signpost/cc.html",
+        "https://www.epa.gov/sites/production/files/signpost/cc.html",
+    ]
+    assert capture["verified"] == 0 and capture["verify_note"].startswith("cannot be compared: we never stored")
