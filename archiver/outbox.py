@@ -111,18 +111,20 @@ class _Step:
 
     async def run(self, citations: Sequence[Citation]) -> None:
         try:
-            for citation in citations:
-                await self.look_up(citation)
-        except ArchiveUnreachable as exc:
-            self.down(exc)
-        for endpoint in self.settings.memento_endpoints:
             try:
                 for citation in citations:
-                    await self.look_up_mementos(endpoint, citation)
+                    await self.look_up(citation)
             except ArchiveUnreachable as exc:
                 self.down(exc)
-        for citation in citations:
-            self.queue_if_needed(citation)
+            for endpoint in self.settings.memento_endpoints:
+                try:
+                    for citation in citations:
+                        await self.look_up_mementos(endpoint, citation)
+                except ArchiveUnreachable as exc:
+                    self.down(exc)
+        finally:  # local work: the outbox says what is owed even when the budget ran out in the look-ups
+            for citation in citations:
+                self.queue_if_needed(citation)
         try:
             self.summary.quota = await self.wb.user_status()
             await drain(self.wb, self.store, self.settings, self.now, self.summary)

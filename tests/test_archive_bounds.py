@@ -179,6 +179,7 @@ def test_the_archiving_step_keeps_to_its_budget(web, settings, caplog):
     assert elapsed < 15
     with Store.open(settings.data_dir) as store:
         assert store.count("checks") == 10  # the pass itself was complete; only archiving waits
+        assert len(store.outbox()) == 10  # and the outbox says what is owed, for the next run
 
 
 def test_dead_pages_are_never_submitted(web, settings):
