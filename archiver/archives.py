@@ -50,11 +50,6 @@ class Answer:
         except ValueError:
             return None
 
-    @property
-    def problem(self) -> str:
-        """Why this answer is not a usable one, in words; "" when it is."""
-        return self.error or ("" if 200 <= self.status < 400 else f"HTTP {self.status}")
-
 
 def origin_of(url: str) -> str:
     parts = urlsplit(url)

@@ -102,7 +102,7 @@ class Settings:
         if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_ARCHIVE_URL"):
             # one override moves every archive endpoint, so tests never leave loopback
             values["archive_url"] = values["wayback_url"]
-        if env.get("ARCHIVER_WAYBACK_URL") and "ARCHIVER_MEMENTO_AGGREGATOR" not in env:
+        if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_MEMENTO_AGGREGATOR"):
             values["memento_endpoints"] = ()  # ... and the aggregator is only asked when named
         for key, value in overrides.items():
             if key not in known:

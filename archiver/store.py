@@ -168,11 +168,14 @@ def m005_archives(db: sqlite_utils.Database) -> None:
     )
     db.execute("DROP TABLE capture_lookups")
     files = [row[2] for row in db.execute("PRAGMA database_list").fetchall() if row[1] == "main" and row[2]]
-    data_dir = Path(files[0]).parent if files else None
-    rows = db.execute("SELECT id, warc_file, warc_offset FROM versions WHERE warc_file != ''").fetchall()
-    for rowid, warc_file, offset in rows if data_dir else []:
+    if not files:
+        return  # an in-memory database has no WARC files beside it
+    data_dir = Path(files[0]).parent
+    for rowid, warc_file, offset in db.execute(
+        "SELECT id, warc_file, warc_offset FROM versions WHERE warc_file != ''"
+    ).fetchall():
         try:
-            length = exchange_length(data_dir / warc_file, offset)  # type: ignore[operator]
+            length = exchange_length(data_dir / warc_file, offset)
         except (OSError, ValueError, EOFError) as exc:
             log.warning("WARC record of version %s at %s:%s cannot be read: %s", rowid, warc_file, offset, exc)
             continue

@@ -190,10 +190,9 @@ def capture_in_answer(headers: Mapping[str, str], requested_at: datetime) -> tup
     previous or last memento), then `Location`. A capture older than the request is someone else's
     and never taken as ours."""
     candidates: list[tuple[str, str]] = []
-    for name in ("content-location",):
-        parsed = parse_replay_url(headers.get(name, ""))
-        if parsed:
-            candidates.append(parsed)
+    parsed = parse_replay_url(headers.get("content-location", ""))
+    if parsed:
+        candidates.append(parsed)
     links = parse_links(headers.get("link", ""))
     mementos = [link for link in links if "memento" in link.rels]
     stated = http_date(headers.get("memento-datetime", ""))

@@ -216,3 +216,25 @@ def test_verify_reads_every_record_and_names_a_damaged_one(web, settings):
     warc.write_bytes(bytes(data[: pointer.offset + 10]))  # and a file cut in the middle of a record
     result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "verify"])
     assert result.exit_code == 6 and "the file ends before the record does" in result.output
+
+
+def test_a_store_written_before_exchanges_and_per_source_lookups_is_migrated(moved, settings):
+    """A store of the previous release: look-ups in `capture_lookups`, a version's WARC length that of
+    its response record alone. Opening it keeps the look-ups and gives every pointer its exchange."""
+    with Store.open(settings.data_dir) as store:
+        (version,) = store.versions("1")
+        pointer = store.warc_pointer("1", version.hash)
+        response_only = (
+            next(int(r["offset"]) for r in index(settings.data_dir / pointer.file) if int(r["offset"]) > pointer.offset)
+            - pointer.offset
+        )
+        db = store.db
+        db.execute("CREATE TABLE capture_lookups (citation_id TEXT PRIMARY KEY, looked_at TEXT NOT NULL)")
+        db.execute("INSERT INTO capture_lookups VALUES ('1', '2026-01-01T12:00:00+00:00')")
+        db.execute("DROP TABLE lookups")
+        db.execute("UPDATE versions SET warc_length = ?", [response_only])
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_archives'")
+    with Store.open(settings.data_dir) as store:
+        assert store.looked_up_at("1", "cdx") == "2026-01-01T12:00:00+00:00"
+        assert store.warc_pointer("1", version.hash) == pointer  # the whole chain again, not the response alone
+        assert store.verify().ok
