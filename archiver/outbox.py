@@ -52,6 +52,7 @@ UNKNOWN_ATTEMPTS = 3  # ... when the refusal's code is one the SPN2 documentatio
 VERIFY_PER_CITATION = 3  # archived pages fetched at most, per citation and run
 MIN_WORDS = 50  # an archived page with less text is not the article
 MEMENTOS_KEPT = 50  # of one endpoint's answer, the closest to the citation date
+LOOKUP_SHARE = 0.5  # of the budget, what look-ups leave to submissions and verification
 HOLD_FOR = timedelta(hours=1)  # a queued capture of a page that reads as dead waits this long
 # An archived text shares at least this much (Jaccard similarity of word 3-shingles, the measure the
 # drift detector uses) with our version of the same moment, or it is some other page. The same
@@ -110,15 +111,22 @@ class _Step:
     summary: ArchiveSummary
 
     async def run(self, citations: Sequence[Citation]) -> None:
+        # look-ups stop at half the budget, so submissions and verification get their turn in every
+        # run of a long list; the look-ups not made are made first in the next run
+        stop_at = self.session.left() * LOOKUP_SHARE
         try:
             try:
                 for citation in citations:
+                    if self.session.left() < stop_at:
+                        break
                     await self.look_up(citation)
             except ArchiveUnreachable as exc:
                 self.down(exc)
             for endpoint in self.settings.memento_endpoints:
                 try:
                     for citation in citations:
+                        if self.session.left() < stop_at:
+                            break
                         await self.look_up_mementos(endpoint, citation)
                 except ArchiveUnreachable as exc:
                     self.down(exc)

@@ -170,10 +170,16 @@ def test_the_archiving_step_keeps_to_its_budget(web, settings, caplog):
     try:
         write_sources(settings.sources, [{"id": str(i), "url": u} for i, u in enumerate(urls, 1)])
         started = time.monotonic()
-        summary = run_check(archive_settings(settings, fake.base.rstrip("/"), archive_budget=1.5, wayback_timeout=5))
+        summary = run_check(
+            archive_settings(
+                settings, fake.base.rstrip("/"), archive_budget=1.5, wayback_timeout=5, ia_access="A", ia_secret="S"
+            )
+        )
         elapsed = time.monotonic() - started
+        submitted = len(fake.submissions())
     finally:
         fake.close()
+    assert submitted >= 1  # the look-ups stopped at half the budget: submissions had their turn
     assert summary.archive is not None and summary.archive.budget_spent
     assert "used its 1.5 s budget" in caplog.text
     assert elapsed < 15
