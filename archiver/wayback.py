@@ -405,6 +405,7 @@ class WaybackClient:
         stamp, original = capture.timestamp, capture.original
         hops: list[tuple[str, int, str]] = []
         visited = {original}  # the archive's own "found capture at" redirects stay on one URL
+        last = 0
         archive_origins = {origin_of(self.base), CANONICAL_BASE, CANONICAL_BASE.replace("https:", "http:")}
         for _ in range(MAX_ARCHIVE_REDIRECTS + 1):
             target = f"{self.base}/web/{stamp}id_/{original}"
@@ -427,16 +428,24 @@ class WaybackClient:
                     return Replay(
                         answer.status, b"", "", stamp, original, tuple(hops), "redirect loop inside the archive"
                     )
+                if parsed[1] != original:  # the site's redirect, not the archive's "found capture at"
+                    hops.append((original, answer.status, parsed[1]))
                 visited.add(parsed[1])
-                hops.append((original, answer.status, parsed[1]))
                 stamp, original = parsed
+                last = answer.status
                 continue
             problem = answer.error or ("" if answer.status else "no answer")
             return Replay(
                 answer.status, answer.body, answer.header("content-type"), stamp, original, tuple(hops), problem
             )
         return Replay(
-            0, b"", "", stamp, original, tuple(hops), f"more than {MAX_ARCHIVE_REDIRECTS} redirects inside the archive"
+            last,
+            b"",
+            "",
+            stamp,
+            original,
+            tuple(hops),
+            f"more than {MAX_ARCHIVE_REDIRECTS} redirects inside the archive",
         )
 
     def _throttled(self, answer: Answer) -> Submission | None:

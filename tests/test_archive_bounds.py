@@ -252,3 +252,36 @@ def test_the_summary_says_what_waits(web, settings):
     )
     assert result.exit_code == 0, result.output
     assert "wayback:" in result.output
+
+
+def test_an_archive_that_redirects_forever_is_followed_five_times_and_the_capture_not_offered(web, settings):
+    """Redirects inside the archive are bounded; a capture that never lands is judged, not retried."""
+    from datetime import UTC, datetime
+
+    from simweb import SimWeb
+
+    from archiver.models import Citation
+    from archiver.outbox import run_archive
+    from archiver.wayback import Capture
+
+    url = web.page("/world/story", article("Kursk", *LOREM))
+    write_sources(settings.sources, [{"id": "1", "url": url}])
+    run_check(settings)
+    archive = SimWeb()
+
+    def found_capture_at(seen):  # "found capture at" one second later, again and again
+        stamp = int(seen.path.split("/")[2][:14]) + 1
+        return Response(302, b"", {"Location": f"https://web.archive.org/web/{stamp}id_/{url}"})
+
+    archive.fallback = found_capture_at
+    try:
+        with Store.open(settings.data_dir) as store:
+            now = datetime.now(UTC)
+            store.add_captures("1", [Capture("20250101000000", url)], "cdx", now)
+            store.mark_looked_up("1", "cdx", now)
+            run_archive(archive_settings(settings, archive.url("").rstrip("/")), [Citation("1", url)], store)
+            (capture,) = store.captures("1")
+    finally:
+        archive.close()
+    assert len([r for r in archive.requests if r.path.startswith("/web/")]) == 6
+    assert capture["verified"] == 0 and capture["verify_note"] == "more than 5 redirects inside the archive"
