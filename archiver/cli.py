@@ -231,7 +231,10 @@ def _locked(settings: Settings, what: str, wait: bool) -> Iterator[None]:
 @WAIT
 @click.pass_obj
 def archive(settings: Settings, only: tuple[str, ...], wait: bool) -> None:
-    """Drain the capture queue: look up captures, submit what needs one, verify what is offered."""
+    """Look up captures (the Wayback Machine and every Memento archive), submit what needs one, and
+    verify each capture against our own version before it is offered.
+
+    Example: archiver archive --only 3"""
     with _user_errors(), _locked(settings, "archiver archive", wait):
         citations = select(read_sources(settings.sources), only)
         with Store.open(settings.data_dir) as store:
