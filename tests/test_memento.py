@@ -178,3 +178,34 @@ def test_an_aggregator_that_is_down_is_said_once_and_the_wayback_step_goes_on(se
     assert [u.split(" ")[0] for u in summary.archive.unreachable] == [dead]
     assert summary.archive.verified >= 1  # the Wayback Machine's capture of citation 1 was still judged
     web.set("/unused", Response(200, b""))
+
+
+def test_the_internet_archive_keys_never_go_to_another_archive(settings, web):
+    from fakewayback import FakeWayback
+    from simweb import SimWeb
+
+    other = SimWeb()  # a Memento endpoint that knows nothing, and remembers what it was sent
+    fake = FakeWayback()
+    try:
+        url = web.page("/world/story", article("Kursk", *LOREM))
+        write_sources(settings.sources, [{"id": "1", "url": url}])
+        base = fake.base.rstrip("/")
+        run_check(
+            settings.with_(
+                wayback=True,
+                wayback_url=base,
+                archive_url=base,
+                ia_access="ACCESS",
+                ia_secret="SECRET",
+                wayback_interval=0.0,
+                wayback_poll_seconds=0.01,
+                memento_endpoints=(other.url("/timemap/link/"),),
+            )
+        )
+        asked = list(other.requests)
+    finally:
+        other.close()
+        fake.close()
+    assert [r.path for r in asked] == [f"/timemap/link/{url}"]
+    assert "authorization" not in asked[0].headers and "SECRET" not in str(asked[0].headers)
+    assert any(r.headers.get("authorization") == "LOW ACCESS:SECRET" for r in fake.web.requests)

@@ -75,6 +75,16 @@ def test_without_keys_the_anonymous_capture_is_used(web, wayback, wb_settings):
     assert outbox(wb_settings)[0]["state"] == "done"
 
 
+def test_without_keys_an_answer_the_old_way_is_read_from_its_headers(web, wayback, wb_settings):
+    url = web.page("/world/story", article("Kursk", *LOREM))
+    write_sources(wb_settings.sources, [{"id": "1", "url": url}])
+    wayback.spn1_headers = True  # the capture named in Content-Location, no job
+    run_check(wb_settings.with_(ia_access="", ia_secret=""))
+    (row,) = outbox(wb_settings)
+    assert row["state"] == "done" and row["job_id"] == "" and row["capture_url"].endswith(f"/{url}")
+    assert [r.path for r in wayback.web.requests if r.path.startswith("/save/status")] == []
+
+
 def test_keys_never_appear_in_settings_output(wb_settings):
     assert "SECRET" not in repr(wb_settings) and "ACCESS" not in repr(wb_settings)
 
