@@ -232,7 +232,10 @@ def _locked(settings: Settings, what: str, wait: bool) -> Iterator[None]:
 @WAIT
 @click.pass_obj
 def archive(settings: Settings, only: tuple[str, ...], wait: bool) -> None:
-    """Drain the capture queue: look up captures, submit what needs one, verify what is offered."""
+    """Look up captures (the Wayback Machine and every Memento archive), submit what needs one, and
+    verify each capture against our own version before it is offered.
+
+    Example: archiver archive --only 3"""
     with _user_errors(), _locked(settings, "archiver archive", wait):
         citations = select(read_sources(settings.sources), only)
         with Store.open(settings.data_dir) as store:
@@ -245,10 +248,12 @@ def _print_archive(summary: ArchiveSummary) -> None:
     for event in summary.events:
         click.echo(event)
     quota = f"; quota: {summary.quota['available']} capture(s) available" if "available" in summary.quota else ""
+    stopped = "; stopped at its time budget" if summary.budget_spent else ""
+    down = f"; unreachable: {', '.join(u.split(' ', 1)[0] for u in summary.unreachable)}" if summary.unreachable else ""
     click.echo(
         f"wayback: {summary.found} capture(s) found, {summary.queued} queued, {summary.done} captured, "
         f"{summary.retried} to retry, {summary.failed} failed, {summary.pending} pending; "
-        f"{summary.verified} verified, {summary.rejected} not offered{quota}"
+        f"{summary.verified} verified, {summary.rejected} not offered{quota}{stopped}{down}"
     )
 
 
@@ -360,12 +365,13 @@ def lookup(
                     return
         if not is_http_url(key):
             raise ConfigError(f"{key!r} is neither a citation id in {settings.data_dir} nor an http(s) URL")
-        captures = lookups.wayback_captures(settings, key)
+        captures = lookups.archived_copies(settings, key)
         if captures is None:
-            raise ArchiveServiceError(f"the Wayback Machine at {settings.wayback_url} could not be asked")
-    click.echo(f"{key} is not a citation we watch; the Wayback Machine knows {len(captures)} capture(s):")
+            raise ArchiveServiceError(f"no web archive could be asked (the Wayback Machine at {settings.wayback_url})")
+    where = "the web archives know" if settings.memento_endpoints else "the Wayback Machine knows"
+    click.echo(f"{key} is not a citation we watch; {where} {len(captures)} capture(s):")
     for capture in closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True):
-        click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.url}")
+        click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.archive:<14} {capture.url}")
 
 
 def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
@@ -422,7 +428,8 @@ def _show_lookup(
     for c in found.captures:
         state = {1: "verified", 0: "not offered: " + c["verify_note"], None: "not verified yet"}[c["verified"]]
         click.echo(
-            f"  {c['timestamp'][:4]}-{c['timestamp'][4:6]}-{c['timestamp'][6:8]}  {c['url']}  ({_clip(state, 70)})"
+            f"  {c['timestamp'][:4]}-{c['timestamp'][4:6]}-{c['timestamp'][6:8]}  {c['archive']:<14} {c['url']}  "
+            f"({_clip(state, 70)})"
         )
     if when:
         best = lookups.capture_at(found, when)
@@ -461,7 +468,9 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
             tmp = target.with_name(f".{target.name}.tmp")
             try:
                 with tmp.open("wb") as out:
-                    copied = copy_records(((store.data_dir / p.file, p.offset) for p in pointers), out)
+                    copied = copy_records(
+                        ((store.data_dir / p.file, p.offset, p.length) for p in pointers), out, target.name
+                    )
                 tmp.replace(target)
             except OSError as exc:
                 tmp.unlink(missing_ok=True)

@@ -15,6 +15,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_WAYBACK_URL = "https://web.archive.org"
 DEFAULT_ARCHIVE_URL = "https://archive.org"
+# The Time Travel service of the Memento project: one TimeMap across the public web archives.
+DEFAULT_MEMENTO_AGGREGATOR = "https://timetravel.mementoweb.org/timemap/link/"
 
 
 def default_user_agent() -> str:
@@ -48,7 +50,9 @@ class Settings:
     ia_access: str = field(default="", repr=False)  # Internet Archive S3-like keys: never logged
     ia_secret: str = field(default="", repr=False)
     wayback_interval: float = 10.0  # seconds between two capture requests, process-wide
-    wayback_timeout: float = 60.0  # read timeout of an archive request
+    wayback_timeout: float = 60.0  # total time of one archive request, connection and body included
+    archive_budget: float = 600.0  # seconds the archiving step of a run may take in all
+    memento_endpoints: tuple[str, ...] = (DEFAULT_MEMENTO_AGGREGATOR,)  # TimeMap or TimeGate URL prefixes
     capture_fresh_days: float = 30.0  # a capture of the same content this recent is not repeated
     job_max_age_hours: float = 24.0  # a capture job pending longer is given up
     wayback_poll_seconds: float = 10.0  # between two polls of a pending capture job
@@ -98,6 +102,8 @@ class Settings:
         if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_ARCHIVE_URL"):
             # one override moves every archive endpoint, so tests never leave loopback
             values["archive_url"] = values["wayback_url"]
+        if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_MEMENTO_AGGREGATOR"):
+            values["memento_endpoints"] = ()  # ... and the aggregator is only asked when named
         for key, value in overrides.items():
             if key not in known:
                 raise ConfigError(f"unknown setting {key!r}")
@@ -154,6 +160,17 @@ def _url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _endpoints(raw: str) -> tuple[str, ...]:
+    """Memento TimeMap or TimeGate URL prefixes, space- or comma-separated; `none` for none."""
+    parts = tuple(p for p in raw.replace(",", " ").split() if p)
+    if parts in ((), ("none",), ("0",)):
+        return ()
+    bad = [p for p in parts if not p.startswith(("http://", "https://"))]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not an http:// or https:// URL prefix (or `none`)")
+    return parts
+
+
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_DATA_DIR": ("data_dir", Path),
     "ARCHIVER_SOURCES": ("sources", Path),
@@ -176,6 +193,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_IA_SECRET": ("ia_secret", str),
     "ARCHIVER_WAYBACK_INTERVAL": ("wayback_interval", float),
     "ARCHIVER_WAYBACK_TIMEOUT": ("wayback_timeout", _positive_float),
+    "ARCHIVER_ARCHIVE_BUDGET": ("archive_budget", _positive_float),
+    "ARCHIVER_MEMENTO_AGGREGATOR": ("memento_endpoints", _endpoints),
     "ARCHIVER_CAPTURE_FRESH_DAYS": ("capture_fresh_days", _positive_float),
     "ARCHIVER_WAYBACK": ("wayback", _flag),
     "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", int),

@@ -45,3 +45,13 @@ class ArchiveServiceError(ArchiverError):
     """A web archive (the Wayback Machine) refused or failed in a way we cannot record as data."""
 
     exit_code = 5
+
+
+class ArchiveUnreachable(ArchiveServiceError):
+    """A web archive cannot be reached at all (refused, unknown name, repeated timeouts): said once
+    per run, and what was meant for it is left for the next run."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        self.origin = origin
+        self.reason = reason
+        super().__init__(f"{origin} is unreachable ({reason})")

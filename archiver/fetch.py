@@ -286,7 +286,9 @@ class Fetcher:
                     location = response.headers.get("location", "")
                     if response.status_code in (301, 302, 303, 307, 308) and location:
                         target = urljoin(current, location.strip())
-                        hops.append(Hop(current, response.status_code, target))
+                        hops.append(
+                            Hop(current, response.status_code, target, _raw(response.headers), _raw(request.headers))
+                        )
                         if target in seen:
                             return result(
                                 Outcome.REDIRECT_LOOP,

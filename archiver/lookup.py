@@ -1,5 +1,6 @@
 """Looking up a citation: its stored versions and known captures, the one in force at a date,
-its text and what changed; a URL we do not watch is looked up in the Wayback Machine directly."""
+its text and what changed; a URL we do not watch is looked up in the Wayback Machine and every
+configured Memento archive directly."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from archiver.archives import ArchiveSession, BudgetSpent
 from archiver.config import Settings
 from archiver.detect.drift import unified_diff
-from archiver.errors import ConfigError
+from archiver.errors import ArchiveUnreachable, ConfigError
+from archiver.memento import look_up
 from archiver.models import Citation, VersionRecord
 from archiver.store import Store
 from archiver.urls import canonical, is_http_url
-from archiver.wayback import Capture, WaybackClient, closest
+from archiver.wayback import Capture, WaybackClient, capture_from_row, closest
 
 
 @dataclass
@@ -44,25 +47,30 @@ def parse_date(text: str) -> datetime:
 
 
 def version_at(store: Store, found: Found, when: datetime) -> VersionRecord | None:
-    """The version in force at `when`: the one the last check before it saw."""
-    seen = [
-        r
-        for r in store.history(found.citation["id"])
-        if r["version_hash"] and datetime.fromisoformat(r["checked_at"]) <= when
-    ]
+    """The version in force at `when` (see version_in_force)."""
+    return version_in_force(store, found.citation["id"], when)
+
+
+def version_in_force(store: Store, citation_id: str, when: datetime) -> VersionRecord | None:
+    """The version in force at `when`: the one the last check before it saw; None before the first."""
+    seen = [r for r in store.history(citation_id) if r["version_hash"] and _aware(r["checked_at"]) <= when]
     if not seen:
         return None
-    return next((v for v in found.versions if v.hash == seen[-1]["version_hash"]), None)
+    return next((v for v in store.versions(citation_id) if v.hash == seen[-1]["version_hash"]), None)
+
+
+def _aware(stamp: str) -> datetime:
+    when = datetime.fromisoformat(stamp)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def capture_at(found: Found, when: datetime | None) -> dict[str, Any] | None:
-    """The closest verified capture (else any capture) before `when`, then after it."""
+    """The closest verified capture (else any capture not refused) before `when`, then after it."""
     for pool in ([c for c in found.captures if c["verified"] == 1], [c for c in found.captures if c["verified"] != 0]):
-        ordered = closest(
-            [Capture(c["timestamp"], c["original"], c["status"], archive=c["archive"]) for c in pool], when
-        )
+        ordered = closest([capture_from_row(c) for c in pool], when)
         if ordered:
-            return next(c for c in pool if c["timestamp"] == ordered[0].timestamp)
+            best = ordered[0]
+            return next(c for c in pool if c["timestamp"] == best.timestamp and c["archive"] == best.archive)
     return None
 
 
@@ -91,14 +99,35 @@ def _text(store: Store, version: VersionRecord) -> str:
     return store.read_text(version) if version.text_path else ""
 
 
-def wayback_captures(settings: Settings, url: str) -> list[Capture] | None:
-    """Captures of a URL we do not watch, straight from the CDX API (None when it cannot be asked)."""
+def archived_copies(settings: Settings, url: str) -> list[Capture] | None:
+    """Captures of a URL we do not watch: the Wayback Machine's CDX API and every configured Memento
+    endpoint (not verified: we hold no version to compare with). None when none could be asked."""
 
     async def ask() -> list[Capture] | None:
-        async with WaybackClient(settings) as wb:
-            return await wb.captures(url)
+        found: list[Capture] | None = None
+        async with ArchiveSession(settings, budget=settings.archive_budget) as session:
+            try:
+                found = await WaybackClient(settings, session).captures(url)
+            except ArchiveUnreachable:
+                found = None
+            for endpoint in settings.memento_endpoints:
+                try:
+                    mementos = await look_up(session, endpoint, url, None)
+                except ArchiveUnreachable:
+                    continue
+                if mementos is None:
+                    continue
+                found = (found or []) + [
+                    Capture(m.timestamp, url, None, archive=m.archive, replay=m.url)
+                    for m in mementos
+                    if m.archive != "wayback"
+                ]
+        return found
 
-    return asyncio.run(ask())
+    try:
+        return asyncio.run(ask())
+    except BudgetSpent:
+        return None
 
 
 def as_citation(found: Found) -> Citation:

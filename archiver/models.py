@@ -53,6 +53,9 @@ class Hop:
     url: str
     status: int
     location: str = ""
+    # what was sent and received, for the WARC records of the chain; not part of a hop's identity
+    headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    request_headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ class CheckSummary:
 class ArchiveSummary:
     """What one archiving run did: captures found, submissions made, captures verified."""
 
-    found: int = 0  # captures learned from the CDX API
+    found: int = 0  # captures learned from the CDX API and Memento endpoints
     queued: int = 0
     done: int = 0
     retried: int = 0
@@ -181,6 +184,8 @@ class ArchiveSummary:
     rejected: int = 0
     quota: dict[str, Any] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)  # archives found down in this run, with why
+    budget_spent: bool = False  # the step stopped at ARCHIVER_ARCHIVE_BUDGET; the rest waits
 
 
 @dataclass(frozen=True)

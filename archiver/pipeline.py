@@ -136,7 +136,7 @@ def _pass(
         check_citations(chosen, settings, store, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
     )
     if settings.wayback and not summary.offline and not (stop and stop.is_set()):
-        summary = replace(summary, archive=run_archive(settings, chosen, store))
+        summary = replace(summary, archive=run_archive(settings, chosen, store, resolver=resolver))
     if settings.notify:
         send(settings.notify, summary.changes)
     return summary
@@ -569,8 +569,10 @@ def gather_report(store: Store, now: datetime) -> dict[str, Any]:
     its number of versions, newest local snapshot, check timeline and the diff of its latest drift.
     One health row and one short indexed timeline query per citation: flat as history grows."""
     data = report_data(store.citations(), store.all_health(), now, best_captures(store))
+    first_seen = store.first_seen_dates()
     for entry in data["citations"]:
         cid = entry["id"]
+        entry["first_seen"] = first_seen.get(cid)
         entry.setdefault("title", "")
         entry.setdefault("versions", 0)
         snapshot = entry.get("snapshot")

@@ -46,6 +46,8 @@ def report_data(
         entry = dict(health.get(c["id"]) or _unchecked(c["id"], c["url"]))
         entry["url"] = c["url"]
         entry["claim_text"] = c.get("claim", "")
+        entry["cited_at"] = c.get("cited_at") or None
+        entry["added_at"] = c.get("added_at") or None
         best = (captures or {}).get(c["id"])
         entry["archive"] = (
             {"url": best["url"], "timestamp": best["timestamp"], "archive": best["archive"], "verified": True}
@@ -274,14 +276,33 @@ def render_html(data: Mapping[str, Any]) -> str:
 
 
 def render_robustlinks(data: Mapping[str, Any]) -> str:
-    """The reference list as Robust Links (Memento project): each link keeps its original URL and
-    carries the best verified capture, so a reader can always reach what the author saw."""
+    """The reference list as Robust Links (Memento project): each link keeps its original URL, the
+    date of linking in `data-versiondate` (always: the citation date, else the date we first stored
+    the page, else the date it joined the list) and the best verified capture in `data-versionurl`,
+    so a reader can always reach what the author saw."""
     e_ = html.escape
     items = []
     for e in data["citations"]:
         archive = e.get("archive")
-        attrs = f'href="{e_(e["url"])}" data-originalurl="{e_(e["url"])}"'
+        attrs = f'href="{e_(e["url"])}" data-originalurl="{e_(e["url"])}" data-versiondate="{link_date(e)}"'
         if archive:
-            attrs += f' data-versionurl="{e_(archive["url"])}" data-versiondate="{_capture_date(archive)}"'
+            attrs += (
+                f' data-versionurl="{e_(archive["url"])}"'
+                f' title="archived copy of {_capture_date(archive)} ({e_(archive_label(archive["archive"]))})"'
+            )
         items.append(f'  <li id="ref-{e_(e["id"])}">[{e_(e["id"])}] <a {attrs}>{e_(e["url"])}</a></li>')
     return '<ol class="references">\n' + "\n".join(items) + "\n</ol>\n"
+
+
+def link_date(entry: Mapping[str, Any]) -> str:
+    """The date of linking, YYYY-MM-DD: the citation's date, else its first stored version's, else
+    the day it joined the citation list."""
+    for key in ("cited_at", "first_seen", "added_at"):
+        value = str(entry.get(key) or "")
+        if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+            return value[:10]
+    return ""
+
+
+def archive_label(archive: str) -> str:
+    return "Wayback Machine" if archive == "wayback" else archive

@@ -7,10 +7,13 @@ pointing at nothing.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import hashlib
+import io
 import json
+import logging
 import os
 import sqlite3
 import tempfile
@@ -38,9 +41,17 @@ from archiver.models import (
     VersionDrift,
     VersionRecord,
 )
-from archiver.warc import WarcPointer, read_response, write_exchange
+from archiver.warc import (
+    WarcPointer,
+    check_exchange,
+    exchange_length,
+    first_record_end,
+    write_exchange,
+    write_warcinfo,
+)
 
 migrations = Migrations("archiver")
+log = logging.getLogger("archiver.store")
 
 
 @migrations()
@@ -146,6 +157,31 @@ def m004_warc(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE versions ADD COLUMN {column} {decl}")
 
 
+@migrations()
+def m005_archives(db: sqlite_utils.Database) -> None:
+    """Look-ups are kept per source (the CDX API, each Memento endpoint), and a version's WARC
+    pointer spans its whole exchange (response, request, and the redirects that led to it)."""
+    db.execute("""CREATE TABLE lookups (citation_id TEXT NOT NULL, source TEXT NOT NULL, looked_at TEXT NOT NULL,
+                    PRIMARY KEY (citation_id, source))""")
+    db.execute(
+        "INSERT INTO lookups (citation_id, source, looked_at) SELECT citation_id, 'cdx', looked_at FROM capture_lookups"
+    )
+    db.execute("DROP TABLE capture_lookups")
+    files = [row[2] for row in db.execute("PRAGMA database_list").fetchall() if row[1] == "main" and row[2]]
+    if not files:
+        return  # an in-memory database has no WARC files beside it
+    data_dir = Path(files[0]).parent
+    for rowid, warc_file, offset in db.execute(
+        "SELECT id, warc_file, warc_offset FROM versions WHERE warc_file != ''"
+    ).fetchall():
+        try:
+            length = exchange_length(data_dir / warc_file, offset)
+        except (OSError, ValueError, EOFError) as exc:
+            log.warning("WARC record of version %s at %s:%s cannot be read: %s", rowid, warc_file, offset, exc)
+            continue
+        db.execute("UPDATE versions SET warc_length = ? WHERE id = ?", [length, rowid])
+
+
 def content_hash(extraction: Extraction, body: bytes) -> str:
     """A version's identity: the hash of its extracted text, or of the raw body when there is none."""
     if extraction.text:
@@ -209,17 +245,19 @@ class DataDirLock:
             raise LockedError(
                 f"the data directory {self.path.parent} is in use by {holder}; try again later, or pass --wait"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(
-            fd,
-            f"pid {os.getpid()} ({self.what}) since {datetime.now().astimezone().isoformat(timespec='seconds')}".encode(),
-        )
+        with contextlib.suppress(OSError):  # who holds it is a courtesy to the next process; a full disk says no
+            os.ftruncate(fd, 0)
+            os.write(
+                fd,
+                f"pid {os.getpid()} ({self.what}) since {datetime.now().astimezone().isoformat(timespec='seconds')}".encode(),
+            )
         self._fd = fd
         return self
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -238,6 +276,7 @@ class Store:
         self.data_dir = data_dir
         self.db = db
         self._warc_lock = threading.Lock()
+        self._warc_repaired = False
 
     @classmethod
     def open(cls, data_dir: str | Path) -> Store:
@@ -523,7 +562,7 @@ class Store:
             )
 
     def add_captures(self, citation_id: str, captures: Iterable[Any], source: str, now: datetime) -> int:
-        """Keep captures found (CDX) or made (SPN); returns how many were new."""
+        """Keep captures found (CDX, Memento) or made (SPN); returns how many were new."""
         added = 0
         with self._transaction():
             for c in captures:
@@ -544,28 +583,47 @@ class Store:
                     ],
                 )
                 added += cursor.rowcount
-            if source == "cdx":
-                self.db.execute(
-                    """INSERT INTO capture_lookups (citation_id, looked_at) VALUES (?, ?)
-                                   ON CONFLICT(citation_id) DO UPDATE SET looked_at = excluded.looked_at""",
-                    [citation_id, now.isoformat()],
-                )
         return added
 
-    def looked_up_at(self, citation_id: str) -> str:
-        row = self._one("SELECT looked_at FROM capture_lookups WHERE citation_id = ?", [citation_id])
+    def mark_looked_up(self, citation_id: str, source: str, now: datetime) -> None:
+        """Remember when a source (`cdx`, `memento {endpoint}`) was last asked about a citation."""
+        with self._transaction():
+            self.db.execute(
+                """INSERT INTO lookups (citation_id, source, looked_at) VALUES (?, ?, ?)
+                   ON CONFLICT(citation_id, source) DO UPDATE SET looked_at = excluded.looked_at""",
+                [citation_id, source, now.isoformat()],
+            )
+
+    def looked_up_at(self, citation_id: str, source: str = "cdx") -> str:
+        row = self._one("SELECT looked_at FROM lookups WHERE citation_id = ? AND source = ?", [citation_id, source])
         return row["looked_at"] if row else ""
 
     def captures(self, citation_id: str) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM captures WHERE citation_id = ? ORDER BY timestamp DESC", [citation_id])
 
-    def mark_capture(self, citation_id: str, archive: str, timestamp: str, verified: bool, note: str) -> None:
+    def mark_capture(
+        self, citation_id: str, archive: str, timestamp: str, verified: bool, note: str, url: str = ""
+    ) -> None:
+        """Record what verification found; `url` is where the capture is offered (after the redirects
+        of a cited URL that moved, the memento the chain ends at)."""
         with self._transaction():
             self.db.execute(
-                """UPDATE captures SET verified = ?, verify_note = ?
+                """UPDATE captures SET verified = ?, verify_note = ?, url = CASE WHEN ? != '' THEN ? ELSE url END
                                WHERE citation_id = ? AND archive = ? AND timestamp = ?""",
-                [int(verified), note, citation_id, archive, timestamp],
+                [int(verified), note, url, url, citation_id, archive, timestamp],
             )
+
+    def latest_verdict(self, citation_id: str) -> tuple[str, str] | None:
+        """(signal, severity) of a citation's latest check; None before its first."""
+        row = self._one(
+            "SELECT signal, severity FROM checks WHERE citation_id = ? ORDER BY id DESC LIMIT 1", [citation_id]
+        )
+        return (row["signal"], row["severity"]) if row else None
+
+    def first_seen_dates(self) -> dict[str, str]:
+        """When each citation's first version was stored."""
+        rows = self._all("SELECT citation_id, min(first_seen) AS first FROM versions GROUP BY citation_id", [])
+        return {r["citation_id"]: r["first"] for r in rows}
 
     # integrity -----------------------------------------------------------------------------
 
@@ -600,16 +658,23 @@ class Store:
                 want = v["raw_hash"] if check == "raw" else v["hash"]
                 if hashlib.sha256(data).hexdigest() != want:
                     result.problems.append(f"[{v['citation_id']}] {relative} does not match its hash")
-        for w in self._all("SELECT citation_id, hash, warc_file, warc_offset FROM versions WHERE warc_file != ''", []):
+        for w in self._all(
+            "SELECT citation_id, hash, warc_file, warc_offset, warc_length FROM versions WHERE warc_file != ''", []
+        ):
             path = self.data_dir / w["warc_file"]
             referenced.add(w["warc_file"])
-            try:
-                read_response(path, w["warc_offset"])
-            except (OSError, ValueError, EOFError) as exc:
-                result.problems.append(
-                    f"[{w['citation_id']}] version {w['hash'][:12]}: WARC record at "
-                    f"{w['warc_file']}:{w['warc_offset']} cannot be read ({exc})"
-                )
+            where = f"[{w['citation_id']}] version {w['hash'][:12]}: WARC record at {w['warc_file']}:{w['warc_offset']}"
+            if not path.is_file():
+                result.problems.append(f"{where}: {w['warc_file']} is missing")
+                continue
+            problem = check_exchange(path, w["warc_offset"], w["warc_length"] or 0)
+            if problem:
+                result.problems.append(f"{where}: {problem}")
+        for path, size, end in self._warc_tails():
+            result.notes.append(
+                f"{size - end} byte(s) at the end of warc/{path.name} belong to no version (left by an "
+                "interrupted write; the next check removes them)"
+            )
         dangling = self._all(
             """SELECT c.id, c.citation_id FROM checks c WHERE c.version_hash != '' AND NOT EXISTS
                                 (SELECT 1 FROM versions v WHERE v.citation_id = c.citation_id
@@ -756,7 +821,7 @@ class Store:
         user_agent: str = "",
     ) -> SnapshotFiles:
         """Write a version's files, named by content hash (temporary name, then rename), and append
-        the exchange to today's WARC file. Touches no database, so it may run in another thread."""
+        the exchange to today's WARC file. Uses no shared connection, so it may run in another thread."""
         raw_hash = hashlib.sha256(body).hexdigest()
         text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
         raw_path = f"raw/{raw_hash[:2]}/{raw_hash}.gz"
@@ -773,10 +838,15 @@ class Store:
         return SnapshotFiles(raw_path, raw_hash, len(body), text_path, warc)
 
     def _append_warc(self, exchange: FetchResult, user_agent: str) -> WarcPointer:
-        """Records go to warc/YYYY-MM-DD[-n].warc.gz, a new file each day or past WARC_ROLL_BYTES."""
+        """Records go to warc/YYYY-MM-DD[-n].warc.gz, a new file each day or past WARC_ROLL_BYTES, each
+        file beginning with a warcinfo record. The exchange is written whole or not at all: a failed
+        write (a full disk) truncates the file back to where it was."""
         with self._warc_lock:
             folder = self.data_dir / "warc"
             folder.mkdir(parents=True, exist_ok=True)
+            if not self._warc_repaired:
+                self._repair_warc()
+                self._warc_repaired = True
             day = exchange.started_at.astimezone(UTC).strftime("%Y-%m-%d")
             n = 0
             while (folder / _warc_name(day, n)).exists() and (
@@ -784,11 +854,61 @@ class Store:
             ).stat().st_size > WARC_ROLL_BYTES:
                 n += 1
             path = folder / _warc_name(day, n)
-            with path.open("ab") as out:
-                offset, length = write_exchange(out, exchange, user_agent)
-                out.flush()
-                os.fsync(out.fileno())
-            return WarcPointer(f"warc/{path.name}", offset, length)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                start = os.fstat(fd).st_size
+                buffer = io.BytesIO()
+                if start == 0:
+                    write_warcinfo(buffer, path.name, "citation-archiver snapshots of cited pages")
+                offset, length = write_exchange(buffer, exchange, user_agent)
+                try:
+                    _write_all(fd, buffer.getvalue())
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, start)
+                    raise
+            finally:
+                os.close(fd)
+            return WarcPointer(f"warc/{path.name}", start + offset, length)
+
+    def _warc_tails(self) -> list[tuple[Path, int, int]]:
+        """WARC files that end with records no version points to: (path, size, where the last
+        referenced exchange ends). Files whose pointers are not all known are left out."""
+        folder = self.data_dir / "warc"
+        if not folder.is_dir():
+            return []
+        # its own connection: snapshot writes (and so this) run in a worker thread
+        with contextlib.closing(sqlite3.connect(self.data_dir / "archiver.db", timeout=30)) as conn:
+            rows = conn.execute(
+                """SELECT warc_file, max(warc_offset + warc_length), sum(warc_length IS NULL)
+                   FROM versions WHERE warc_file != '' GROUP BY warc_file"""
+            ).fetchall()
+        ends = {file: (end, unknown) for file, end, unknown in rows}
+        tails = []
+        for path in sorted(folder.glob("*.warc.gz")):
+            end, unknown = ends.get(f"warc/{path.name}", (0, 0))
+            if unknown:
+                continue
+            size = path.stat().st_size
+            if not end:
+                try:
+                    end = first_record_end(path)
+                except (OSError, ValueError, EOFError):
+                    end = 0
+            if size > end:
+                tails.append((path, size, end))
+        return tails
+
+    def _repair_warc(self) -> None:
+        """Cut what a killed or failed run appended after the last exchange the store points to, so a
+        version is never written twice (its next check writes it again) and every file stays readable."""
+        for path, size, end in self._warc_tails():
+            if end:
+                os.truncate(path, end)
+            else:
+                path.unlink()
+            log.warning("removed %d byte(s) of WARC records no version points to from %s", size - end, path.name)
 
     def warc_pointer(self, citation_id: str, version_hash: str) -> WarcPointer | None:
         row = self._one(
@@ -863,6 +983,12 @@ class Store:
 
 
 WARC_ROLL_BYTES = 1024**3  # a day's WARC file is rolled past this size
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _warc_name(day: str, n: int) -> str:

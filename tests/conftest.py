@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,24 @@ from simweb import SimWeb
 
 from archiver.config import Settings
 from archiver.fetch import DNSFailure
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """No test resolves a real name: one that tried (a setting left at its public default) fails
+    at once here instead of sending a DNS query off this machine."""
+    name = host.decode() if isinstance(host, bytes) else str(host or "")
+    if name in ("", "localhost") or name.startswith("127.") or name == "::1" or name.endswith(".test"):
+        return _real_getaddrinfo("127.0.0.1" if name.endswith(".test") else host, *args, **kwargs)
+    raise socket.gaierror(socket.EAI_NONAME, f"{name}: not resolved in tests (loopback only)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_dns() -> Iterator[None]:
+    socket.getaddrinfo = _loopback_only_getaddrinfo
+    yield
+    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture
@@ -47,6 +66,7 @@ def settings(tmp_path: Path) -> Settings:
         connect_timeout=2.0,
         read_timeout=5.0,
         wayback=False,  # archive tests turn it on, against the fake Wayback Machine
+        memento_endpoints=(),  # never the public Memento aggregator: tests name loopback endpoints
     )
 
 
@@ -83,6 +103,7 @@ SUBPROCESS_ENV = {
     "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32",
     "ARCHIVER_WORKERS": "1",
     "ARCHIVER_WAYBACK": "0",
+    "ARCHIVER_MEMENTO_AGGREGATOR": "none",
 }
 
 

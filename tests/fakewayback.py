@@ -4,6 +4,7 @@ archived pages, and faults (429 with Retry-After, 5xx, stalls), all inspectable 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class FakeWayback:
     stall: float = 0.0  # seconds every answer waits
     clock: Callable[[], str] = field(default=lambda: time.strftime("%Y%m%d%H%M%S", time.gmtime()))
     snapshot: Callable[[str], bytes] | None = None  # what a capture of a URL archives
+    spn1_headers: bool = False  # answer an anonymous save the old way: the capture in its headers
     _counter: int = 0
 
     def __post_init__(self) -> None:
@@ -69,21 +71,25 @@ class FakeWayback:
             fault = self._fault()
             if fault:
                 return fault
+            if self.submit_refusal:
+                return _json({"status": "error", "status_ext": self.submit_refusal, "message": "refused"})
+            if not self.spn1_headers and "json" in seen.headers.get("accept", ""):
+                return self._new_job(original)  # keyless SPN2: a job id, as with keys
             stamp = self._capture(original)
             return Response(
                 200,
                 b"<html>captured</html>",
                 {"Content-Type": "text/html", "Content-Location": f"/web/{stamp}/{original}"},
             )
-        if path == "/cdx/search/cdx":
+        if path == "/cdx/search/cdx":  # the default text output: urlkey timestamp original mime status digest length
             url = query["url"][0]
-            rows = [["timestamp", "original", "statuscode", "digest", "mimetype"]]
-            rows += [
-                [ts, url, str(st), "SHA1", "text/html"]
+            wanted = re.compile(query["filter"][0].split(":", 1)[1]) if "filter" in query else None
+            lines = [
+                f"key {ts} {url} text/html {st} SHA1 1000\n"
                 for ts, st in sorted(self.cdx.get(url, []))
-                if "filter" not in query or str(st) == query["filter"][0].split(":")[1]
+                if wanted is None or wanted.fullmatch(str(st))
             ]
-            return _json(rows if len(rows) > 1 else [])
+            return Response(200, "".join(lines).encode(), {"Content-Type": "text/plain"})
         if path == "/wayback/available":
             return _json({"archived_snapshots": {}})  # as the real one so often answers
         if path.startswith("/web/"):
@@ -103,6 +109,9 @@ class FakeWayback:
             return fault
         if self.submit_refusal:
             return _json({"status": "error", "status_ext": self.submit_refusal, "message": "refused"})
+        return self._new_job(url)
+
+    def _new_job(self, url: str) -> Response:
         self._counter += 1
         job_id = f"spn2-{self._counter:04d}"
         self.jobs[job_id] = Job(url, self.polls_before_success)

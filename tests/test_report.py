@@ -137,11 +137,11 @@ def test_robust_links_carry_the_verified_capture(web, settings):
     lines = result.output.splitlines()
     assert lines[0] == '<ol class="references">'
     assert lines[1] == (
-        f'  <li id="ref-1">[1] <a href="{url}" data-originalurl="{url}" '
+        f'  <li id="ref-1">[1] <a href="{url}" data-originalurl="{url}" data-versiondate="2025-04-28" '
         f'data-versionurl="https://web.archive.org/web/20250427093000/{url}" '
-        f'data-versiondate="2025-04-27">{url}</a></li>'
+        f'title="archived copy of 2025-04-27 (Wayback Machine)">{url}</a></li>'
     )
-    assert "data-versionurl" not in lines[2]
+    assert "data-versionurl" not in lines[2] and 'data-versiondate="20' in lines[2]  # linking date even without a copy
 
 
 def test_status_changes_are_sent_to_a_webhook_once(web, settings, clock):

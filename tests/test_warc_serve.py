@@ -66,8 +66,8 @@ def test_new_versions_are_valid_warc_records_and_unchanged_checks_add_nothing(st
                 [*WARCIO, "index", str(warc)], capture_output=True, text=True, timeout=60, check=True
             ).stdout.splitlines()
         ]
-    assert [r["warc-type"] for r in index["2026-01-01.warc.gz"]] == ["response", "request"] * 2
-    assert [r["warc-type"] for r in index["2026-01-02.warc.gz"]] == ["response", "request"]
+    assert [r["warc-type"] for r in index["2026-01-01.warc.gz"]] == ["warcinfo"] + ["response", "request"] * 2
+    assert [r["warc-type"] for r in index["2026-01-02.warc.gz"]] == ["warcinfo", "response", "request"]
     with Store.open(settings.data_dir) as store:
         for v in store.versions("1"):
             pointer = store.warc_pointer("1", v.hash)
