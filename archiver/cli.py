@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import signal
 import sys
 import threading
@@ -170,8 +171,8 @@ def daemon(
             every_, jitter_, retry_ = parse_duration(every), _duration(jitter), parse_duration(retry)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        if tick <= 0:
-            raise ConfigError("--tick must be positive")
+        if not (math.isfinite(tick) and 0 < tick <= MAX_TICK):
+            raise ConfigError(f"--tick {tick!r}: must be a number of seconds above 0 up to {MAX_TICK}")
         read_sources(settings.sources)  # a bad list is named now, not at the first tick
         if cron:
             cron_trigger(cron, jitter_)  # so is a bad crontab expression
@@ -190,6 +191,9 @@ def daemon(
                 on_check=_log_check,
                 on_pass=lambda s: _print_changes(s, True),
             )
+
+
+MAX_TICK = 86_400
 
 
 def _duration(text: str) -> timedelta:
@@ -473,6 +477,8 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve the report, citation pages and a Memento TimeGate/TimeMap over the store (read-only)."""
     with _user_errors():
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"--port {port}: must be a port number from 0 (any free port) to 65535")
         if not settings.database_path.exists():
             raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
         try:
