@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.analysis import Analysis, analyse
-from archiver.articles import ImportResult, parse_article
+from archiver.articles import MAX_ARTICLE_BYTES, ImportResult, parse_article
 from archiver.cadence import Record, due, parse_duration
 from archiver.config import Settings
 from archiver.detect.claims import check_claim
@@ -44,7 +44,7 @@ from archiver.models import (
 from archiver.notify import send
 from archiver.outbox import best_captures, run_archive
 from archiver.report import report_data
-from archiver.sources import merge_sources, read_sources
+from archiver.sources import MAX_CELL_CHARS, merge_sources, read_bounded, read_sources
 from archiver.store import Store, content_hash
 from archiver.urls import canonical
 
@@ -137,10 +137,7 @@ def _pass(
 
 def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list[str]]:
     """Read an article's citations and merge them into the citation list at `target` (not written)."""
-    try:
-        data = article.read_bytes()
-    except OSError as exc:
-        raise SourceError(article, [(None, f"cannot read: {exc.strerror}")]) from None
+    data = read_bounded(article, MAX_ARTICLE_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -160,7 +157,9 @@ def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list
     existing = target.read_bytes() if target.exists() else None
     if existing is not None:
         read_sources(target)  # refuse to merge into a list we cannot read: name its bad lines instead
-    canonicals = {c.url: canonical(c.url) for c in result.citations if canonical(c.url) != c.url}
+    canonicals = {
+        c.url: form for c in result.citations if (form := canonical(c.url)) != c.url and len(form) <= MAX_CELL_CHARS
+    }
     merged, notes = merge_sources(existing, result.citations, canonicals)
     return result, merged, notes
 
