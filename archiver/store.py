@@ -240,8 +240,12 @@ class Store:
         self._warc_lock = threading.Lock()
 
     @classmethod
-    def open(cls, data_dir: str | Path) -> Store:
+    def open(cls, data_dir: str | Path, *, read_only: bool = False) -> Store:
+        """Open (and create or upgrade) the store; `read_only` opens an existing one for reading
+        only: no file is created, no migration or lock is attempted, so a read-only directory works."""
         data_dir = Path(data_dir)
+        if read_only:
+            return cls(data_dir, _open_read_only(data_dir))
         if data_dir.is_dir() and not os.access(data_dir, os.W_OK):
             raise StoreError(
                 f"the data directory {data_dir} is read-only: give this user write access, "
@@ -863,6 +867,33 @@ class Store:
 
 
 WARC_ROLL_BYTES = 1024**3  # a day's WARC file is rolled past this size
+
+
+def _open_read_only(data_dir: Path) -> sqlite_utils.Database:
+    """SQLite's read-only mode; when the directory is read-only and no writer has the store open
+    (a WAL database then has no `-shm` file, and none can be made), SQLite's `immutable` mode."""
+    path = data_dir / "archiver.db"
+    if not path.is_file():
+        raise StoreError(f"no store in {data_dir}: run `archiver check` first")
+    uri = path.resolve().as_uri()
+    error: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30, isolation_level=None)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            error = exc
+            continue
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA query_only=ON")
+        if migrations.pending(db):
+            db.close()
+            raise StoreError(
+                f"the store in {data_dir} was written by an older version of archiver: run a write "
+                "command (`archiver check`) once with write access to upgrade it"
+            )
+        return db
+    raise StoreError(f"cannot open the store in {data_dir} for reading: {error}")
 
 
 def _warc_name(day: str, n: int) -> str:
