@@ -6,10 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_sources
+from conftest import SUBPROCESS_ENV, archiver_cmd, write_sources
 from simweb import LOREM, article
 
 from archiver.cli import cli
@@ -128,3 +129,38 @@ def test_out_of_range_flags_are_exit_3_with_the_flag_named(web, settings, args, 
     assert result.exit_code == 3, result.output
     assert named in result.output and "Traceback" not in result.output
     assert web.requests == []
+
+
+def test_a_list_that_would_lose_or_corrupt_citations_stops_check_with_exit_3(web, settings):
+    """Issue 16: an unterminated quote passed `check` with exit 0 and one citation checked; bad ports,
+    NUL characters and impossible dates were accepted. Now the real command names each, fetches nothing."""
+    urls = [web.page(f"/{n}", article(f"Page {n}", *LOREM)) for n in range(3)]
+    settings.sources.write_text(
+        f'id,url,claim\n1,{urls[0]},"Troops were sent\n2,{urls[1]},second\n3,{urls[2]},third\n', encoding="utf-8"
+    )
+    proc = subprocess.run(archiver_cmd(settings, "check"), env=SUBPROCESS_ENV, capture_output=True, text=True)
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    assert f"{settings.sources}:2: a quote opened on line 2 is never closed" in proc.stderr
+    settings.sources.write_text(
+        "id,url,cited_at\n1,http://127.0.0.1:abc/a,\n2,http://127.0.0.1:99999/,\n"
+        f"3,{urls[0]}\x00,\n4,{urls[1]},9999-99-99\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(archiver_cmd(settings, "check"), env=SUBPROCESS_ENV, capture_output=True, text=True)
+    assert proc.returncode == 3
+    for line in (2, 3):
+        assert f":{line}: url '" in proc.stderr and "has a port that is not a number from 1 to 65535" in proc.stderr
+    assert ":4: url '" in proc.stderr and "contains the control character '\\x00'" in proc.stderr
+    assert ":5: cited_at '9999-99-99' is not a date like 2025-04-28" in proc.stderr
+    assert web.requests == [] and not settings.data_dir.exists()
+
+
+def test_sources_dev_zero_is_refused_at_the_size_limit(settings):
+    proc = subprocess.run(
+        archiver_cmd(settings.with_(sources=Path("/dev/zero")), "check"),
+        env=SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3 and "/dev/zero: larger than 64 MiB, the most accepted" in proc.stderr
