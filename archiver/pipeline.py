@@ -28,7 +28,7 @@ from archiver.detect.claims import check_claim
 from archiver.detect.drift import Snapshot, compare, unified_diff
 from archiver.detect.health import ClaimState, DriftState, PaywallState, assess_health
 from archiver.detect.paywall import PaywallVerdict
-from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, probe_verdict
+from archiver.detect.rot import Observation, ProbeAnswer, RotPolicy, Severity, Signal, classify, probe_verdict
 from archiver.errors import ConfigError, SourceError
 from archiver.extract import extract
 from archiver.fetch import Fetcher, Resolver
@@ -47,7 +47,14 @@ from archiver.models import (
 from archiver.notify import send
 from archiver.outbox import best_captures, run_archive
 from archiver.report import report_data
-from archiver.sources import MAX_CELL_CHARS, merge_sources, read_bounded, read_sources
+from archiver.sources import (
+    MAX_CELL_CHARS,
+    MAX_SOURCES_BYTES,
+    merge_sources,
+    parse_sources,
+    read_bounded,
+    read_sources,
+)
 from archiver.store import Store, content_hash
 from archiver.urls import canonical
 from archiver.workers import die_with_parent
@@ -158,9 +165,9 @@ def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list
                 )
             ],
         )
-    existing = target.read_bytes() if target.exists() else None
+    existing = read_bounded(target, MAX_SOURCES_BYTES) if target.exists() else None
     if existing is not None:
-        read_sources(target)  # refuse to merge into a list we cannot read: name its bad lines instead
+        parse_sources(existing, target)  # refuse to merge into a list we cannot read: name its bad lines
     canonicals = {
         c.url: form for c in result.citations if (form := canonical(c.url)) != c.url and len(form) <= MAX_CELL_CHARS
     }
@@ -323,7 +330,13 @@ async def _check_one(
     try:
         analysis: Analysis = await workers.run(analyse, fetched, earlier)
     except ExtractionAborted as exc:
-        return _record_unread(citation, store, fetched, exc, pass_id, int((time.monotonic() - t0) * 1000))
+        if fetched.outcome == Outcome.OK:
+            return _record_unread(citation, store, fetched, exc, pass_id, int((time.monotonic() - t0) * 1000))
+        # an error page too slow to read is judged by its status alone: a 404 stays a 404
+        signal = classify(
+            fetched.outcome, fetched.status, fetched.url, fetched.final_url, fetched.redirects, error=fetched.error
+        )
+        analysis = Analysis(None, signal, None, False)
     signal = analysis.signal
     if analysis.needs_probe and analysis.extraction:
         # only a healthy-looking page is probed; a match turns it into a soft 404, else it stays as judged

@@ -164,3 +164,13 @@ def test_sources_dev_zero_is_refused_at_the_size_limit(settings):
         timeout=60,
     )
     assert proc.returncode == 3 and "/dev/zero: larger than 64 MiB, the most accepted" in proc.stderr
+    article = settings.sources.with_name("article.md")
+    article.write_text("See [a source](https://a.example/story).\n", encoding="utf-8")
+    proc = subprocess.run(
+        archiver_cmd(settings.with_(sources=Path("/dev/zero")), "import", str(article)),
+        env=SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3 and "/dev/zero: larger than 64 MiB, the most accepted" in proc.stderr
