@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from archiver.errors import SourceError
 from archiver.models import Citation
+from archiver.sources import MAX_CELL_CHARS
 from archiver.urls import canonical, tracking_params
 
 _REFERENCE = re.compile(
@@ -26,7 +28,8 @@ _CONNECTIVES = re.compile(
 class ImportWarning:
     """Something a careful editor would catch; it never stops an import."""
 
-    kind: str  # missing_reference, uncited_reference, mangled_url, duplicate_url, tracking_params
+    kind: str  # missing_reference, uncited_reference, mangled_url, duplicate_url, tracking_params,
+    # url_too_long, claim_clipped
     message: str
     line: int = 0
     citation_id: str = ""
@@ -62,10 +65,13 @@ def parse_text_article(text: str) -> ImportResult:
     for number, paragraph in body:
         sentences = split_sentences(paragraph)
         for i, sentence in enumerate(sentences):
-            for marker in _MARKER.findall(sentence):
-                claim = strip_markers(sentence)
-                if i > 0 and _CONNECTIVES.match(claim) and not _MARKER.search(sentences[i - 1]):
-                    claim = strip_markers(sentences[i - 1]) + " " + claim
+            markers = _MARKER.findall(sentence)
+            if not markers:
+                continue
+            claim = strip_markers(sentence)  # once per sentence, however many markers it carries
+            if i > 0 and _CONNECTIVES.match(claim) and not _MARKER.search(sentences[i - 1]):
+                claim = strip_markers(sentences[i - 1]) + " " + claim
+            for marker in markers:
                 claims.setdefault(marker, (claim, number))
     for marker, (_claim, number) in claims.items():
         if marker not in references:
@@ -127,7 +133,7 @@ def url_warnings(citations: list[Citation]) -> list[ImportWarning]:
     return warnings
 
 
-_TRAILING_JUNK = re.compile(r"[)\]}>.,;:!?'\"»”’…]+$")
+_TRAILING_JUNK = ")]}>.,;:!?'\"»”’…"
 _GLUED_NUMBER = re.compile(r"(\.(?:s?html?|php|aspx?|jsp|cms))(\d{1,3})$", re.I)
 
 
@@ -157,10 +163,11 @@ def mangled(url: str) -> tuple[str, str]:
     ):
         problems.append("missing scheme")
         fixed = "https://" + fixed
-    junk = _TRAILING_JUNK.search(fixed)
-    if junk and not (junk.group(0) == ")" and "(" in fixed):
-        problems.append(f"stray {junk.group(0)!r} after the page name")
-        fixed = fixed[: junk.start()]
+    kept = fixed.rstrip(_TRAILING_JUNK)  # rstrip, not a regex: linear on a URL of any length
+    junk = fixed[len(kept) :]
+    if junk and not (junk == ")" and "(" in fixed):
+        problems.append(f"stray {junk!r} after the page name")
+        fixed = kept
     glued = _GLUED_NUMBER.search(fixed)
     if glued:
         problems.append(f"footnote number {glued.group(2)} glued after it")
@@ -172,12 +179,14 @@ def mangled(url: str) -> tuple[str, str]:
 
 _MD_FOOTNOTE_DEF = re.compile(r"^\s*\[\^([^\]\s]+)\]:\s*(.*)$")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*[\"')])?\s*$")
+# Every scan that starts at a bracket stops at the next bracket and never backtracks, so that a
+# line of 2 MB of `[` (or of `[a](`) is read in linear time, not quadratic.
 _MD_INLINE = re.compile(
-    r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+(?:\([^)\s]*\))?[^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)"
+    r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])*+)\]\(\s*+<?((?:[^()\s<>\[\]]|\([^()\s]*\))++)>?(?:\s++\"[^\"]*+\")?\s*+\)"
 )
-_MD_REFLINK = re.compile(r"(?<!!)\[([^\]]+)\]\[([^\]]*)\]")
+_MD_REFLINK = re.compile(r"(?<!!)\[([^\[\]]++)\]\[([^\[\]]*+)\]")
 _MD_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_MD_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+_MD_FOOTNOTE = re.compile(r"\[\^([^\[\]\s]++)\]")
 _URL_IN = re.compile(r"<?((?:https?:/{0,3}|www\.)[^\s<>\]]+)>?|\]\(([^)\s]+)\)", re.I)
 _LINK_MARK = re.compile(r"\s?\u2060L(\d+)\u2060")
 
@@ -297,19 +306,23 @@ def parse_html_article(html: str) -> ImportResult:
         element.getparent().remove(element)
     targets: dict[str, str] = {}
     target_elements = set()
+    by_id: dict[str, object] = {}
+    for element in root.iter():  # one walk, not one search of the document per footnote marker
+        by_id.setdefault(element.get("id") or "", element)
     for anchor in container.xpath(".//a[starts-with(@href, '#')]"):
         ident = anchor.get("href")[1:]
-        found = root.xpath(f"//*[@id='{ident}']") if ident and "'" not in ident else []
-        if found:
-            link = found[0].xpath(".//a[starts-with(@href, 'http')]/@href")
+        found = by_id.get(ident) if ident else None
+        if found is not None and ident not in targets:
+            link = found.xpath(".//a[starts-with(@href, 'http')]/@href")  # type: ignore[attr-defined]
             if link:
                 targets[ident] = str(link[0])
-                target_elements.add(found[0])
+                target_elements.add(found)
+    in_targets = {node for target in target_elements for node in target.iter()}  # type: ignore[attr-defined]
     result = ImportResult()
     claims: dict[str, tuple[str, int]] = {}
     order: list[tuple[str, str]] = []  # (id, url) in reading order
     for block in container.iter(*_BLOCKS):
-        if any(t is block or t in block.iterancestors() for t in target_elements):
+        if block in in_targets:
             continue
         if any(a.tag in _BLOCKS for a in block.iterancestors()):
             continue  # nested blocks are read with their parent
@@ -357,10 +370,49 @@ def parse_html_article(html: str) -> ImportResult:
 
 
 def parse_article(text: str, name: str = "") -> ImportResult:
-    """Pick the reader by the file name, or by the content when the name says nothing."""
+    """Pick the reader by the file name, or by the content when the name says nothing; then keep
+    the result within what a citation list accepts (see `bounded`)."""
     lowered = name.lower()
     if lowered.endswith((".html", ".htm", ".xhtml")) or re.match(r"\s*(<!doctype html|<html)", text, re.I):
-        return parse_html_article(text)
+        return bounded(parse_html_article(text), name)
     if lowered.endswith((".md", ".markdown")) or _MD_FOOTNOTE_DEF.search(text) or _MD_INLINE.search(text):
-        return parse_markdown_article(text)
-    return parse_text_article(text)
+        return bounded(parse_markdown_article(text), name)
+    return bounded(parse_text_article(text), name)
+
+
+MAX_ARTICLE_BYTES = 16 * 1024 * 1024
+MAX_CITATIONS_PER_ARTICLE = 10_000
+MAX_CLAIM_CHARS = 2_000  # a sentence; a longer "sentence" is a run of links or markup
+
+
+def bounded(result: ImportResult, name: str = "article") -> ImportResult:
+    """Never more citations than `MAX_CITATIONS_PER_ARTICLE` (an error), never a cell that
+    `check` would refuse: a URL over the cell limit is left out, a claim is clipped; both are said."""
+    if len(result.citations) > MAX_CITATIONS_PER_ARTICLE:
+        raise SourceError(
+            name or "article",
+            [(None, f"{len(result.citations)} citations, more than the {MAX_CITATIONS_PER_ARTICLE} accepted")],
+        )
+    kept, clipped = [], 0
+    for c in result.citations:
+        if len(c.url) > MAX_CELL_CHARS or len(c.id) > MAX_CELL_CHARS:
+            result.warnings.append(
+                ImportWarning(
+                    "url_too_long",
+                    f"[{c.id[:20]}] URL of {len(c.url)} characters left out (at most {MAX_CELL_CHARS}): "
+                    f"{c.url[:80]!r}…",
+                    c.line,
+                    c.id[:20],
+                )
+            )
+            continue
+        if len(c.claim) > MAX_CLAIM_CHARS:
+            clipped += 1
+            c = replace(c, claim=c.claim[: MAX_CLAIM_CHARS - 1].rstrip() + "…")
+        kept.append(c)
+    if clipped:
+        result.warnings.append(
+            ImportWarning("claim_clipped", f"{clipped} claim(s) longer than {MAX_CLAIM_CHARS} characters were clipped")
+        )
+    result.citations = kept
+    return result

@@ -9,22 +9,26 @@ hundreds of citations never hit one host in the same second and a restart keeps 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION = timedelta(days=366)  # a check interval, a retry or a jitter window: a year at most
 
 
 def parse_duration(text: str) -> timedelta:
-    """`30m`, `6h`, `2d`, `1.5h`, `45s`."""
-    match = _DURATION.match(text)
+    """`30m`, `6h`, `2d`, `1.5h`, `45s`; longer than zero and at most a year."""
+    match = _DURATION.match(text) if len(text) <= 40 else None
     if not match:
-        raise ValueError(f"{text!r} is not a duration like 30m, 6h or 2d")
+        raise ValueError(f"{text[:40]!r} is not a duration like 30m, 6h or 2d")
     seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
     return timedelta(seconds=seconds)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import signal
 import sys
 import threading
@@ -26,7 +27,7 @@ from archiver.outbox import run_archive
 from archiver.pipeline import gather_report, import_article, run_check, select, utcnow
 from archiver.report import render_html, render_markdown, render_robustlinks
 from archiver.schedule import cron_trigger, run_daemon
-from archiver.serve import make_server
+from archiver.serve import IDLE_TIMEOUT, MAX_CONNECTIONS, make_server
 from archiver.sources import read_sources
 from archiver.store import DataDirLock, Store
 from archiver.urls import is_http_url
@@ -170,8 +171,8 @@ def daemon(
             every_, jitter_, retry_ = parse_duration(every), _duration(jitter), parse_duration(retry)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        if tick <= 0:
-            raise ConfigError("--tick must be positive")
+        if not (math.isfinite(tick) and 0 < tick <= MAX_TICK):
+            raise ConfigError(f"--tick {tick!r}: must be a number of seconds above 0 up to {MAX_TICK}")
         read_sources(settings.sources)  # a bad list is named now, not at the first tick
         if cron:
             cron_trigger(cron, jitter_)  # so is a bad crontab expression
@@ -190,6 +191,9 @@ def daemon(
                 on_check=_log_check,
                 on_pass=lambda s: _print_changes(s, True),
             )
+
+
+MAX_TICK = 86_400
 
 
 def _duration(text: str) -> timedelta:
@@ -320,7 +324,7 @@ def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
 def _report_data(settings: Settings) -> dict[str, Any]:
     if not settings.database_path.exists():
         raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
-    with Store.open(settings.data_dir) as store:
+    with Store.open(settings.data_dir, read_only=True) as store:
         data = gather_report(store, utcnow())
     return data
 
@@ -355,7 +359,7 @@ def lookup(
         when = lookups.parse_date(at) if at else None
         found = None
         if settings.database_path.exists():
-            with Store.open(settings.data_dir) as store:
+            with Store.open(settings.data_dir, read_only=True) as store:
                 found = lookups.find(store, key)
                 if found is not None:
                     if show_raw:
@@ -454,7 +458,7 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     with _user_errors():
         if not settings.database_path.exists():
             raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
-        with Store.open(settings.data_dir) as store:
+        with Store.open(settings.data_dir, read_only=True) as store:
             ids = [r["id"] for r in store.citations(include_removed=True)]
             unknown = [i for i in only if i not in ids]
             if unknown:
@@ -481,14 +485,37 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--max-connections",
+    default=MAX_CONNECTIONS,
+    show_default=True,
+    type=int,
+    help="Connections served at once; more are answered 503.",
+)
+@click.option(
+    "--idle-timeout",
+    default=IDLE_TIMEOUT,
+    show_default=True,
+    type=float,
+    help="Seconds a connection may stay silent before it is closed.",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Serve the report, citation pages and a Memento TimeGate/TimeMap over the store (read-only)."""
+def serve(settings: Settings, host: str, port: int, max_connections: int, idle_timeout: float) -> None:
+    """Serve the report, citation pages and a Memento TimeGate/TimeMap over the store (read-only).
+
+    Example: archiver serve --port 8080, then open http://127.0.0.1:8080/"""
     with _user_errors():
-        if not settings.database_path.exists():
-            raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"--port {port}: must be a port number from 0 (any free port) to 65535")
+        if not 1 <= max_connections <= 1000:
+            raise ConfigError(f"--max-connections {max_connections}: must be from 1 to 1000")
+        if not (math.isfinite(idle_timeout) and 0 < idle_timeout <= 3600):
+            raise ConfigError(f"--idle-timeout {idle_timeout!r}: must be a number of seconds above 0 up to 3600")
+        Store.open(settings.data_dir, read_only=True).close()  # a store we cannot read is refused now
         try:
-            server = make_server(settings.data_dir, host, port)
+            server = make_server(
+                settings.data_dir, host, port, max_connections=max_connections, idle_timeout=idle_timeout
+            )
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     url = f"http://{host}:{server.server_address[1]}/"
@@ -509,7 +536,7 @@ def verify(settings: Settings) -> None:
     with _user_errors():
         if not settings.database_path.exists():
             raise StoreError(f"no store in {settings.data_dir}: nothing to verify")
-        with Store.open(settings.data_dir) as store:
+        with Store.open(settings.data_dir, read_only=True) as store:
             result = store.verify()
     for note in result.notes:
         click.echo(f"note: {note}")

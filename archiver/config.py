@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -12,6 +13,32 @@ from typing import Any
 from archiver.errors import ConfigError
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+DAY = 86_400
+# Every number a setting takes: (low, high, low excluded). A value outside, or not finite (nan,
+# inf), stops the command before anything is written. Generous: they catch typos, not tuning.
+BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "connect_timeout": (0, 3600, True),
+    "read_timeout": (0, 3600, True),
+    "total_timeout": (0, DAY, True),
+    "max_body_bytes": (1, 1024**3, False),
+    "max_redirects": (1, 100, False),
+    "concurrency": (1, 1000, False),
+    "per_host": (1, 100, False),
+    "workers": (0, 256, False),
+    "rot_failures": (1, 1000, False),
+    "rot_days": (0, 3650, True),
+    "probe_days": (0, 3650, True),
+    "wayback_interval": (0, 3600, False),
+    "wayback_timeout": (0, 3600, True),
+    "capture_fresh_days": (0, 3650, True),
+    "job_max_age_hours": (0, 24 * 3650, True),
+    "wayback_poll_seconds": (0, 3600, False),
+    "wayback_poll_rounds": (0, 1000, False),
+    "wayback_retry_seconds": (0, DAY, False),
+    "extract_timeout": (0, 3600, True),
+}
+DEFAULT_BOUNDS = (0.0, 1e9, False)  # a number setting not listed above: finite and not negative
 
 DEFAULT_WAYBACK_URL = "https://web.archive.org"
 DEFAULT_ARCHIVE_URL = "https://archive.org"
@@ -60,18 +87,20 @@ class Settings:
     wayback_retry_seconds: float = 60.0  # first back-off after a retryable refusal, doubling
     wayback: bool = True  # submit and look up captures after each check pass
     notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs for status changes (hold tokens)
+    extract_timeout: float = 30.0  # seconds one page's extraction may take before its worker is replaced
 
     def __post_init__(self) -> None:
         if not self.user_agent:
             object.__setattr__(self, "user_agent", default_user_agent())
-        for name in ("connect_timeout", "read_timeout", "total_timeout"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("max_body_bytes", "max_redirects", "concurrency", "per_host", "rot_failures"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.workers < 0:
-            raise ConfigError(f"workers must be 0 (one per core) or more, got {self.workers}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                low, high, exclusive = BOUNDS.get(f.name, DEFAULT_BOUNDS)
+                if not (math.isfinite(value) and (value > low if exclusive else value >= low) and value <= high):
+                    var = next((v for v, (name, _) in _ENV.items() if name == f.name), "")
+                    shown = f"{f.name} ({var})" if var else f.name
+                    above = "above" if exclusive else "from"
+                    raise ConfigError(f"{shown} must be a finite number {above} {low:g} up to {high:g}, got {value!r}")
 
     @property
     def extraction_workers(self) -> int:
@@ -97,8 +126,8 @@ class Settings:
                 continue
             try:
                 values.update(parse(raw) if name == "*" else {name: parse(raw)})
-            except ValueError as exc:
-                raise ConfigError(f"{var}={raw!r}: {exc}") from None
+            except (ValueError, OverflowError) as exc:
+                raise ConfigError(f"{var}={raw[:80]!r}: {exc}") from None
         if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_ARCHIVE_URL"):
             # one override moves every archive endpoint, so tests never leave loopback
             values["archive_url"] = values["wayback_url"]
@@ -130,19 +159,38 @@ def parse_allow_private(raw: str) -> dict[str, Any]:
     return {"allow_all_private": False, "allow_networks": tuple(nets)}
 
 
+def _number(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
 def _positive_float(raw: str) -> float:
-    value = float(raw)
+    value = _number(raw)
     if value <= 0:
         raise ValueError("must be a positive number")
     return value
+
+
+def _whole(raw: str) -> int:
+    text = raw.strip()
+    if not (text.lstrip("+-").isascii() and text.lstrip("+-").isdigit()) or len(text) > 12:
+        raise ValueError("must be a whole number")
+    return int(text)
 
 
 def _byte_size(raw: str) -> int:
     """`10485760`, `10M`, `512k`."""
     text = raw.strip().upper().removesuffix("B").removesuffix("I")
     scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(text[-1:], 1)
-    number = text[:-1] if scale > 1 else text
-    return int(float(number) * scale)
+    number = _number(text[:-1] if scale > 1 else text)
+    if number * scale > 2**62:
+        raise ValueError("is too large")
+    return int(number * scale)
 
 
 def _flag(raw: str) -> bool:
@@ -179,24 +227,25 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_READ_TIMEOUT": ("read_timeout", _positive_float),
     "ARCHIVER_TIMEOUT": ("total_timeout", _positive_float),
     "ARCHIVER_MAX_BODY": ("max_body_bytes", _byte_size),
-    "ARCHIVER_MAX_REDIRECTS": ("max_redirects", int),
-    "ARCHIVER_CONCURRENCY": ("concurrency", int),
-    "ARCHIVER_PER_HOST": ("per_host", int),
-    "ARCHIVER_WORKERS": ("workers", int),
+    "ARCHIVER_MAX_REDIRECTS": ("max_redirects", _whole),
+    "ARCHIVER_CONCURRENCY": ("concurrency", _whole),
+    "ARCHIVER_PER_HOST": ("per_host", _whole),
+    "ARCHIVER_WORKERS": ("workers", _whole),
     "ARCHIVER_ALLOW_PRIVATE": ("*", parse_allow_private),
-    "ARCHIVER_ROT_FAILURES": ("rot_failures", int),
+    "ARCHIVER_ROT_FAILURES": ("rot_failures", _whole),
     "ARCHIVER_ROT_DAYS": ("rot_days", _positive_float),
     "ARCHIVER_PROBE_DAYS": ("probe_days", _positive_float),
     "ARCHIVER_WAYBACK_URL": ("wayback_url", _url),
     "ARCHIVER_ARCHIVE_URL": ("archive_url", _url),
     "ARCHIVER_IA_ACCESS": ("ia_access", str),
     "ARCHIVER_IA_SECRET": ("ia_secret", str),
-    "ARCHIVER_WAYBACK_INTERVAL": ("wayback_interval", float),
+    "ARCHIVER_WAYBACK_INTERVAL": ("wayback_interval", _number),
     "ARCHIVER_WAYBACK_TIMEOUT": ("wayback_timeout", _positive_float),
     "ARCHIVER_ARCHIVE_BUDGET": ("archive_budget", _positive_float),
     "ARCHIVER_MEMENTO_AGGREGATOR": ("memento_endpoints", _endpoints),
     "ARCHIVER_CAPTURE_FRESH_DAYS": ("capture_fresh_days", _positive_float),
     "ARCHIVER_WAYBACK": ("wayback", _flag),
-    "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", int),
+    "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", _whole),
+    "ARCHIVER_EXTRACT_TIMEOUT": ("extract_timeout", _positive_float),
     "ARCHIVER_NOTIFY": ("notify", lambda raw: tuple(u for u in raw.replace(",", " ").split() if u)),
 }

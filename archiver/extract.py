@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter
 from typing import Any
@@ -17,6 +18,8 @@ HTML_TYPES = {"", "text/html", "application/xhtml+xml", "text/plain", "applicati
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
 _HTML_LANG = re.compile(r"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3})""", re.I)
 _WORD = re.compile(r"[a-zà-öø-ÿ']+")
+DETECT_BYTES = 256 * 1024  # detection reads this much of a body: enough to decide, bounded in time
+CP1252_LEEWAY = 0.02  # how much more "chaos" (charset-normalizer's measure) windows-1252 may show and still win
 
 # A few of the commonest function words of each language: enough to tell them apart on a page.
 _STOPWORDS = {
@@ -131,25 +134,90 @@ _STOPWORDS = {
 }
 
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Labels that browsers read as another encoding (WHATWG Encoding Standard): Latin-1 and ASCII
+# labels mean windows-1252, whose five unassigned bytes map to the C1 controls.
+_WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "ascii", "us-ascii", "cp819", "windows-1252"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ufffd]")
+# Python codecs no browser offers (UTF-7 was dropped for the scripts it smuggled past filters)
+_NOT_WEB_CODECS = {"utf-7", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "undefined", "mbcs"}
+BINARY_SHARE = 0.05  # controls or undecodable bytes among the first characters: binary, not text
+
+
+def _c1(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("archiver-c1", _c1)
+
+
 def decode(body: bytes, content_type_header: str = "") -> str:
-    """Bytes to text: the declared charset when it decodes cleanly, else the page's own meta, else a guess."""
-    candidates = []
+    """Bytes to text, as browsers do: a byte-order mark decides; else the charset declared by the
+    Content-Type header, then by the page's `<meta>`, each only when the body decodes cleanly with it;
+    else UTF-8 when it decodes cleanly; else detection (charset-normalizer), leaning to
+    windows-1252, the web's commonest legacy encoding, among equally plausible single-byte guesses.
+    NUL characters are dropped, as an HTML parser does."""
+    return _decode(body, content_type_header).replace("\x00", "")
+
+
+def _decode(body: bytes, content_type_header: str) -> str:
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(codec, "replace")
+    declared = []
     match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_:.-]+)", content_type_header, re.I)
     if match:
-        candidates.append(match.group(1))
+        declared.append(_codec(match.group(1), body))
     meta = _META_CHARSET.search(body[:4096])
     if meta:
-        candidates.append(meta.group(1).decode("ascii", "replace"))
-    candidates.append("utf-8")
-    for name in candidates:
+        # a <meta> readable as ASCII cannot be in UTF-16: browsers read such a label as UTF-8
+        codec = _codec(meta.group(1).decode("ascii", "replace"), body)
+        declared.append("utf-8" if codec.startswith("utf-16") else codec)
+    for codec in [*declared, "utf-8"]:
+        if not codec:
+            continue
         try:
-            return body.decode(name)
+            return body.decode(codec, "archiver-c1" if codec == "cp1252" else "strict")
         except (LookupError, UnicodeDecodeError):
             continue
-    guess = from_bytes(body).best()
-    if guess is not None:
-        return str(guess)
+    guess = _detect(body)
+    if guess:
+        return body.decode(guess, "archiver-c1" if guess == "cp1252" else "replace")
     return body.decode("utf-8", "replace")
+
+
+def _codec(label: str, body: bytes) -> str:
+    """A Python codec for a charset label; a UTF-16 label without a BOM gets the byte order its
+    text shows (ASCII markup puts the zero bytes first in big-endian, second in little-endian)."""
+    name = label.strip().lower()
+    if name in _WINDOWS_1252:
+        return "cp1252"
+    if name in {"utf-16", "utf16", "ucs-2", "unicode"}:
+        head = body[:2048]
+        return "utf-16-be" if head[0::2].count(0) > head[1::2].count(0) else "utf-16-le"
+    try:
+        python_name = codecs.lookup(name).name
+    except LookupError:
+        return ""
+    return "" if python_name in _NOT_WEB_CODECS else python_name
+
+
+def _detect(body: bytes) -> str:
+    results = from_bytes(body[:DETECT_BYTES])
+    best = results.best()
+    if best is None:
+        return ""
+    calm = min(m.chaos for m in results)
+    if any(m.encoding == "cp1252" and m.chaos <= calm + CP1252_LEEWAY for m in results):
+        return "cp1252"  # short Western text fits several single-byte codepages equally well
+    return str(best.encoding)
+
+
+def looks_binary(text: str) -> bool:
+    """Text whose first characters are too often control characters or undecodable bytes."""
+    head = text[:4096]
+    return bool(head) and len(_CONTROL.findall(head)) > BINARY_SHARE * len(head)
 
 
 def guess_language(text: str, html: str = "") -> str:
@@ -177,9 +245,11 @@ def extract(body: bytes, url: str = "", content_type: str = "", parsed: tuple[st
         return Extraction(note="empty body")
     if media_type not in HTML_TYPES:
         return Extraction(note=f"not HTML ({media_type}); content kept as raw bytes")
-    if body[:5] == b"%PDF-" or b"\x00" in body[:1024]:
+    if body[:5] == b"%PDF-":
         return Extraction(note="binary body; content kept as raw bytes")
     html, tree = parsed if parsed is not None else (decode(body, content_type), None)
+    if looks_binary(html):
+        return Extraction(note="binary body; content kept as raw bytes")
     if media_type == "text/plain":
         text = _normalise(html)
         return Extraction(text=text, language=guess_language(text), extracted=bool(text))

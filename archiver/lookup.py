@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from archiver import sources
 from archiver.archives import ArchiveSession, BudgetSpent
 from archiver.config import Settings
 from archiver.detect.drift import unified_diff
@@ -39,11 +40,11 @@ def find(store: Store, key: str) -> Found | None:
 
 
 def parse_date(text: str) -> datetime:
+    """The `--at` date, by the same rule as a citation's `cited_at` (UTC when no offset is given)."""
     try:
-        when = datetime.fromisoformat(text)
+        return sources.parse_date(text)
     except ValueError:
-        raise ConfigError(f"--at {text!r} is not a date like 2025-04-28 or 2025-04-28T12:00") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        raise ConfigError(f"--at {text[:40]!r} is not a date like 2025-04-28 or 2025-04-28T12:00") from None
 
 
 def version_at(store: Store, found: Found, when: datetime) -> VersionRecord | None:

@@ -39,6 +39,8 @@ class Outcome(StrEnum):
     REFUSED_ADDRESS = "refused_address"  # the address guard refused the resolved address
     BAD_URL = "bad_url"  # unsupported scheme or unparseable URL
     PROTOCOL_ERROR = "protocol_error"  # the server spoke broken HTTP
+    EXTRACT_TIMEOUT = "extract_timeout"  # the page came, its text took too long to extract: not rot
+    EXTRACT_FAILED = "extract_failed"  # the page came, the extraction worker died on it: not rot
 
     @property
     def before_http(self) -> bool:

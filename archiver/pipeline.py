@@ -6,20 +6,22 @@ import asyncio
 import hashlib
 import json
 import multiprocessing
+import os
 import posixpath
 import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from pebble import ProcessExpired, ProcessPool
+
 from archiver.analysis import Analysis, analyse, boilerplate_of
-from archiver.articles import ImportResult, parse_article
+from archiver.articles import MAX_ARTICLE_BYTES, ImportResult, parse_article
 from archiver.cadence import Record, due, parse_duration
 from archiver.config import Settings
 from archiver.detect.claims import check_claim
@@ -32,6 +34,7 @@ from archiver.detect.rot import (
     RotPolicy,
     Severity,
     Signal,
+    classify,
     needs_second_probe,
     probe_verdict,
 )
@@ -42,6 +45,7 @@ from archiver.models import (
     CheckSummary,
     CheckVerdicts,
     Citation,
+    FetchResult,
     Outcome,
     PassSummary,
     StatusChange,
@@ -51,9 +55,17 @@ from archiver.models import (
 from archiver.notify import send
 from archiver.outbox import best_captures, run_archive
 from archiver.report import report_data
-from archiver.sources import merge_sources, read_sources
+from archiver.sources import (
+    MAX_CELL_CHARS,
+    MAX_SOURCES_BYTES,
+    merge_sources,
+    parse_sources,
+    read_bounded,
+    read_sources,
+)
 from archiver.store import Store, content_hash
 from archiver.urls import canonical
+from archiver.workers import die_with_parent
 
 Clock = Callable[[], datetime]
 OnCheck = Callable[[CheckSummary], None]
@@ -144,10 +156,7 @@ def _pass(
 
 def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list[str]]:
     """Read an article's citations and merge them into the citation list at `target` (not written)."""
-    try:
-        data = article.read_bytes()
-    except OSError as exc:
-        raise SourceError(article, [(None, f"cannot read: {exc.strerror}")]) from None
+    data = read_bounded(article, MAX_ARTICLE_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -164,32 +173,61 @@ def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list
                 )
             ],
         )
-    existing = target.read_bytes() if target.exists() else None
+    existing = read_bounded(target, MAX_SOURCES_BYTES) if target.exists() else None
     if existing is not None:
-        read_sources(target)  # refuse to merge into a list we cannot read: name its bad lines instead
-    canonicals = {c.url: canonical(c.url) for c in result.citations if canonical(c.url) != c.url}
+        parse_sources(existing, target)  # refuse to merge into a list we cannot read: name its bad lines
+    canonicals = {
+        c.url: form for c in result.citations if (form := canonical(c.url)) != c.url and len(form) <= MAX_CELL_CHARS
+    }
     merged, notes = merge_sources(existing, result.citations, canonicals)
     return result, merged, notes
 
 
-class _Workers:
-    """Runs analysis off the event loop: in worker processes when there are several cores."""
+class ExtractionAborted(Exception):
+    """An extraction ran past its deadline, or its worker died: the worker was replaced."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class _Workers:
+    """Runs analysis in worker processes (pebble): each call has a deadline, a worker that overruns
+    it is killed and replaced, and every worker dies with this process (see `archiver.workers`).
+    Always processes, even for one worker: a thread cannot be stopped."""
+
+    def __init__(self, workers: int, deadline: float) -> None:
         self.workers = workers
-        self._pool: Executor | None = None
+        self.deadline = deadline
+        self._pool: ProcessPool | None = None
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._pool is None and self.workers > 1:
+        if self._pool is None:
             # spawn: workers never inherit the event loop's threads or open sockets, and they are
             # our own children, so their CPU time and memory show in getrusage (the benchmark reads it)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-        return await loop.run_in_executor(self._pool, fn, *args)
+            self._pool = ProcessPool(
+                self.workers,
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+                context=multiprocessing.get_context("spawn"),
+            )
+        future = self._pool.schedule(fn, args=args, timeout=self.deadline)
+        try:
+            return await asyncio.wrap_future(future)
+        except TimeoutError:
+            raise ExtractionAborted(
+                Outcome.EXTRACT_TIMEOUT,
+                f"extraction ran past {self.deadline:g}s (ARCHIVER_EXTRACT_TIMEOUT); its worker was replaced",
+            ) from None
+        except ProcessExpired as exc:
+            raise ExtractionAborted(
+                Outcome.EXTRACT_FAILED, f"the extraction worker died (exit status {exc.exitcode}); it was replaced"
+            ) from None
 
     def shutdown(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.stop()  # every task is done or abandoned by now: nothing to wait for
+            self._pool.join(timeout=10)
 
 
 # --- one pass ---------------------------------------------------------------------------------------
@@ -209,7 +247,7 @@ async def check_citations(
     then fold the new evidence into each citation's health."""
     started = clock()
     pass_id = store.begin_pass(started, len(citations))
-    workers = _Workers(settings.extraction_workers)
+    workers = _Workers(settings.extraction_workers, settings.extract_timeout)
     summaries: list[CheckSummary] = []
     try:
         async with Fetcher(settings, resolver=resolver, clock=clock) as fetcher:
@@ -293,7 +331,16 @@ async def _check_one(
             check_verdict(_signal_of(previous), previous.paywall),
         )
     earlier = [v.words for v in store.versions(citation.id)]
-    analysis: Analysis = await workers.run(analyse, fetched, earlier)
+    try:
+        analysis: Analysis = await workers.run(analyse, fetched, earlier)
+    except ExtractionAborted as exc:
+        if fetched.outcome == Outcome.OK:
+            return _record_unread(citation, store, fetched, exc, pass_id, int((time.monotonic() - t0) * 1000))
+        # an error page too slow to read is judged by its status alone: a 404 stays a 404
+        signal = classify(
+            fetched.outcome, fetched.status, fetched.url, fetched.final_url, fetched.redirects, error=fetched.error
+        )
+        analysis = Analysis(None, signal, None, False)
     signal = analysis.signal
     if analysis.needs_probe and analysis.extraction:
         # only a page with no article markup and no paywall is probed; it turns into a soft 404 only
@@ -334,6 +381,19 @@ async def _check_one(
         fetched.error or (signal.evidence if signal.severity != Severity.HEALTHY else ""),
         fetched.elapsed_ms,
         check_verdict(_signal_of(verdicts), verdicts.paywall, drift.drift_class if drift else ""),
+    )
+
+
+def _record_unread(
+    citation: Citation, store: Store, fetched: FetchResult, aborted: ExtractionAborted, pass_id: int, extract_ms: int
+) -> CheckSummary:
+    """The page answered but its text could not be read in time: recorded, with no version, and it is
+    not rot (the site served the page; we could not read it). The next check tries again."""
+    unread = replace(fetched, outcome=aborted.outcome, error=str(aborted))
+    verdicts = CheckVerdicts(str(aborted.outcome), str(Severity.HEALTHY), f"HTTP {fetched.status}, but {aborted}")
+    store.record_check(citation, unread, None, fetched.started_at, pass_id, extract_ms, verdicts)
+    return CheckSummary(
+        citation, unread.outcome, fetched.status, fetched.final_url, False, "", "", unread.error, fetched.elapsed_ms
     )
 
 
@@ -388,9 +448,12 @@ class _Prober:
                 return ProbeAnswer(cached["url"], cached["status"], cached["text"], whole_path)
             fetched = await self.fetcher.fetch(probe_url)
             if fetched.outcome == Outcome.OK:
-                text = (
-                    await self.workers.run(extract, fetched.body, fetched.final_url, fetched.header("content-type"))
-                ).text
+                try:
+                    text = (
+                        await self.workers.run(extract, fetched.body, fetched.final_url, fetched.header("content-type"))
+                    ).text
+                except ExtractionAborted:
+                    return None  # an unreadable answer is no answer
             elif fetched.outcome == Outcome.HTTP_ERROR:
                 text = ""
             else:

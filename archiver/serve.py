@@ -17,6 +17,8 @@ from __future__ import annotations
 import html
 import json
 import logging
+import socket
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -26,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from archiver.detect.drift import unified_diff
+from archiver.errors import ArchiverError
 from archiver.models import VersionRecord
 from archiver.pipeline import gather_report, utcnow
 from archiver.report import diff_html, render_html
@@ -60,7 +63,7 @@ class Archive:
         self.base = base.rstrip("/")
 
     def open(self) -> Store:
-        return Store.open(self.data_dir)
+        return Store.open(self.data_dir, read_only=True)
 
     def citation_for(self, store: Store, url: str) -> dict[str, Any] | None:
         rows = store.citations(include_removed=True)
@@ -111,8 +114,14 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                         rest = path[len(prefix) :]
                         # a memento path keeps the original URL as it was written, escapes included
                         status, headers, body = handler(rest if prefix == "/memento/" else unquote(rest))
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:
                 status, headers, body = _text(400, str(exc))
+            except ArchiverError as exc:  # the store cannot be read: say so, never an empty reply
+                log.error("%s: %s", path[:200], exc)
+                status, headers, body = _text(503, f"the store cannot be read: {exc}")
+            except Exception:  # the HTTP boundary: a bug answers 500 and is logged, it never drops the connection
+                log.exception("%s failed", path[:200])
+                status, headers, body = _text(500, "internal error (logged by the server)")
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -222,9 +231,10 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
         def timegate(self, url: str) -> tuple[int, dict[str, str], bytes]:
             wanted = self.headers.get("Accept-Datetime")
             try:
-                when = parsedate_to_datetime(wanted) if wanted else None
-            except (TypeError, ValueError):
-                return _text(400, f"Accept-Datetime {wanted!r} is not an RFC 1123 date")
+                when = parsedate_to_datetime(wanted).astimezone(UTC) if wanted else None
+            except (TypeError, ValueError, OverflowError):
+                shown = (wanted or "")[:60]
+                return _text(400, f"Accept-Datetime {shown!r} is not an RFC 1123 date within years 1 to 9999")
             with archive.open() as store:
                 found = self._versions_of(store, url)
             if not found or not found[1]:
@@ -232,7 +242,7 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
             row, versions = found
             chosen = versions[-1]
             if when is not None:
-                before = [v for v in versions if _when(v) <= when.astimezone(UTC)]
+                before = [v for v in versions if _when(v) <= when]
                 chosen = before[-1] if before else versions[0]
             location = f"{archive.base}/memento/{memento_stamp(chosen)}/{row['url']}"
             return (
@@ -288,10 +298,67 @@ def _json(data: Any) -> tuple[int, dict[str, str], bytes]:
     return 200, {"Content-Type": "application/json"}, json.dumps(data, ensure_ascii=False, indent=2).encode()
 
 
-def make_server(data_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+MAX_CONNECTIONS = 32  # requests served at once; more wait for nobody: they get a 503 at once
+IDLE_TIMEOUT = 10.0  # seconds a connection may send nothing before it is closed
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """One thread per connection, but at most `max_connections` of them; a connection past the
+    bound is answered 503 from the accepting thread and closed, so 500 half-sent requests never
+    make 500 threads. Idle connections are closed after the handler's `timeout`."""
+
+    daemon_threads = True
+    request_queue_size = 128  # the kernel's accept queue: a burst waits there instead of retrying SYNs
+
+    def __init__(self, address: tuple[str, int], max_connections: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, BaseHTTPRequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            _busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.warning("connection from %s ended with an error", client_address[0] if client_address else "?")
+
+
+def _busy(sock: socket.socket) -> None:
+    """Answer 503 without waiting: a client that does not read loses the answer, not our time."""
+    try:
+        sock.setblocking(False)
+        sock.send(
+            b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 22\r\nConnection: close\r\n\r\ntoo many connections\r\n"
+        )
+    except OSError:
+        pass
+
+
+def make_server(
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    max_connections: int = MAX_CONNECTIONS,
+    idle_timeout: float = IDLE_TIMEOUT,
+) -> ThreadingHTTPServer:
+    server = _BoundedServer((host, port), max_connections)
     bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    server.RequestHandlerClass = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}"))
-    server.daemon_threads = True
+    handler = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}"))
+    handler.timeout = idle_timeout  # StreamRequestHandler puts it on the socket: every read waits this long at most
+    server.RequestHandlerClass = handler
     return server

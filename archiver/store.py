@@ -279,8 +279,12 @@ class Store:
         self._warc_repaired = False
 
     @classmethod
-    def open(cls, data_dir: str | Path) -> Store:
+    def open(cls, data_dir: str | Path, *, read_only: bool = False) -> Store:
+        """Open (and create or upgrade) the store; `read_only` opens an existing one for reading
+        only: no file is created, no migration or lock is attempted, so a read-only directory works."""
         data_dir = Path(data_dir)
+        if read_only:
+            return cls(data_dir, _open_read_only(data_dir))
         if data_dir.is_dir() and not os.access(data_dir, os.W_OK):
             raise StoreError(
                 f"the data directory {data_dir} is read-only: give this user write access, "
@@ -670,7 +674,7 @@ class Store:
             problem = check_exchange(path, w["warc_offset"], w["warc_length"] or 0)
             if problem:
                 result.problems.append(f"{where}: {problem}")
-        for path, size, end in self._warc_tails():
+        for path, size, end in self._warc_tails(self.db.conn):
             result.notes.append(
                 f"{size - end} byte(s) at the end of warc/{path.name} belong to no version (left by an "
                 "interrupted write; the next check removes them)"
@@ -872,18 +876,21 @@ class Store:
                 os.close(fd)
             return WarcPointer(f"warc/{path.name}", start + offset, length)
 
-    def _warc_tails(self) -> list[tuple[Path, int, int]]:
+    def _warc_tails(self, conn: sqlite3.Connection | None = None) -> list[tuple[Path, int, int]]:
         """WARC files that end with records no version points to: (path, size, where the last
-        referenced exchange ends). Files whose pointers are not all known are left out."""
+        referenced exchange ends). Files whose pointers are not all known are left out.
+        Without `conn`, a connection of its own: snapshot writes (and so the repair) run in a
+        worker thread, where the store's connection may not be used."""
         folder = self.data_dir / "warc"
         if not folder.is_dir():
             return []
-        # its own connection: snapshot writes (and so this) run in a worker thread
-        with contextlib.closing(sqlite3.connect(self.data_dir / "archiver.db", timeout=30)) as conn:
-            rows = conn.execute(
-                """SELECT warc_file, max(warc_offset + warc_length), sum(warc_length IS NULL)
+        query = """SELECT warc_file, max(warc_offset + warc_length), sum(warc_length IS NULL)
                    FROM versions WHERE warc_file != '' GROUP BY warc_file"""
-            ).fetchall()
+        if conn is not None:
+            rows = conn.execute(query).fetchall()
+        else:
+            with contextlib.closing(sqlite3.connect(self.data_dir / "archiver.db", timeout=30)) as own:
+                rows = own.execute(query).fetchall()
         ends = {file: (end, unknown) for file, end, unknown in rows}
         tails = []
         for path in sorted(folder.glob("*.warc.gz")):
@@ -989,6 +996,33 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _open_read_only(data_dir: Path) -> sqlite_utils.Database:
+    """SQLite's read-only mode; when the directory is read-only and no writer has the store open
+    (a WAL database then has no `-shm` file, and none can be made), SQLite's `immutable` mode."""
+    path = data_dir / "archiver.db"
+    if not path.is_file():
+        raise StoreError(f"no store in {data_dir}: run `archiver check` first")
+    uri = path.resolve().as_uri()
+    error: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30, isolation_level=None)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            error = exc
+            continue
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA query_only=ON")
+        if migrations.pending(db):
+            db.close()
+            raise StoreError(
+                f"the store in {data_dir} was written by an older version of archiver: run a write "
+                "command (`archiver check`) once with write access to upgrade it"
+            )
+        return db
+    raise StoreError(f"cannot open the store in {data_dir} for reading: {error}")
 
 
 def _warc_name(day: str, n: int) -> str:

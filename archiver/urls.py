@@ -36,6 +36,10 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_")
 
 
+MAX_URL_CHARS = 8192  # longer than any browser or server accepts in practice
+MAX_HOST_CHARS = 253  # the longest DNS name
+
+
 def is_http_url(url: str) -> bool:
     """An absolute http(s) URL with a host."""
     try:
@@ -43,6 +47,27 @@ def is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+
+
+def url_problem(url: str) -> str:
+    """What makes `url` unfetchable as written ("" when nothing does): not absolute http(s), a
+    space or control character, a port that is not a number from 1 to 65535, an oversized host."""
+    if len(url) > MAX_URL_CHARS:
+        return f"is longer than {MAX_URL_CHARS} characters"
+    bad = next((ch for ch in url if ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0), None)
+    if bad is not None:
+        return "contains spaces" if bad == " " else f"contains the control character {bad!r}"
+    if not is_http_url(url):
+        return "is not an absolute http:// or https:// URL"
+    parts = urlsplit(url)
+    hostport = parts.netloc.rpartition("@")[2]
+    port = hostport.rpartition("]")[2].partition(":")[2] if hostport.startswith("[") else hostport.partition(":")[2]
+    if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        return "has a port that is not a number from 1 to 65535"
+    host = parts.hostname or ""
+    if len(host) > MAX_HOST_CHARS:
+        return f"has a host name longer than {MAX_HOST_CHARS} characters"
+    return ""
 
 
 def host_of(url: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,69 @@ def test_import_of_an_article_without_citations_is_an_error(tmp_path):
     result = CliRunner().invoke(cli, ["--sources", str(tmp_path / "s.csv"), "import", str(article)])
     assert result.exit_code == 3 and "no citation found" in result.output
     assert not (tmp_path / "s.csv").exists()
+
+
+# --- bounded and linear (issue 16, item 5) --------------------------------------------------------
+
+
+def run_import(tmp_path: Path, name: str, content: bytes) -> subprocess.CompletedProcess[str]:
+    """The real command in its own process, with a deadline: a quadratic parser would blow it."""
+    article = tmp_path / name
+    article.write_bytes(content)
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", "--sources", str(tmp_path / "sources.csv"), "import", str(article)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("brackets.txt", b"[" * 2_000_000),
+        ("brackets.md", b"[" * 2_000_000),
+        ("half-links.md", b"[a](" * 500_000),
+        ("nested.md", b"[[a]" * 500_000),
+        ("carets.md", b"[^" * 1_000_000),
+        ("markers.txt", b"Claim " + b"[1] " * 500_000 + b".\n[1] https://a.example/x\n"),
+    ],
+)
+def test_pathological_articles_are_read_in_linear_time(tmp_path, name, content):
+    proc = run_import(tmp_path, name, content)
+    assert proc.returncode in (0, 3), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_ten_thousand_links_on_one_line_give_a_list_that_check_reads(tmp_path):
+    line = " ".join(f"[source {i}](https://news{i % 40}.example/story/{i})" for i in range(10_000))
+    proc = run_import(tmp_path, "links.md", f"Everything is cited here: {line}.\n".encode())
+    assert proc.returncode == 0, proc.stderr
+    assert "10000 claim(s) longer than 2000 characters were clipped" in proc.stderr
+    target = tmp_path / "sources.csv"
+    assert target.stat().st_size < 30_000_000  # was 402 MB: each claim held the whole line
+    citations = parse_sources(target.read_bytes())  # every cell within what `check` accepts
+    assert len(citations) == 10_000 and all(len(c.claim) <= 2000 for c in citations)
+
+
+def test_import_bounds_are_named(tmp_path, monkeypatch):
+    from archiver import articles
+
+    big = tmp_path / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(articles.MAX_ARTICLE_BYTES + 1)
+    result = CliRunner().invoke(cli, ["--sources", str(tmp_path / "s.csv"), "import", str(big)])
+    assert result.exit_code == 3 and "larger than 16 MiB, the most accepted" in result.output
+    monkeypatch.setattr(articles, "MAX_CITATIONS_PER_ARTICLE", 3)
+    many = tmp_path / "many.md"
+    many.write_text("".join(f"See [{i}](https://a.example/{i}).\n\n" for i in range(4)), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--sources", str(tmp_path / "s.csv"), "import", str(many)])
+    assert result.exit_code == 3 and "4 citations, more than the 3 accepted" in result.output
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_url_longer_than_a_cell_is_left_out_with_a_warning():
+    long = "https://a.example/" + "x" * 9000
+    result = parse_article(f"See [this]({long}) and [that](https://b.example/).\n", "a.md")
+    assert [c.url for c in result.citations] == ["https://b.example/"]
+    assert any(w.kind == "url_too_long" and "9018 characters left out" in w.message for w in result.warnings)

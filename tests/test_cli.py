@@ -6,9 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from conftest import write_sources
+from conftest import SUBPROCESS_ENV, archiver_cmd, write_sources
 from simweb import LOREM, article
 
 from archiver.cli import cli
@@ -98,3 +100,99 @@ def test_offline_machine_says_so_through_the_real_command(tmp_path):
     assert "offline: every citation failed before any HTTP exchange" in proc.stderr
     assert "connect_error" in proc.stdout
     assert "status [" not in proc.stdout  # no network says nothing of the citations: no alert
+
+
+@pytest.mark.parametrize(
+    "variable,value,named",
+    [
+        ("ARCHIVER_MAX_BODY", "inf", "must be a finite number"),
+        ("ARCHIVER_MAX_BODY", "1e400", "must be a finite number"),
+        ("ARCHIVER_MAX_BODY", "5G", "max_body_bytes (ARCHIVER_MAX_BODY) must be a finite number from 1 up to"),
+        ("ARCHIVER_ROT_DAYS", "nan", "must be a finite number"),
+        ("ARCHIVER_ROT_DAYS", "inf", "must be a finite number"),
+        ("ARCHIVER_CAPTURE_FRESH_DAYS", "1e308", "capture_fresh_days (ARCHIVER_CAPTURE_FRESH_DAYS) must be"),
+        ("ARCHIVER_CAPTURE_FRESH_DAYS", "nan", "must be a finite number"),
+        ("ARCHIVER_CONNECT_TIMEOUT", "nan", "must be a finite number"),
+        ("ARCHIVER_WAYBACK_TIMEOUT", "nan", "must be a finite number"),
+        ("ARCHIVER_TIMEOUT", "nan", "must be a finite number"),
+        ("ARCHIVER_EXTRACT_TIMEOUT", "0", "must be a positive number"),
+        ("ARCHIVER_WORKERS", "1e3", "must be a whole number"),
+        ("ARCHIVER_CONCURRENCY", "9" * 5000, "must be a whole number"),
+        ("ARCHIVER_WAYBACK_INTERVAL", "-1", "wayback_interval (ARCHIVER_WAYBACK_INTERVAL) must be"),
+    ],
+)
+def test_every_number_setting_is_checked_finite_and_in_range_before_anything_is_written(
+    web, settings, variable, value, named
+):
+    write_sources(settings.sources, [{"id": "1", "url": web.page("/a", article("A", *LOREM))}])
+    result = invoke(settings, "check", env={variable: value})
+    assert result.exit_code == 3, result.output
+    assert f"ConfigError: {variable}" in result.output or f"({variable})" in result.output
+    assert named in result.output and "Traceback" not in result.output
+    assert not settings.data_dir.exists() and web.requests == []
+
+
+@pytest.mark.parametrize(
+    "args,named",
+    [
+        (["daemon", "--tick", "nan"], "--tick nan: must be a number of seconds above 0 up to 86400"),
+        (["daemon", "--tick", "inf"], "--tick inf: must be a number of seconds"),
+        (["daemon", "--every", "99999999999999999999d"], "'99999999999999999999d' is longer than 366 days"),
+        (["daemon", "--jitter", "1e400d"], "is not a duration like 30m, 6h or 2d"),
+        (["serve", "--port", "99999"], "--port 99999: must be a port number from 0"),
+        (["serve", "--port", "-1"], "--port -1: must be a port number from 0"),
+        (["lookup", "1", "--at", "9999-12-31T23:59:59-23:59"], "--at '9999-12-31T23:59:59-23:59' is not a date"),
+        (["lookup", "1", "--at", "9999-99-99"], "--at '9999-99-99' is not a date"),
+    ],
+)
+def test_out_of_range_flags_are_exit_3_with_the_flag_named(web, settings, args, named):
+    write_sources(settings.sources, [{"id": "1", "url": web.url("/a")}])
+    result = invoke(settings, *args)
+    assert result.exit_code == 3, result.output
+    assert named in result.output and "Traceback" not in result.output
+    assert web.requests == []
+
+
+def test_a_list_that_would_lose_or_corrupt_citations_stops_check_with_exit_3(web, settings):
+    """Issue 16: an unterminated quote passed `check` with exit 0 and one citation checked; bad ports,
+    NUL characters and impossible dates were accepted. Now the real command names each, fetches nothing."""
+    urls = [web.page(f"/{n}", article(f"Page {n}", *LOREM)) for n in range(3)]
+    settings.sources.write_text(
+        f'id,url,claim\n1,{urls[0]},"Troops were sent\n2,{urls[1]},second\n3,{urls[2]},third\n', encoding="utf-8"
+    )
+    proc = subprocess.run(archiver_cmd(settings, "check"), env=SUBPROCESS_ENV, capture_output=True, text=True)
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    assert f"{settings.sources}:2: a quote opened on line 2 is never closed" in proc.stderr
+    settings.sources.write_text(
+        "id,url,cited_at\n1,http://127.0.0.1:abc/a,\n2,http://127.0.0.1:99999/,\n"
+        f"3,{urls[0]}\x00,\n4,{urls[1]},9999-99-99\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(archiver_cmd(settings, "check"), env=SUBPROCESS_ENV, capture_output=True, text=True)
+    assert proc.returncode == 3
+    for line in (2, 3):
+        assert f":{line}: url '" in proc.stderr and "has a port that is not a number from 1 to 65535" in proc.stderr
+    assert ":4: url '" in proc.stderr and "contains the control character '\\x00'" in proc.stderr
+    assert ":5: cited_at '9999-99-99' is not a date like 2025-04-28" in proc.stderr
+    assert web.requests == [] and not settings.data_dir.exists()
+
+
+def test_sources_dev_zero_is_refused_at_the_size_limit(settings):
+    proc = subprocess.run(
+        archiver_cmd(settings.with_(sources=Path("/dev/zero")), "check"),
+        env=SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3 and "/dev/zero: larger than 64 MiB, the most accepted" in proc.stderr
+    article = settings.sources.with_name("article.md")
+    article.write_text("See [a source](https://a.example/story).\n", encoding="utf-8")
+    proc = subprocess.run(
+        archiver_cmd(settings.with_(sources=Path("/dev/zero")), "import", str(article)),
+        env=SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3 and "/dev/zero: larger than 64 MiB, the most accepted" in proc.stderr

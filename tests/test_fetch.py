@@ -82,11 +82,46 @@ def test_guard_applies_to_every_redirect_hop(web, settings):
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("240.0.0.1", False),
+        # addresses that embed another, judged by what they embed
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254
+        ("2002:5db8:d822::1", True),  # 6to4 of a public address
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of the metadata address
+        ("64:ff9b::5db8:d822", True),  # NAT64 of a public address
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64
+        ("::ffff:10.0.0.1", False),  # IPv4-mapped
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated)
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo whose client is 192.0.2.45
+        ("2001:0:5db8:d822:0:0:a247:2ddd", True),  # Teredo between public addresses
+        # special-purpose ranges Python's tables call global
+        ("fec0::1", False),  # site-local
+        ("192.0.0.8", False),  # IETF protocol assignments
+        ("192.0.0.170", False),
+        ("192.88.99.1", False),  # retired 6to4 relay
+        ("3fff::1", False),  # documentation
+        ("5f00::1", False),  # segment routing
     ],
 )
 def test_guard_classifies_addresses(address, public):
     assert AddressGuard().permits(address) is public
     assert AddressGuard(allow_all=True).permits(address) is True
+
+
+@pytest.mark.parametrize(
+    "embedding", ["2002:7f00:1::1", "64:ff9b::7f00:1", "2001:0:4136:e378:8000:63bf:80ff:fffe", "fec0::1", "192.0.0.8"]
+)
+def test_guard_refuses_a_name_resolving_to_an_address_that_embeds_loopback(web, settings, embedding):
+    """Even with 127.0.0.1 allowed, a name resolving to an IPv6 form of it (or another closed
+    range) is refused before any connection: nothing reaches the server."""
+    url = web.page("/a", article("A", *LOREM))
+
+    async def evil_dns(host, port):
+        return [embedding]
+
+    result = fetch(settings, url.replace("127.0.0.1", "innocent.example.com"), resolver=evil_dns)
+    assert result.outcome == Outcome.REFUSED_ADDRESS and embedding in result.error
+    assert web.requests == []
 
 
 def test_redirect_loop_is_named(web, settings):

@@ -279,3 +279,76 @@ def test_sources_problems_are_named_and_nothing_is_written(settings):
     )
     assert result.exit_code == 3 and ":3: duplicate id '1' (first on line 2)" in result.output
     assert not Path(settings.data_dir).exists()
+
+
+def _children() -> dict[int, int]:
+    """pid -> parent pid of every live (not zombie) process on the machine."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                found[int(entry.name)] = int(fields[1])
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = _children()
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _busy(pids: set[int], seconds: float = 3.0) -> int:
+    """How many of `pids` have used more CPU than `seconds` (more than starting up takes)."""
+    busy = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        busy += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") > seconds
+    return busy
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to list processes")
+def test_kill_9_of_check_leaves_no_worker_and_no_open_stdout(web, settings):
+    """Workers busy on a slow extraction, and multiprocessing's resource tracker, die with their
+    parent: a supervisor reading the killed run's stdout gets end-of-file, and nothing is left."""
+    from test_pipeline import pathological_page
+
+    write_sources(
+        settings.sources, [{"id": str(i), "url": web.page(f"/slow/{i}", pathological_page())} for i in range(2)]
+    )
+    proc = subprocess.Popen(
+        archiver_cmd(settings, "check"),
+        env={**SUBPROCESS_ENV, "ARCHIVER_WORKERS": "2", "ARCHIVER_EXTRACT_TIMEOUT": "600"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # two workers and the resource tracker, the workers deep in an extraction that takes minutes
+        while (len(before := _descendants(proc.pid)) < 3 or _busy(before) < 2) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(before) >= 3 and _busy(before) == 2, "the workers never got busy"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    eof = threading.Event()
+    threading.Thread(target=lambda: (proc.stdout.read(), eof.set()), daemon=True).start()
+    try:
+        assert eof.wait(15), "something still holds the killed run's stdout open"
+        deadline = time.monotonic() + 15
+        while (left := before & set(_children())) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"processes outlived the killed run: {sorted(left)}"
+    finally:
+        for pid in before & set(_children()):  # never leave a failed run's orphans behind
+            os.kill(pid, signal.SIGKILL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,34 @@ def test_extraction_in_worker_processes_gives_the_same_versions(web, settings):
     pooled = run_check(settings.with_(workers=2, data_dir=settings.data_dir.parent / "pooled"))
     assert [c.version_hash for c in pooled.checks] == [c.version_hash for c in inline.checks]
     assert pooled.new_versions == 2
+
+
+def pathological_page(attributes: int = 150_000) -> str:
+    """One element with a huge number of attributes: trafilatura takes minutes over it (issue 16)."""
+    attrs = " ".join(f'a{i}="x"' for i in range(attributes))
+    return article("Many attributes", *LOREM).replace("<article>", f"<article><div {attrs}>hello</div>")
+
+
+def test_an_extraction_past_its_deadline_is_recorded_and_its_worker_replaced(web, settings):
+    """With one worker, a page that would take minutes to extract ends at the deadline, its check is
+    recorded as `extract_timeout` (not rot: the site answered), and the page queued behind it is
+    extracted by the replacement worker."""
+    slow = web.page("/slow", pathological_page())
+    after = web.set(
+        "/after",
+        Response(200, article("Queued behind", *LOREM).encode(), {"Content-Type": "text/html"}, delay=0.5),
+    )
+    write_sources(settings.sources, [{"id": "slow", "url": slow}, {"id": "after", "url": after}])
+    started = time.monotonic()
+    summary = run_check(settings.with_(workers=1, extract_timeout=2.0))
+    assert time.monotonic() - started < 40  # unbounded, the slow page alone takes minutes
+    got = {c.citation.id: c for c in summary.checks}
+    assert got["slow"].outcome == Outcome.EXTRACT_TIMEOUT and got["slow"].http_status == 200
+    assert "extraction ran past 2s" in got["slow"].error
+    assert got["after"].outcome == Outcome.OK and got["after"].new_version
+    with Store.open(settings.data_dir) as store:
+        (check,) = store.history("slow")
+        assert check["outcome"] == "extract_timeout" and check["signal"] == "extract_timeout"
+        assert check["version_hash"] == "" and store.versions("slow") == []
+        health = store.health("slow")
+        assert health["status"] == "ok" and "extraction ran past 2s" in health["rot"]["evidence"]
