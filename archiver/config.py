@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError
+from archiver.models import BrowserMode
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -56,6 +57,10 @@ class Settings:
     wayback_retry_seconds: float = 60.0  # first back-off after a retryable refusal, doubling
     wayback: bool = True  # submit and look up captures after each check pass
     notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs for status changes (hold tokens)
+    browser: BrowserMode = BrowserMode.AUTO  # auto falls back to never when Chromium is not found
+    browser_pages: int = 2  # pages rendered at once; each is a Chromium renderer of 50-150 MiB
+    chromium: str = ""  # Chromium's executable; "" looks for `chromium` on PATH
+    screenshot_max_height: int = 8000  # pixels: a full-page screenshot is cut there
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -180,4 +185,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_WAYBACK": ("wayback", _flag),
     "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", int),
     "ARCHIVER_NOTIFY": ("notify", lambda raw: tuple(u for u in raw.replace(",", " ").split() if u)),
+    "ARCHIVER_BROWSER": ("browser", BrowserMode),
+    "ARCHIVER_BROWSER_PAGES": ("browser_pages", int),
+    "ARCHIVER_CHROMIUM": ("chromium", str),
+    "ARCHIVER_SCREENSHOT_MAX_HEIGHT": ("screenshot_max_height", int),
 }
