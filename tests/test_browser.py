@@ -9,6 +9,7 @@ import asyncio
 import csv
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -232,6 +233,25 @@ def test_redirects_of_resources_and_navigations_are_followed_hop_by_hop(web, set
 
 
 @needs_chromium
+def test_redirects_without_end_are_stopped(web, settings):
+    web.redirect("/loop-a", "/loop-b", 302)
+    web.redirect("/loop-b", "/loop-a", 302)
+    web.redirect("/js-a.js", "/js-b.js", 302)
+    web.redirect("/js-b.js", "/js-a.js", 302)
+    start = web.page(
+        "/start",
+        SHELL.replace("</body>", '<script src="/js-a.js"></script><script>location.href = "/loop-a";</script></body>'),
+    )
+
+    rendering = render(settings.with_(max_redirects=3), start)
+
+    (script,) = [r for r in rendering.requests if r.url.endswith("/js-a.js")]
+    assert script.outcome == Outcome.REDIRECT_LOOP and not script.allowed
+    assert not rendering.rendered and "more than 3 redirects" in rendering.error
+    assert [r.status for r in rendering.requests if r.main_frame] == [200, 302, 302, 302, None]
+
+
+@needs_chromium
 def test_a_page_that_sends_itself_to_a_private_address_is_not_rendered_there(web, settings, private):
     url = web.page(
         "/a",
@@ -425,10 +445,12 @@ def test_a_chromium_that_crashed_is_started_again_for_the_next_page(web, setting
     async def go() -> tuple[Rendering, Rendering]:
         async with Browser(settings, resolver=loopback_resolver) as browser:
             one = await browser.render(first)
-            (crashed,) = [  # the browser process, child of Playwright's driver (its helpers have a --type)
+            (crashed,) = [  # the browser process: Playwright's driver's child
                 pid
                 for pid, (_, _, cmd) in processes().items()
-                if "--remote-debugging-pipe" in cmd and "--type=" not in cmd and os.getpid() in _ancestors(pid)
+                if "--remote-debugging-pipe" in cmd
+                and "playwright/driver" in _parent_command(pid)
+                and os.getpid() in _ancestors(pid)
             ]
             os.kill(crashed, signal.SIGKILL)
             return one, await browser.render(second)
@@ -436,6 +458,11 @@ def test_a_chromium_that_crashed_is_started_again_for_the_next_page(web, setting
     one, two = asyncio.run(go())
 
     assert one.rendered and two.rendered and "Two" in two.html
+
+
+def _parent_command(pid: int) -> str:
+    ppid = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1]
+    return (Path("/proc") / ppid / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
 
 
 def _ancestors(pid: int) -> set[int]:
@@ -449,10 +476,25 @@ def _ancestors(pid: int) -> set[int]:
     return found
 
 
+@needs_chromium
+def test_the_readme_example_renders_a_page(web, monkeypatch):
+    readme = (TESTS.parent / "README.md").read_text("utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "Browser(" in b]
+    url = web.page("/2025/04/troops", SHELL)
+    web.set("/static/js/main.4f2a9c.js", app_js(*LOREM))
+    monkeypatch.setenv("ARCHIVER_ALLOW_PRIVATE", "127.0.0.1/32")  # the example resolves nothing: an IP literal
+    namespace: dict[str, object] = {}
+    exec(compile(block.replace("https://example.org/", url), "README.md", "exec"), namespace)  # noqa: S102
+    result = namespace["result"]
+    assert (
+        isinstance(result, FetchResult) and result.fetched_by == FetchedBy.BROWSER and LOREM[0].encode() in result.body
+    )
+
+
 # --- Chromium never outlives us ---------------------------------------------------------------------
 
 RENDERER = """
-import asyncio, sys
+import asyncio, os, sys
 from archiver.browser import Browser
 from archiver.config import Settings
 from archiver.fetch import DNSFailure
@@ -463,7 +505,8 @@ async def resolver(host, port):
     raise DNSFailure(host)
 
 async def main():
-    settings = Settings.load(environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"}, total_timeout=120, read_timeout=120)
+    environ = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"}  # ARCHIVER_CHROMIUM is honoured
+    settings = Settings.load(environ=environ, total_timeout=120, read_timeout=120)
     async with Browser(settings, resolver=resolver) as browser:
         await browser.render(sys.argv[1])
 
@@ -608,6 +651,19 @@ def test_a_chromium_asked_for_and_missing_is_a_config_error(tmp_path):
         browser_mode(Settings(chromium=str(tmp_path / "chrome")))
     with pytest.raises(ConfigError, match="browser_pages must be at least 1"):
         Browser(Settings(browser_pages=0))
+
+
+def test_a_chromium_that_does_not_start_is_a_config_error(tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'this is not a browser' >&2\nexit 1\n")
+    fake.chmod(0o755)
+
+    async def go() -> None:
+        async with Browser(Settings(chromium=str(fake))):
+            pass
+
+    with pytest.raises(ConfigError, match=f"Chromium at {fake} did not start"):
+        asyncio.run(go())
 
 
 # --- does a page need the browser? --------------------------------------------------------------------

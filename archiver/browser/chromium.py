@@ -31,7 +31,7 @@ from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import BrowserContext, FloatRect, Page, Playwright, ViewportSize, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from archiver.browser.network import PageNetwork
+from archiver.browser.network import REDIRECT_STATUSES, PageNetwork
 from archiver.browser.records import PAGE_TYPES, Rendering, Screenshot
 from archiver.config import Settings
 from archiver.errors import ConfigError
@@ -47,7 +47,9 @@ VIEWPORT = ViewportSize(width=1280, height=900)
 # safe-browsing or metrics calls, no GPU.
 CHROMIUM_ARGS = (
     "--host-resolver-rules=MAP * ~NOTFOUND",
+    # the full browser reads the first, the headless shell the second (both checked by tests/test_browser.py)
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -131,7 +133,12 @@ class Browser:
         self._run_dir: Path | None = None
 
     async def __aenter__(self) -> Browser:
-        await self._ensure_browser()
+        """Start Chromium now, so that one that cannot start is said at once (a ConfigError)."""
+        try:
+            await self._ensure_browser()
+        except PlaywrightError as exc:
+            await self.aclose()
+            raise ConfigError(f"Chromium at {self.executable} did not start: {_first_line(exc)}") from None
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -229,6 +236,8 @@ class Browser:
         last = network.navigations[-1] if network.navigations else None
         if last is not None and not last.allowed:
             return replace(result, error=f"not rendered: the page went to {last.url[:200]}, {last.reason}")
+        if last is not None and last.status in REDIRECT_STATUSES:
+            return replace(result, error=f"not rendered: still being redirected from {last.url[:200]}")
         size = await page.evaluate(_DOM_SIZE)
         if size > self.settings.max_body_bytes:
             return replace(result, error=f"not rendered: DOM larger than {self.settings.max_body_bytes} bytes")

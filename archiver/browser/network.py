@@ -139,6 +139,8 @@ class PageNetwork:
         limit = PAGE_BYTES_FACTOR * self._settings.max_body_bytes
         if not reply.error and self._bytes + len(reply.body) > limit:
             reply = _Reply(Outcome.TOO_LARGE, error=f"the page's bodies pass {limit} bytes", redirects=reply.redirects)
+        elif main and reply.status in REDIRECT_STATUSES and len(self.redirects) >= self._settings.max_redirects:
+            reply = _Reply(Outcome.TOO_MANY_REDIRECTS, error=f"more than {self._settings.max_redirects} redirects")
         if reply.error:
             await self._refuse(route, request, reply, main)
         else:
