@@ -363,7 +363,7 @@ def test_a_javascript_challenge_is_passed_like_a_browser_would(web, settings):
 def test_the_pool_bounds_how_many_pages_render_at_once(web, settings):
     pooled = settings.with_(browser_pages=2, per_host=10)
     web.set(
-        "/slow.js", Response(200, b"document.body.dataset.loaded = 1;", {"Content-Type": "text/javascript"}, delay=0.6)
+        "/slow.js", Response(200, b"document.body.dataset.loaded = 1;", {"Content-Type": "text/javascript"}, delay=1.5)
     )
     urls = [
         web.page(

@@ -177,7 +177,7 @@ class PageNetwork:
             True,
             reply.outcome,
             reply.status,
-            bytes=len(reply.body),
+            size=len(reply.body),
             main_frame=main,
             redirects=reply.redirects,
         )

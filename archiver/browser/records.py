@@ -26,7 +26,7 @@ class SubRequest:
     outcome: Outcome  # the HTTP fetcher's vocabulary: ok, http_error, refused_address, dns_error, ...
     status: int | None = None
     reason: str = ""  # why it was refused or failed; "" when allowed
-    bytes: int = 0  # body size handed to the page
+    size: int = 0  # bytes of body handed to the page
     main_frame: bool = False  # a navigation of the page itself (not a frame's)
     redirects: tuple[Hop, ...] = ()  # hops followed for it, each one guarded
 
