@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError
+from archiver.models import BrowserMode
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -37,6 +38,9 @@ BOUNDS: dict[str, tuple[float, float, bool]] = {
     "wayback_poll_rounds": (0, 1000, False),
     "wayback_retry_seconds": (0, DAY, False),
     "extract_timeout": (0, 3600, True),
+    "archive_budget": (0, 7 * DAY, True),
+    "browser_pages": (1, 64, False),
+    "screenshot_max_height": (1, 100_000, False),
 }
 DEFAULT_BOUNDS = (0.0, 1e9, False)  # a number setting not listed above: finite and not negative
 
@@ -88,6 +92,10 @@ class Settings:
     wayback: bool = True  # submit and look up captures after each check pass
     notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs for status changes (hold tokens)
     extract_timeout: float = 30.0  # seconds one page's extraction may take before its worker is replaced
+    browser: BrowserMode = BrowserMode.AUTO  # auto falls back to never when Chromium is not found
+    browser_pages: int = 2  # pages rendered at once; each is a Chromium renderer of 50-150 MiB
+    chromium: str = ""  # Chromium's executable; "" looks for `chromium` on PATH
+    screenshot_max_height: int = 8000  # pixels: a full-page screenshot is cut there
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -248,4 +256,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", _whole),
     "ARCHIVER_EXTRACT_TIMEOUT": ("extract_timeout", _positive_float),
     "ARCHIVER_NOTIFY": ("notify", lambda raw: tuple(u for u in raw.replace(",", " ").split() if u)),
+    "ARCHIVER_BROWSER": ("browser", BrowserMode),
+    "ARCHIVER_BROWSER_PAGES": ("browser_pages", int),
+    "ARCHIVER_CHROMIUM": ("chromium", str),
+    "ARCHIVER_SCREENSHOT_MAX_HEIGHT": ("screenshot_max_height", int),
 }

@@ -48,6 +48,29 @@ class Outcome(StrEnum):
         return self in {Outcome.DNS_ERROR, Outcome.CONNECT_ERROR}
 
 
+class FetchedBy(StrEnum):
+    """Which fetcher produced a FetchResult."""
+
+    HTTP = "http"  # archiver.fetch: the page as served
+    BROWSER = "browser"  # archiver.browser: the page's DOM after its scripts ran
+
+
+class BrowserMode(StrEnum):
+    """When the headless browser fetches a page (ARCHIVER_BROWSER)."""
+
+    NEVER = "never"
+    AUTO = "auto"  # only pages whose HTML is a JavaScript shell or a challenge a browser passes
+    ALWAYS = "always"
+
+    @classmethod
+    def _missing_(cls, value: object) -> BrowserMode:
+        text = str(value).strip().lower()
+        for mode in cls:
+            if mode.value == text:
+                return mode
+        raise ValueError("must be never, auto or always")
+
+
 @dataclass(frozen=True)
 class Hop:
     """One response in a redirect chain."""
@@ -83,6 +106,7 @@ class FetchResult:
     error: str = ""
     elapsed_ms: int = 0
     request_headers: tuple[tuple[str, str], ...] = ()  # what the last request sent, for WARC
+    fetched_by: FetchedBy = FetchedBy.HTTP
 
     def header(self, name: str) -> str:
         name = name.lower()

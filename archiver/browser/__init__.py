@@ -1,0 +1,28 @@
+"""A real browser for pages that need one: headless Chromium under the HTTP fetcher's promises.
+
+- `need.py`     pure: does a page need the browser? (a JavaScript shell, a challenge a browser passes)
+- `records.py`  pure: what a rendering learned (`Rendering`, `SubRequest`, `Screenshot`)
+- `network.py`  every request of a page goes through our guarded fetch, or is refused; all recorded
+- `chromium.py` the Chromium process (Playwright), its pool of pages, rendering and screenshots
+
+    async with Browser(settings) as browser:
+        rendering = await browser.render("https://example.org/article")
+        result = rendering.to_fetch_result()  # the DOM after scripts, marked fetched_by="browser"
+"""
+
+from archiver.browser.chromium import Browser, browser_mode, find_chromium
+from archiver.browser.need import Need, ShellFacts, needs_browser, shell_facts
+from archiver.browser.records import Rendering, Screenshot, SubRequest
+
+__all__ = [
+    "Browser",
+    "Need",
+    "Rendering",
+    "Screenshot",
+    "ShellFacts",
+    "SubRequest",
+    "browser_mode",
+    "find_chromium",
+    "needs_browser",
+    "shell_facts",
+]
