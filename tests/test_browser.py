@@ -649,7 +649,7 @@ def test_a_chromium_asked_for_and_missing_is_a_config_error(tmp_path):
         browser_mode(Settings(browser=BrowserMode.ALWAYS), which=lambda name: None)
     with pytest.raises(ConfigError, match="ARCHIVER_CHROMIUM="):
         browser_mode(Settings(chromium=str(tmp_path / "chrome")))
-    with pytest.raises(ConfigError, match="browser_pages must be at least 1"):
+    with pytest.raises(ConfigError, match=r"browser_pages \(ARCHIVER_BROWSER_PAGES\) must be a finite number from 1"):
         Browser(Settings(browser_pages=0))
 
 
