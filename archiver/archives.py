@@ -42,7 +42,7 @@ class Answer:
     complete: bool = True  # False when the body was cut at the cap
 
     def header(self, name: str) -> str:
-        return self.headers.get(name, "")
+        return str(self.headers.get(name, ""))
 
     def json(self) -> Any:
         try:

@@ -51,7 +51,8 @@ def offset(citation_id: str, jitter: timedelta) -> timedelta:
 def retry_delay(failures: int, interval: timedelta, retry_base: timedelta) -> timedelta:
     """The wait after `failures` consecutive failed checks: base, 2×base, 4×base, … capped."""
     cap = max(interval * 4, timedelta(days=1))
-    return min(cap, retry_base * (2 ** max(0, failures - 1)))
+    wait: timedelta = retry_base * (2 ** max(0, failures - 1))
+    return min(cap, wait)
 
 
 def next_due(

@@ -226,7 +226,7 @@ class _Workers:
 
     def shutdown(self) -> None:
         if self._pool is not None:
-            self._pool.stop()  # every task is done or abandoned by now: nothing to wait for
+            self._pool.stop()  # type: ignore[no-untyped-call]  # every task is done or abandoned by now: nothing to wait for
             self._pool.join(timeout=10)
 
 

@@ -1037,7 +1037,7 @@ def _evidence_line(report: dict[str, Any]) -> str:
     """The one sentence that best explains a status."""
     status = report["status"]
     if status in ("rotten", "failing", "blocked", "ok") and report.get("rot"):
-        return report["rot"].get("evidence") or status
+        return str(report["rot"].get("evidence") or status)
     if status == "paywalled" and report.get("paywall"):
         return "; ".join(report["paywall"]["evidence"])
     if status == "drifted":
@@ -1045,7 +1045,7 @@ def _evidence_line(report: dict[str, Any]) -> str:
         if claim.get("lost"):
             return "the source no longer says: " + ", ".join(claim["lost"])
         return "; ".join((report.get("drift") or {}).get("changes", [])) or "major rewrite"
-    return status
+    return str(status)
 
 
 def _version(row: dict[str, Any]) -> VersionRecord:

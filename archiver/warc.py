@@ -138,7 +138,9 @@ def raw_response(path: Path, offset: int) -> bytes:
         stream.seek(offset)
         for record in ArchiveIterator(stream):
             if record.rec_type == "response":
-                return record.http_headers.to_bytes() + record.content_stream().read()
+                head: bytes = record.http_headers.to_bytes()
+                body: bytes = record.content_stream().read()
+                return head + body
             break
     raise ValueError(f"no response record at offset {offset} of {path}")
 
@@ -200,7 +202,8 @@ def first_record_end(path: Path) -> int:
             if record.rec_type != "warcinfo":
                 return 0
             record.content_stream().read()
-            return iterator.get_record_offset() + iterator.get_record_length()
+            end: int = iterator.get_record_offset() + iterator.get_record_length()
+            return end
     return 0
 
 

@@ -228,7 +228,8 @@ def closest(captures: Sequence[Capture], cited_at: datetime | None) -> list[Capt
 
 def backoff(attempts: int, base: float = 60.0, cap: float = 6 * 3600.0) -> float:
     """Seconds before retry number `attempts` (1, 2, …): doubling from `base`, at most `cap`."""
-    return min(cap, base * 2 ** max(0, attempts - 1))
+    wait: float = base * 2 ** max(0, attempts - 1)
+    return min(cap, wait)
 
 
 def parse_cdx(text: str) -> list[Capture]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -287,11 +287,12 @@ def _facts(old: Line, new: Line, names: bool, matcher: difflib.SequenceMatcher[s
             text = f"quote changed: {quote_was or '(none)'!r} -> {quote_now or '(none)'!r}"
             found.append(_Fact("quote", tuple(filter(None, [quote_was])), tuple(filter(None, [quote_now])), text))
             continue
-        for label, test in (
+        tests: tuple[tuple[str, Callable[[Token], bool]], ...] = (
             ("figure", lambda t: t.figure),
             ("date", lambda t: t.date_word),
-            ("name", lambda t: names and t.name and not t.figure and not t.date_word),
-        ):
+            ("name", lambda t: bool(names and t.name and not t.figure and not t.date_word)),
+        )
+        for label, test in tests:
             keys_was = tuple(t.key for t in was if test(t))
             keys_now = tuple(t.key for t in now if test(t))
             if Counter(keys_was) == Counter(keys_now):
