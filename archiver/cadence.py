@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from archiver.models import Citation
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -38,6 +41,9 @@ class Record:
 
     last_checked: datetime | None
     failures: int = 0  # failed checks since the last healthy (or blocked) one
+
+
+NEVER = Record(None)  # a citation never checked
 
 
 def offset(citation_id: str, jitter: timedelta) -> timedelta:
@@ -77,3 +83,22 @@ def due(
 ) -> bool:
     when = next_due(citation_id, record, interval, retry_base=retry_base, jitter=jitter)
     return when is None or when <= now
+
+
+def due_citations(
+    citations: Sequence[Citation],
+    records: Mapping[str, Record],
+    now: datetime,
+    interval: timedelta,
+    *,
+    retry_base: timedelta,
+    jitter: timedelta = timedelta(0),
+) -> list[Citation]:
+    """The citations due now, in list order: each by its own `interval` column when it has one."""
+    chosen = []
+    for c in citations:
+        own = parse_duration(c.interval) if c.interval else interval
+        base = min(retry_base, own) if own else retry_base
+        if due(c.id, records.get(c.id, NEVER), own, now, retry_base=base, jitter=jitter):
+            chosen.append(c)
+    return chosen

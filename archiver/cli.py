@@ -18,21 +18,22 @@ import click
 
 from archiver import __version__
 from archiver import lookup as lookups
+from archiver.archive.selection import closest
+from archiver.archive.unwatched import archived_copies
 from archiver.cadence import parse_duration
 from archiver.config import Settings
 from archiver.errors import ArchiverError, ArchiveServiceError, ConfigError, StoreError
-from archiver.models import ArchiveSummary, CheckSummary, Outcome, PassSummary
+from archiver.importing import import_article
+from archiver.models import ArchiveSummary, CheckSummary, HealthStatus, Outcome, PassSummary, utcnow
+from archiver.models.time import timestamp_day
 from archiver.notify import worth_telling
-from archiver.outbox import run_archive
-from archiver.pipeline import gather_report, import_article, run_check, select, utcnow
-from archiver.report import render_html, render_markdown, render_robustlinks
+from archiver.pipeline import run_archiving, run_check
+from archiver.report import Report, build_report, render_html, render_markdown, render_robustlinks
 from archiver.schedule import cron_trigger, run_daemon
 from archiver.serve import IDLE_TIMEOUT, MAX_CONNECTIONS, make_server
-from archiver.sources import read_sources
+from archiver.sources import read_sources, select
 from archiver.store import DataDirLock, Store
 from archiver.urls import is_http_url
-from archiver.warc import copy_records, raw_response
-from archiver.wayback import closest
 
 
 @contextmanager
@@ -219,7 +220,7 @@ def _print_changes(summary: PassSummary, problems_only: bool) -> None:
     for change in summary.changes:
         if not worth_telling(change):
             continue
-        if problems_only and change.new == "ok":
+        if problems_only and change.new == HealthStatus.OK:
             log.info("status [%s] %s -> %s: %s", change.citation_id, change.old, change.new, change.evidence)
             continue
         click.echo(f"status [{change.citation_id}] {change.old} -> {change.new}: {change.evidence}")
@@ -241,17 +242,14 @@ def archive(settings: Settings, only: tuple[str, ...], wait: bool) -> None:
 
     Example: archiver archive --only 3"""
     with _user_errors(), _locked(settings, "archiver archive", wait):
-        citations = select(read_sources(settings.sources), only)
-        with Store.open(settings.data_dir) as store:
-            store.sync_citations(read_sources(settings.sources), utcnow())
-            summary = run_archive(settings, citations, store)
+        summary = run_archiving(settings, only)
     _print_archive(summary)
 
 
 def _print_archive(summary: ArchiveSummary) -> None:
     for event in summary.events:
         click.echo(event)
-    quota = f"; quota: {summary.quota['available']} capture(s) available" if "available" in summary.quota else ""
+    quota = f"; quota: {summary.quota} capture(s) available" if summary.quota is not None else ""
     stopped = "; stopped at its time budget" if summary.budget_spent else ""
     down = f"; unreachable: {', '.join(u.split(' ', 1)[0] for u in summary.unreachable)}" if summary.unreachable else ""
     click.echo(
@@ -304,13 +302,13 @@ def import_(settings: Settings, article: Path, output: Path | None) -> None:
 def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
     """Print the citation health report."""
     fmt = fmt or ("md" if sys.stdout.isatty() and output is None else "json")
-    with _user_errors():
-        data = _report_data(settings)
-    renderers: dict[str, Callable[[Any], str]] = {
+    with _user_errors(), Store.open(settings.data_dir, read_only=True) as store:
+        data = build_report(store, utcnow())
+    renderers: dict[str, Callable[[Report], str]] = {
         "md": render_markdown,
         "html": render_html,
         "robustlinks": render_robustlinks,
-        "json": lambda d: json.dumps(d, indent=2, ensure_ascii=False) + "\n",
+        "json": lambda r: json.dumps(r.to_json(), indent=2, ensure_ascii=False) + "\n",
     }
     text = renderers[fmt](data)
     if output:
@@ -319,14 +317,6 @@ def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
         click.echo(f"report written to {output}", err=True)
     else:
         click.echo(text, nl=False)
-
-
-def _report_data(settings: Settings) -> dict[str, Any]:
-    if not settings.database_path.exists():
-        raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
-    with Store.open(settings.data_dir, read_only=True) as store:
-        data = gather_report(store, utcnow())
-    return data
 
 
 @cli.command()
@@ -356,7 +346,7 @@ def lookup(
 ) -> None:
     """Every stored version and known archived copy of a citation, newest first."""
     with _user_errors():
-        when = lookups.parse_date(at) if at else None
+        when = lookups.parse_at(at) if at else None
         found = None
         if settings.database_path.exists():
             with Store.open(settings.data_dir, read_only=True) as store:
@@ -369,7 +359,7 @@ def lookup(
                     return
         if not is_http_url(key):
             raise ConfigError(f"{key!r} is neither a citation id in {settings.data_dir} nor an http(s) URL")
-        captures = lookups.archived_copies(settings, key)
+        captures = archived_copies(settings.archive_settings, key)
         if captures is None:
             raise ArchiveServiceError(f"no web archive could be asked (the Wayback Machine at {settings.wayback_url})")
     where = "the web archives know" if settings.memento_endpoints else "the Wayback Machine knows"
@@ -379,14 +369,13 @@ def lookup(
 
 
 def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
-    version = lookups.version_at(store, found, when) if when else (found.versions[0] if found.versions else None)
-    pointer = store.warc_pointer(found.citation["id"], version.hash) if version else None
-    if pointer is None:
+    version = found.version_at(when)
+    raw = store.raw_response(version) if version else None
+    if raw is None:
         raise ConfigError(
-            f"citation {found.citation['id']} has no version with a WARC record"
-            + (f" at {when:%Y-%m-%d}" if when else "")
+            f"citation {found.citation.id} has no version with a WARC record" + (f" at {when:%Y-%m-%d}" if when else "")
         )
-    sys.stdout.buffer.write(raw_response(store.data_dir / pointer.file, pointer.offset))
+    sys.stdout.buffer.write(raw)
     sys.stdout.buffer.flush()
 
 
@@ -399,30 +388,30 @@ def _show_lookup(
     refs: tuple[str, ...],
     show_path: bool,
 ) -> None:
-    cid = found.citation["id"]
-    chosen = lookups.version_at(store, found, when) if when else (found.versions[0] if found.versions else None)
+    cid = found.citation.id
+    chosen = found.version_at(when)
     if show_diff:
         if refs and len(refs) != 2:
             raise ConfigError("--diff takes two versions (numbers or hash prefixes), or none for the two newest")
         if len(found.versions) < 2 and not refs:
             raise ConfigError(f"citation {cid} has {len(found.versions)} version(s): nothing to compare")
         older, newer = (
-            (lookups.pick_version(found, refs[0]), lookups.pick_version(found, refs[1]))
+            (found.pick_version(refs[0]), found.pick_version(refs[1]))
             if refs
             else (found.versions[1], found.versions[0])
         )
-        click.echo(lookups.diff(store, found, older, newer) or "(no difference in the text)")
+        click.echo(lookups.diff(store, older, newer) or "(no difference in the text)")
         return
     if show_text or show_path:
         if chosen is None:
             raise ConfigError(f"citation {cid} has no stored version" + (f" at {when:%Y-%m-%d}" if when else ""))
-        click.echo(lookups.text_of(store, chosen) if show_text else str(store.data_dir / chosen.raw_path))
+        click.echo(store.read_text(chosen) if show_text else str(store.data_dir / chosen.raw_path))
         return
-    click.echo(f"[{cid}] {found.citation['url']}")
+    click.echo(f"[{cid}] {found.citation.url}")
     click.echo(f"versions ({len(found.versions)}), newest first:")
     for n, v in enumerate(found.versions, 1):
         mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
-        drift = store.version_drift(cid, v.hash) if n < len(found.versions) else None
+        drift = v.drift if n < len(found.versions) else None
         change = f"  [{drift.previous_class.replace('_', ' ')} vs {n + 1}]" if drift else ""
         click.echo(
             f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
@@ -430,16 +419,13 @@ def _show_lookup(
         )
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
     for c in found.captures:
-        state = {1: "verified", 0: "not offered: " + c["verify_note"], None: "not verified yet"}[c["verified"]]
-        click.echo(
-            f"  {c['timestamp'][:4]}-{c['timestamp'][4:6]}-{c['timestamp'][6:8]}  {c['archive']:<14} {c['url']}  "
-            f"({_clip(state, 70)})"
-        )
+        state = {True: "verified", False: "not offered: " + c.verify_note, None: "not verified yet"}[c.verified]
+        click.echo(f"  {timestamp_day(c.timestamp)}  {c.archive:<14} {c.url}  ({_clip(state, 70)})")
     if when:
-        best = lookups.capture_at(found, when)
+        best = found.capture_at(when)
         click.echo(
             f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
-            f"closest archived copy {best['url'] if best else 'none'}"
+            f"closest archived copy {best.url if best else 'none'}"
         )
 
 
@@ -455,31 +441,9 @@ def _show_lookup(
 @click.pass_obj
 def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     """Write one self-contained WARC of the chosen citations' versions, for deposit elsewhere."""
-    with _user_errors():
-        if not settings.database_path.exists():
-            raise StoreError(f"no store in {settings.data_dir}: run `archiver check` first")
-        with Store.open(settings.data_dir, read_only=True) as store:
-            ids = [r["id"] for r in store.citations(include_removed=True)]
-            unknown = [i for i in only if i not in ids]
-            if unknown:
-                raise ConfigError(f"no citation with id {', '.join(unknown)} in the store")
-            pointers = [
-                p
-                for cid in (only or ids)
-                for v in store.versions(cid)
-                if (p := store.warc_pointer(cid, v.hash)) is not None
-            ]
-            tmp = target.with_name(f".{target.name}.tmp")
-            try:
-                with tmp.open("wb") as out:
-                    copied = copy_records(
-                        ((store.data_dir / p.file, p.offset, p.length) for p in pointers), out, target.name
-                    )
-                tmp.replace(target)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
-    click.echo(f"{copied} version(s) of {len(only or ids)} citation(s) written to {target}")
+    with _user_errors(), Store.open(settings.data_dir, read_only=True) as store:
+        copied, count = store.export(target, only)
+    click.echo(f"{copied} version(s) of {count} citation(s) written to {target}")
 
 
 @cli.command()

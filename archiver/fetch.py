@@ -13,7 +13,6 @@ import ssl
 import time
 import zlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urljoin
@@ -23,11 +22,10 @@ import httpcore
 import httpx
 
 from archiver.config import Settings
-from archiver.models import FetchResult, Hop, Outcome, Validators
+from archiver.models import Clock, FetchResult, Hop, Outcome, Validators, utcnow
 from archiver.urls import host_of, is_http_url
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-Clock = Callable[[], datetime]
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 ACCEPT_LANGUAGE = "en;q=1.0, fr;q=0.9, *;q=0.5"
@@ -243,7 +241,7 @@ class Fetcher:
 
     def __init__(self, settings: Settings, resolver: Resolver | None = None, clock: Clock | None = None) -> None:
         self.settings = settings
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utcnow
         backend = _GuardedBackend(resolver or system_resolver, AddressGuard.from_settings(settings))
         limits = httpx.Limits(max_connections=settings.concurrency * 2, max_keepalive_connections=settings.concurrency)
         self._client = httpx.AsyncClient(

@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from playwright.async_api import Browser as PlaywrightBrowser
@@ -35,8 +35,8 @@ from archiver.browser.network import REDIRECT_STATUSES, PageNetwork
 from archiver.browser.records import PAGE_TYPES, Rendering, Screenshot
 from archiver.config import Settings
 from archiver.errors import ConfigError
-from archiver.fetch import ACCEPT_LANGUAGE, Clock, Fetcher, Resolver
-from archiver.models import BrowserMode, FetchResult, Outcome
+from archiver.fetch import ACCEPT_LANGUAGE, Fetcher, Resolver
+from archiver.models import BrowserMode, Clock, FetchResult, Outcome, utcnow
 
 log = logging.getLogger("archiver.browser")
 
@@ -120,7 +120,7 @@ class Browser:
             )
         self.settings = settings
         self.executable = executable
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utcnow
         self._fetcher = Fetcher(settings, resolver, clock)
         self._pool = asyncio.Semaphore(settings.browser_pages)
         self._lock = asyncio.Lock()

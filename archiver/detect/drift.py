@@ -26,19 +26,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from archiver.detect.body import Line, Token, body_lines, tokenise
-
-
-class DriftClass(StrEnum):
-    UNCHANGED = "unchanged"
-    COSMETIC = "cosmetic"
-    BOILERPLATE = "boilerplate"
-    MINOR_EDIT = "minor_edit"
-    FACT_CHANGE = "fact_change"
-    MAJOR_REWRITE = "major_rewrite"
-
+from archiver.models import DriftClass
 
 # The classes that mean "look at this": they make a citation `drifted` and carry the `drift` flag.
 RAISING = frozenset({DriftClass.FACT_CHANGE, DriftClass.MAJOR_REWRITE})
@@ -46,7 +36,7 @@ RAISING = frozenset({DriftClass.FACT_CHANGE, DriftClass.MAJOR_REWRITE})
 EDITS = frozenset({DriftClass.MINOR_EDIT, *RAISING})
 
 
-def raises_drift(drift_class: str) -> bool:
+def raises_drift(drift_class: DriftClass) -> bool:
     """Whether a version of this class makes its citation `drifted` (the one rule, used everywhere)."""
     return drift_class in RAISING
 

@@ -21,33 +21,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from archiver.detect.page import Page
 from archiver.detect.text import resemblance
-from archiver.models import Hop, Outcome
+from archiver.models import HEALTHY, HealthStatus, Hop, Outcome, RotPolicy, RotVerdict, Severity, Signal
 from archiver.urls import same_page
-
-
-class Severity(StrEnum):
-    HEALTHY = "healthy"
-    TRANSIENT = "transient"
-    PERMANENT = "permanent"
-    BLOCKED = "blocked"
-
-
-@dataclass(frozen=True)
-class Signal:
-    """What one check says: its kind of failure ('' when healthy), severity, evidence in plain words."""
-
-    kind: str
-    severity: Severity
-    evidence: str = ""
-    moved_to: str = ""  # a suggested new address when the page moved
-
-
-HEALTHY = Signal("", Severity.HEALTHY)
 
 
 @dataclass(frozen=True)
@@ -350,49 +329,31 @@ class Observation:
     offline: bool = False  # the pass could reach no host at all: says nothing of this citation
 
 
-@dataclass(frozen=True)
-class RotPolicy:
-    """When transient failures become rot: at least `failures` failed checks, the first and the
-    last at least `span` apart (Wikipedia's InternetArchiveBot waits likewise before calling a link dead)."""
-
-    failures: int = 3
-    span: timedelta = timedelta(days=3)
+DEFAULT_POLICY = RotPolicy()
 
 
-@dataclass(frozen=True)
-class RotVerdict:
-    status: str  # ok, failing, rotten, blocked, unchecked, offline
-    kind: str = ""
-    since: str = ""
-    confirmed: bool = False
-    failures: int = 0
-    evidence: str = ""
-    recovered_at: str = ""
-    moved_to: str = ""
-
-
-def assess(observations: Sequence[Observation], policy: RotPolicy = RotPolicy()) -> RotVerdict:
+def assess(observations: Sequence[Observation], policy: RotPolicy = DEFAULT_POLICY) -> RotVerdict:
     """The rot verdict of a citation from its checks, oldest first."""
     if not observations:
-        return RotVerdict("unchecked")
+        return RotVerdict(HealthStatus.UNCHECKED)
     online = [o for o in observations if not o.offline]
     if not online:
-        return RotVerdict("offline", evidence="no check has reached the network yet")
+        return RotVerdict(HealthStatus.OFFLINE, evidence="no check has reached the network yet")
     latest = online[-1]
     run: list[Observation] = []  # the trailing failures, since the last healthy or blocked check
     for obs in reversed(online):
-        if obs.signal.severity not in (Severity.TRANSIENT, Severity.PERMANENT):
+        if not obs.signal.severity.failed:
             break
         run.append(obs)
     run.reverse()
     if latest.signal.severity == Severity.HEALTHY:
         before = online[-2] if len(online) > 1 else None
-        recovered = before is not None and before.signal.severity in (Severity.TRANSIENT, Severity.PERMANENT)
+        recovered = before is not None and before.signal.severity.failed
         evidence = latest.signal.evidence
         if recovered and before is not None:
             evidence = f"recovered after {before.signal.kind}" + (f"; {evidence}" if evidence else "")
         return RotVerdict(
-            "ok",
+            HealthStatus.OK,
             evidence=evidence,
             recovered_at=latest.at.isoformat() if recovered else "",
             moved_to=latest.signal.moved_to,
@@ -403,10 +364,10 @@ def assess(observations: Sequence[Observation], policy: RotPolicy = RotPolicy())
             if obs.signal.severity != Severity.BLOCKED:
                 break
             since = obs.at
-        return RotVerdict("blocked", latest.signal.kind, since.isoformat(), evidence=latest.signal.evidence)
+        return RotVerdict(HealthStatus.BLOCKED, latest.signal.kind, since.isoformat(), evidence=latest.signal.evidence)
     confirmed = is_confirmed([o.at for o in run], policy)
     permanent = latest.signal.severity == Severity.PERMANENT
-    status = "rotten" if permanent or confirmed else "failing"
+    status = HealthStatus.ROTTEN if permanent or confirmed else HealthStatus.FAILING
     return RotVerdict(
         status,
         latest.signal.kind,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -31,16 +30,6 @@ from archiver.models import FetchResult
 
 _MOVED = {"content-encoding", "transfer-encoding", "content-length"}
 SOFTWARE = "citation-archiver"
-
-
-@dataclass(frozen=True)
-class WarcPointer:
-    """Where a version's exchange lies: file (relative to the data dir), offset of its final
-    response record, length of the whole exchange (every record written for the version)."""
-
-    file: str
-    offset: int
-    length: int
 
 
 GZIP_LEVEL = 6  # warcio compresses at 9: twice the CPU for a file 1-2% smaller
