@@ -128,7 +128,7 @@ async def check_citations(
     started = clock()
     pass_id = store.begin_pass(started, len(citations))
     summaries: list[CheckSummary] = []
-    async with Fetcher(settings, resolver=resolver, clock=clock) as fetcher:
+    async with Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
         prober = Prober(store, fetcher, workers, clock, timedelta(days=settings.probe_days))
         checker = Checker(store, fetcher, workers, prober, pass_id, settings.user_agent)
         # at most this many citations between fetch and store at once: fetching runs ahead of

@@ -73,7 +73,7 @@ async def archive_citations(
     summary = ArchiveSummary()
     async with (
         ArchiveSession(archive, budget=archive.budget) as session,
-        Fetcher(settings, resolver=resolver, clock=clock) as fetcher,
+        Fetcher(archive.fetch, resolver=resolver, clock=clock) as fetcher,
     ):
         step = _Step(
             archive, store, session, WaybackClient(archive, session, clock=clock), fetcher, workers, clock, summary
