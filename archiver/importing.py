@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from archiver.articles import MAX_ARTICLE_BYTES, ImportResult, parse_article
 from archiver.errors import SourceError
+from archiver.formats import Format, detect_format, html, markdown, plaintext
+from archiver.formats.records import ImportResult, ImportWarning
 from archiver.sources import MAX_CELL_CHARS, MAX_SOURCES_BYTES, merge_sources, parse_sources, read_bounded
 from archiver.urls import canonical
 
@@ -37,3 +39,50 @@ def import_article(article: Path, target: Path) -> tuple[ImportResult, str, list
     }
     merged, notes = merge_sources(existing, result.citations, canonicals)
     return result, merged, notes
+
+
+def parse_article(text: str, name: str = "") -> ImportResult:
+    """The citations of an article in one of the formats `import` takes (text, Markdown, HTML), by its
+    name or else its content (see `formats.detect_format`); kept within what a citation list accepts
+    (see `bounded`)."""
+    readers = {Format.HTML: html.read_citations, Format.MARKDOWN: markdown.read_citations}
+    fmt = detect_format(text, name, among=(Format.HTML, Format.MARKDOWN))
+    return bounded(readers.get(fmt, plaintext.read_citations)(text), name)
+
+
+MAX_ARTICLE_BYTES = 16 * 1024 * 1024
+MAX_CITATIONS_PER_ARTICLE = 10_000
+MAX_CLAIM_CHARS = 2_000  # a sentence; a longer "sentence" is a run of links or markup
+
+
+def bounded(result: ImportResult, name: str = "article") -> ImportResult:
+    """Never more citations than `MAX_CITATIONS_PER_ARTICLE` (an error), never a cell that
+    `check` would refuse: a URL over the cell limit is left out, a claim is clipped; both are said."""
+    if len(result.citations) > MAX_CITATIONS_PER_ARTICLE:
+        raise SourceError(
+            name or "article",
+            [(None, f"{len(result.citations)} citations, more than the {MAX_CITATIONS_PER_ARTICLE} accepted")],
+        )
+    kept, clipped = [], 0
+    for c in result.citations:
+        if len(c.url) > MAX_CELL_CHARS or len(c.id) > MAX_CELL_CHARS:
+            result.warnings.append(
+                ImportWarning(
+                    "url_too_long",
+                    f"[{c.id[:20]}] URL of {len(c.url)} characters left out (at most {MAX_CELL_CHARS}): "
+                    f"{c.url[:80]!r}…",
+                    c.line,
+                    c.id[:20],
+                )
+            )
+            continue
+        if len(c.claim) > MAX_CLAIM_CHARS:
+            clipped += 1
+            c = replace(c, claim=c.claim[: MAX_CLAIM_CHARS - 1].rstrip() + "…")
+        kept.append(c)
+    if clipped:
+        result.warnings.append(
+            ImportWarning("claim_clipped", f"{clipped} claim(s) longer than {MAX_CLAIM_CHARS} characters were clipped")
+        )
+    result.citations = kept
+    return result

@@ -26,7 +26,6 @@ from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, E
 from pylatexenc.latex2text import LatexNodes2Text
 from pylatexenc.latexwalker import LatexWalker, get_default_latex_context_db
 
-from archiver.articles import ImportWarning, url_warnings
 from archiver.errors import SourceError
 from archiver.formats.dates import MONTHS, DateReading, read_date
 from archiver.formats.records import (
@@ -35,6 +34,7 @@ from archiver.formats.records import (
     ArchivedCopy,
     Format,
     IdAllocator,
+    ImportWarning,
     Insertion,
     KnownCapture,
     Left,
@@ -48,6 +48,7 @@ from archiver.formats.records import (
     check_size,
     decide,
     url_problem,
+    url_warnings,
 )
 
 ARCHIVE_URL_FIELD = "archiveurl"

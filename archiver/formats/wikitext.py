@@ -23,7 +23,6 @@ from mwparserfromhell.nodes import Comment, ExternalLink, Heading, Node, Tag, Te
 from mwparserfromhell.parser import ParserError
 from mwparserfromhell.wikicode import Wikicode
 
-from archiver.articles import ImportWarning, split_sentences, url_warnings
 from archiver.errors import SourceError
 from archiver.formats.dates import DateReading, DateStyle, read_date, write_date
 from archiver.formats.records import (
@@ -32,6 +31,7 @@ from archiver.formats.records import (
     ArchivedCopy,
     Format,
     IdAllocator,
+    ImportWarning,
     Insertion,
     KnownCapture,
     Left,
@@ -45,7 +45,9 @@ from archiver.formats.records import (
     check_count,
     check_size,
     decide,
+    split_sentences,
     url_problem,
+    url_warnings,
 )
 
 _USE_DMY = {"use dmy dates", "use dmy", "dmy", "use dmy date", "usedmy"}
