@@ -58,8 +58,6 @@ class DriftVerdict:
     drift_class: DriftClass
     score: float  # share of the body's words kept, 1.0 = the same body
     changes: tuple[str, ...] = ()
-    diff: str = ""
-    removed: tuple[str, ...] = field(default=())  # paragraphs of the older body that are gone
 
     @property
     def drifted(self) -> bool:
@@ -170,9 +168,7 @@ def compare(before: Snapshot, after: Snapshot) -> DriftVerdict:
     if body.moved:
         changes.append(f"{body.moved} paragraph(s) moved")
     changes.extend(plate)
-    return DriftVerdict(
-        drift_class, round(score, 4), tuple(changes), unified_diff(before.text, after.text), tuple(body.removed)
-    )
+    return DriftVerdict(drift_class, round(score, 4), tuple(changes))
 
 
 def _keys(text: str) -> list[str]:

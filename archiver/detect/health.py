@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from archiver.detect.claims import ClaimCheck, lost_facts
 from archiver.detect.drift import raises_drift
-from archiver.detect.rot import DEFAULT_POLICY, Observation, assess
+from archiver.detect.rot_history import DEFAULT_POLICY, Observation, assess
 from archiver.models import (
     CheckVerdicts,
     Citation,

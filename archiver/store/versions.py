@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def new_row(
         files.text_path,
         files.raw_path,
         files.raw_bytes,
-        drift,
+        drift if drift.baseline_hash else replace(drift, baseline_hash=version_hash),  # a first version is its own
         files.warc,
     )
 
@@ -85,7 +86,7 @@ def insert(db: Database, v: VersionRow, extraction: Extraction, content_type: st
             "raw_hash": v.raw_hash,
             "raw_bytes": v.raw_bytes,
             "content_type": content_type,
-            "baseline_hash": d.baseline_hash or v.hash,
+            "baseline_hash": d.baseline_hash,
             "drift_class": str(d.drift_class),
             "drift_score": d.score,
             "drift_changes": _json(d.changes),
