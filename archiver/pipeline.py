@@ -38,13 +38,16 @@ def run_check(
     settings: Settings,
     only: Sequence[str] | None = None,
     *,
+    citations: Sequence[Citation] | None = None,
     resolver: Resolver | None = None,
     clock: Clock = utcnow,
     on_check: OnCheck | None = None,
     stop: threading.Event | None = None,
 ) -> PassSummary:
-    """Read the citation list, then check the chosen citations once and record everything."""
-    citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
+    """Read the citation list (unless the caller has read it: `citations`), then check the chosen
+    citations once and record everything."""
+    if citations is None:
+        citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
     chosen = select(citations, only)
     with Store.open(settings.data_dir) as store:
         store.sync_citations(citations, clock())

@@ -20,6 +20,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +33,7 @@ from archiver.archive.selection import version_in_force
 from archiver.detect.drift import unified_diff
 from archiver.errors import ArchiverError
 from archiver.models import utcnow
-from archiver.models.rows import CitationRow, VersionRow
+from archiver.models.rows import CaptureRow, CitationRow, VersionRow
 from archiver.models.time import parse_stamp, timestamp
 from archiver.report import build_entry, build_report, diff_html, render_html
 from archiver.store import Store
@@ -182,23 +183,7 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                     }
                     for v in store.versions(cid)
                 ]
-                entry["captures"] = [
-                    {
-                        "citation_id": c.watched_id,
-                        "archive": c.archive,
-                        "timestamp": c.timestamp,
-                        "original": c.original,
-                        "url": c.url,
-                        "status": c.status,
-                        "digest": c.digest,
-                        "mimetype": c.mimetype,
-                        "source": c.source,
-                        "found_at": c.found_at,
-                        "verified": None if c.verified is None else int(c.verified),
-                        "verify_note": c.verify_note,
-                    }
-                    for c in store.captures(cid)
-                ]
+                entry["captures"] = [_capture_json(c) for c in store.captures(cid)]
             return _json(entry)
 
         # Memento -------------------------------------------------------------------------------------
@@ -288,6 +273,13 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
             )
 
     return Handler
+
+
+def _capture_json(c: CaptureRow) -> dict[str, object]:
+    """A known capture as the API shows it (the names of its stored columns)."""
+    fields = {k: v for k, v in asdict(c).items() if k not in ("watched_id", "replay")}
+    verified = None if c.verified is None else int(c.verified)
+    return {"citation_id": c.watched_id, **fields, "url": c.url, "verified": verified}
 
 
 def _text(status: int, message: str) -> tuple[int, dict[str, str], bytes]:

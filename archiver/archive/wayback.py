@@ -154,7 +154,10 @@ class WaybackClient:
         if not self.keys:
             return None
         answer = await self.session.request(
-            "GET", f"{self.base}/save/status/user", params={"_t": str(int(time.time()))}, headers=self._auth
+            "GET",
+            f"{self.base}/save/status/user",
+            params={"_t": str(int(self.clock().timestamp()))},
+            headers=self._auth,
         )
         data = answer.json() if answer.status == 200 else None
         available = data.get("available") if isinstance(data, dict) else None

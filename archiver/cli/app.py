@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +88,11 @@ def setup_logging(fmt: str, level: int) -> None:
     root.propagate = False
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # not "skipped: a pass is still running"
     logging.getLogger("apscheduler").handlers[:] = [handler]
+
+
+def output_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`-o/--output FILE`, for the commands that write a file."""
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
 
 
 WAIT = click.option(

@@ -6,20 +6,14 @@ from pathlib import Path
 
 import click
 
-from archiver.cli.app import cli, user_errors, write_file
+from archiver.cli.app import cli, output_option, user_errors, write_file
 from archiver.config import Settings
 from archiver.importing import import_article
 
 
 @cli.command("import")
 @click.argument("article", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The citation list to write or merge into (default: --sources).",
-)
+@output_option("The citation list to write or merge into (default: --sources).")
 @click.pass_obj
 def import_(settings: Settings, article: Path, output: Path | None) -> None:
     """Read an article (text, Markdown or HTML) and write or merge its citations into sources.csv.

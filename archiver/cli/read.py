@@ -17,7 +17,7 @@ import click
 from archiver import lookup as lookups
 from archiver.archive.selection import closest
 from archiver.archive.unwatched import archived_copies
-from archiver.cli.app import cli, clip, user_errors, write_file
+from archiver.cli.app import cli, clip, output_option, user_errors, write_file
 from archiver.config import Settings
 from archiver.errors import ArchiveServiceError, ConfigError, StoreError
 from archiver.models import utcnow
@@ -36,13 +36,7 @@ from archiver.urls import is_http_url
     default=None,
     help="md (the default on a terminal), html, json (the default otherwise), or robustlinks.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write to this file instead of standard output.",
-)
+@output_option("Write to this file instead of standard output.")
 @click.pass_obj
 def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
     """Print the citation health report.

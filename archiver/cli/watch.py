@@ -17,7 +17,7 @@ import click
 from archiver.cadence import parse_duration
 from archiver.cli.app import WAIT, cli, clip, locked, log, print_table, user_errors
 from archiver.config import Settings
-from archiver.errors import ArchiverError, ConfigError
+from archiver.errors import ConfigError
 from archiver.models import ArchiveSummary, CheckSummary, HealthStatus, Outcome, PassSummary
 from archiver.notify import worth_telling
 from archiver.pipeline import run_archiving, run_check
@@ -40,9 +40,10 @@ def check(ctx: click.Context, only: tuple[str, ...], no_wayback: bool, wait: boo
     if no_wayback:
         settings = settings.with_(wayback=False)
     with user_errors():
-        select(read_sources(settings.sources), only)  # a bad list is named before anything is created
-    with user_errors(), locked(settings, "archiver check", wait), _progress(settings, quiet) as tick:
-        summary = run_check(settings, only, on_check=tick)
+        citations = read_sources(settings.sources)  # a bad list is named before anything is created
+        total = len(select(citations, only))
+    with user_errors(), locked(settings, "archiver check", wait), _progress(total, quiet) as tick:
+        summary = run_check(settings, only, citations=citations, on_check=tick)
     if not quiet:
         _print_summary(summary)
         if summary.archive is not None:
@@ -174,15 +175,11 @@ def _print_archive(summary: ArchiveSummary) -> None:
 
 
 @contextmanager
-def _progress(settings: Settings, quiet: bool) -> Iterator[Callable[[CheckSummary], None]]:
+def _progress(total: int, quiet: bool) -> Iterator[Callable[[CheckSummary], None]]:
     """A progress bar on a terminal; nothing when output is piped, logged or quiet."""
     if quiet or not sys.stderr.isatty():
         yield lambda _summary: None
         return
-    try:
-        total = len(read_sources(settings.sources))
-    except ArchiverError:
-        total = 0
     with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
         yield lambda _summary: bar.update(1)
 
