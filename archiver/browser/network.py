@@ -29,6 +29,7 @@ from archiver.browser.records import WIRE_HEADERS, SubRequest
 from archiver.config import FetchSettings
 from archiver.fetch import Fetcher
 from archiver.models import FetchResult, Hop, Outcome
+from archiver.models.records import header
 from archiver.urls import host_of, is_http_url
 
 # A news page makes 100-400 requests (ads included); past this many the page is cut off.
@@ -158,7 +159,7 @@ class PageNetwork:
 
     async def _answer(self, route: Route, request: Request, reply: _Reply, main: bool) -> None:
         status, headers, body = reply.status, _fulfil_headers(reply.headers), reply.body
-        location = _header(reply.headers, "location")
+        location = header(reply.headers, "location")
         if status in REDIRECT_STATUSES and location:  # only a navigation gets here with a 3xx
             target = urljoin(request.url, location.strip())
             if main:
@@ -206,7 +207,7 @@ class PageNetwork:
         seen = {url}
         while True:
             reply = await self._send(method, url, headers, content)
-            location = _header(reply.headers, "location")
+            location = header(reply.headers, "location")
             if reply.error or reply.status not in REDIRECT_STATUSES or not location:
                 return _Reply(reply.outcome, reply.status, reply.headers, reply.body, reply.error, tuple(hops))
             target = urljoin(url, location.strip())
@@ -246,10 +247,6 @@ def _is_main_navigation(request: Request) -> bool:
         return request.frame.parent_frame is None
     except PlaywrightError:  # a service worker's request has no frame
         return False
-
-
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str:
-    return next((v for k, v in headers if k.lower() == name), "")
 
 
 def _fulfil_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:

@@ -5,6 +5,7 @@
 - `records`    a citation as listed, a fetch's result, a page's extracted text
 - `verdicts`   what the detectors find and the health a citation's verdicts fold into
 - `summaries`  what a pass and an archiving run report to their caller
+- `rows`       what the store keeps, read back typed (imported from `archiver.models.rows`)
 """
 
 from archiver.models.enums import (

@@ -8,6 +8,15 @@ from datetime import datetime
 from archiver.models.enums import FetchedBy, Outcome
 from archiver.models.time import parse_date
 
+Headers = tuple[tuple[str, str], ...]
+"""Header names and values as they were on the wire, in order."""
+
+
+def header(headers: Headers, name: str) -> str:
+    """The first value of a header, whatever the case of its name ("" when absent)."""
+    name = name.lower()
+    return next((v for k, v in headers if k.lower() == name), "")
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -69,8 +78,7 @@ class FetchResult:
     fetched_by: FetchedBy = FetchedBy.HTTP
 
     def header(self, name: str) -> str:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), "")
+        return header(self.headers, name)
 
     @property
     def content_type(self) -> str:

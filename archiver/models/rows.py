@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from archiver.models.enums import OutboxState, Outcome, Severity
 from archiver.models.records import Citation
@@ -48,9 +49,9 @@ class CheckRow:
         return parse_stamp(self.checked_at)
 
 
-@dataclass(frozen=True)
-class TimelinePoint:
-    """One mark of a check timeline: when, how it went, and whether its pass was offline."""
+class TimelinePoint(NamedTuple):
+    """One mark of a check timeline: when, how it went, and whether its pass was offline. A named
+    tuple: a report reads 90 of them per citation, a year of history for thousands of citations."""
 
     checked_at: str
     severity: Severity

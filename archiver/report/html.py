@@ -99,10 +99,10 @@ def _timeline_svg(marks: Sequence[tuple[str, HealthStatus]]) -> str:
     width, size, gap = 6, 14, 2
     total = max(1, len(marks)) * (width + gap)
     rects = []
-    for i, (when, state) in enumerate(marks):
+    for i, (when, state) in enumerate(marks):  # `state` is a word of ours, `when` a stamp we wrote
         rects.append(
             f'<rect x="{i * (width + gap)}" y="0" width="{width}" height="{size}" rx="1" '
-            f'fill="{COLOURS[state]}"><title>{html.escape(when[:16])} {html.escape(state)}</title></rect>'
+            f'fill="{COLOURS[state]}"><title>{html.escape(when[:16])} {state}</title></rect>'
         )
     return (
         f'<svg role="img" aria-label="check timeline" width="{total}" height="{size}" '

@@ -75,7 +75,7 @@ class Entry:
                     else None
                 ),
                 "first_seen": self.first_seen or None,
-                "timeline": [[at, mark] for at, mark in self.timeline],
+                "timeline": list(self.timeline),  # (checked_at, mark) pairs: JSON arrays
                 "diff": self.diff,
             }
         )

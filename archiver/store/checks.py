@@ -22,6 +22,7 @@ from archiver.models.rows import CheckRow, TimelinePoint
 from archiver.models.time import parse_stamp
 from archiver.store.db import Database, Row
 
+_SEVERITIES = {str(s): s for s in Severity}
 _WITH_PASS = """SELECT c.*, coalesce(p.offline, 0) AS offline FROM checks c LEFT JOIN passes p ON p.id = c.pass_id"""
 
 
@@ -125,13 +126,13 @@ def validators(db: Database, watched_id: str) -> Validators:
 
 def timeline(db: Database, watched_id: str, limit: int) -> list[TimelinePoint]:
     """The newest `limit` checks, oldest first (an indexed read, however long the history)."""
-    rows = db.query(
-        """SELECT c.checked_at, c.severity, coalesce(p.offline, 0) AS offline
+    rows = db.execute(  # plain tuples: the report's hot path
+        """SELECT c.checked_at, c.severity, coalesce(p.offline, 0)
            FROM checks c LEFT JOIN passes p ON p.id = c.pass_id
            WHERE c.citation_id = ? ORDER BY c.checked_at DESC LIMIT ?""",
         [watched_id, limit],
-    )
-    return [TimelinePoint(r["checked_at"], Severity(r["severity"]), bool(r["offline"])) for r in reversed(rows)]
+    ).fetchall()
+    return [TimelinePoint(at, _SEVERITIES[severity], bool(offline)) for at, severity, offline in reversed(rows)]
 
 
 def schedule_records(db: Database) -> dict[str, Record]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from archiver.errors import ConfigError
 from archiver.models import FetchResult
+from archiver.models.records import header
 from archiver.models.rows import WarcPointer
 from archiver.store.warc_format import (
     copy_records,
@@ -52,7 +53,7 @@ class StoredResponse:
     body: bytes
 
     def header(self, name: str) -> str:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), "")
+        return header(self.headers, name)
 
 
 class WarcLog:
