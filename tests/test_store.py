@@ -211,3 +211,12 @@ def test_a_store_that_is_not_a_database_is_refused_with_a_store_error(tmp_path):
     with pytest.raises(StoreError, match="cannot open the store"):
         Store.open(tmp_path / "d", read_only=True)
     assert sqlite3.sqlite_version_info >= (3, 35)  # RETURNING, which the seam's inserts use
+
+
+def test_citations_come_in_footnote_order(tmp_path):
+    ids = ["10", "2", "u-3fa2c1d0", "1b", "1"]
+    with Store.open(tmp_path / "d") as store:
+        store.sync_citations([Citation(i, f"https://a.example/{i}") for i in ids], T)
+        assert [c.id for c in store.citations()] == ["u-3fa2c1d0", "1", "1b", "2", "10"]
+        store.sync_citations([], T)  # an empty list drops every citation, and keeps its history
+        assert store.citations() == [] and len(store.citations(include_removed=True)) == 5

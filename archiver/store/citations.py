@@ -4,6 +4,7 @@ phrases to keep, check interval, other columns), kept after the list drops them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from archiver.models.rows import CitationRow
 from archiver.store.db import Database, Row
 from archiver.urls import canonical, is_http_url
 
-_ORDER = "ORDER BY CAST(id AS INTEGER), id"  # footnote order: 2 before 10, then ids that are not numbers
+_LEADING_NUMBER = re.compile(r"\d+")
 
 
 def sync(db: Database, citations: Iterable[Citation], now: datetime) -> None:
@@ -39,16 +40,20 @@ def sync(db: Database, citations: Iterable[Citation], now: datetime) -> None:
                     stamp,
                 ],
             )
-        placeholders = ",".join("?" * len(ids))
-        db.execute(
-            f"UPDATE citations SET removed_at = ? WHERE removed_at IS NULL AND id NOT IN ({placeholders})",
-            [stamp, *ids],
-        )
+        listed = f" AND id NOT IN ({','.join('?' * len(ids))})" if ids else ""
+        db.execute(f"UPDATE citations SET removed_at = ? WHERE removed_at IS NULL{listed}", [stamp, *ids])
 
 
 def all_citations(db: Database, include_removed: bool = False) -> list[CitationRow]:
-    where = "" if include_removed else "WHERE removed_at IS NULL"
-    return [_row(r) for r in db.query(f"SELECT * FROM citations {where} {_ORDER}")]
+    where = "" if include_removed else " WHERE removed_at IS NULL"
+    return sorted((_row(r) for r in db.query(f"SELECT * FROM citations{where}")), key=footnote_order)
+
+
+def footnote_order(citation: Citation) -> tuple[int, str]:
+    """Citations in footnote order: by the number an id begins with (2 before 10; none counts as 0),
+    then by the id."""
+    number = _LEADING_NUMBER.match(citation.id)
+    return (int(number.group()) if number else 0, citation.id)
 
 
 def find(db: Database, key: str) -> CitationRow | None:

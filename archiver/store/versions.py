@@ -137,7 +137,7 @@ def warc_ends(db: Database) -> dict[str, int | None]:
     """Per WARC file, where the last exchange a version points to ends; None when some pointer of the
     file is not known (a store written before pointers spanned whole exchanges)."""
     rows = db.query(
-        """SELECT warc_file, max(warc_offset + warc_length) AS end_, sum(warc_length IS NULL) AS unknown
+        """SELECT warc_file, max(warc_offset + warc_length) AS end_, sum(CASE WHEN warc_length IS NULL THEN 1 ELSE 0 END) AS unknown
            FROM versions WHERE warc_file != '' GROUP BY warc_file"""
     )
     return {r["warc_file"]: None if r["unknown"] else int(r["end_"] or 0) for r in rows}
