@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from archiver.detect.body import link_lines
 from archiver.detect.page import Page
-from archiver.detect.paywall import PaywallVerdict, detect_paywall
-from archiver.detect.rot import Signal, classify, worth_probing
+from archiver.detect.paywall import detect_paywall
+from archiver.detect.rot import classify, worth_probing
 from archiver.extract import decode, extract, parse_html
-from archiver.models import Extraction, FetchResult, Outcome
+from archiver.models import Extraction, FetchResult, Outcome, PaywallVerdict, Signal
 
 ERROR_BODY_PARSED = 512 * 1024  # error pages are parsed (for bot walls) up to this size
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from archiver.models import Citation
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -40,6 +43,9 @@ class Record:
     failures: int = 0  # failed checks since the last healthy (or blocked) one
 
 
+NEVER = Record(None)  # a citation never checked
+
+
 def offset(citation_id: str, jitter: timedelta) -> timedelta:
     """A fixed share of the jitter window for this citation."""
     if jitter <= timedelta(0):
@@ -51,7 +57,8 @@ def offset(citation_id: str, jitter: timedelta) -> timedelta:
 def retry_delay(failures: int, interval: timedelta, retry_base: timedelta) -> timedelta:
     """The wait after `failures` consecutive failed checks: base, 2×base, 4×base, … capped."""
     cap = max(interval * 4, timedelta(days=1))
-    return min(cap, retry_base * (2 ** max(0, failures - 1)))
+    wait: timedelta = retry_base * (2 ** max(0, failures - 1))
+    return min(cap, wait)
 
 
 def next_due(
@@ -76,3 +83,22 @@ def due(
 ) -> bool:
     when = next_due(citation_id, record, interval, retry_base=retry_base, jitter=jitter)
     return when is None or when <= now
+
+
+def due_citations(
+    citations: Sequence[Citation],
+    records: Mapping[str, Record],
+    now: datetime,
+    interval: timedelta,
+    *,
+    retry_base: timedelta,
+    jitter: timedelta = timedelta(0),
+) -> list[Citation]:
+    """The citations due now, in list order: each by its own `interval` column when it has one."""
+    chosen = []
+    for c in citations:
+        own = parse_duration(c.interval) if c.interval else interval
+        base = min(retry_base, own) if own else retry_base
+        if due(c.id, records.get(c.id, NEVER), own, now, retry_base=base, jitter=jitter):
+            chosen.append(c)
+    return chosen

@@ -1,4 +1,6 @@
-"""Settings: one frozen object, loaded once from the environment and flags, then passed down."""
+"""Settings: one frozen object, loaded once from the environment and flags, then passed down, each
+stage given only its part (`fetch_settings`, `extract_settings`, `rot_policy`, `archive_settings`,
+`browser_settings`)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError
-from archiver.models import BrowserMode
+from archiver.models import BrowserMode, RotPolicy
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -54,6 +57,67 @@ def default_user_agent() -> str:
     from archiver._version import __version__
 
     return f"citation-archiver/{__version__} (checks pages cited by articles for link rot and drift)"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """What the fetcher (and each request a rendered page makes) is held to."""
+
+    user_agent: str
+    connect_timeout: float
+    read_timeout: float
+    total_timeout: float  # a whole fetch, redirects and body included
+    max_body_bytes: int  # counted after decompression
+    max_redirects: int
+    concurrency: int  # requests in flight overall
+    per_host: int  # requests in flight to one host
+    allow_all_private: bool
+    allow_networks: tuple[IPNetwork, ...]
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """The worker processes that extract and judge pages."""
+
+    workers: int  # processes (one per core unless set)
+    timeout: float  # seconds one page's extraction may take before its worker is replaced
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """The archiving step: the archives asked, its pace and its bounds."""
+
+    wayback_url: str
+    archive_url: str
+    ia_access: str = field(repr=False)  # Internet Archive keys: never logged
+    ia_secret: str = field(repr=False)
+    interval: float  # seconds between two capture requests, process-wide
+    timeout: float  # one archive request in all, connection and body included
+    budget: float  # seconds the whole step may take
+    memento_endpoints: tuple[str, ...]
+    capture_fresh_days: float
+    job_max_age_hours: float
+    poll_seconds: float
+    poll_rounds: int
+    retry_seconds: float
+    user_agent: str
+    fetch: FetchSettings  # another archive's memento is fetched like any page, through the guard
+    extract: ExtractSettings  # and judged like one, in the same bounded workers
+
+    @property
+    def keys(self) -> bool:
+        return bool(self.ia_access and self.ia_secret)
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    """The headless browser, and the fetch rules every request of a rendered page keeps."""
+
+    mode: BrowserMode
+    pages: int  # rendered at once
+    chromium: str  # the executable; "" looks on PATH
+    screenshot_max_height: int
+    fetch: FetchSettings
 
 
 @dataclass(frozen=True)
@@ -113,6 +177,56 @@ class Settings:
     @property
     def extraction_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+    @property
+    def fetch_settings(self) -> FetchSettings:
+        return FetchSettings(
+            self.user_agent,
+            self.connect_timeout,
+            self.read_timeout,
+            self.total_timeout,
+            self.max_body_bytes,
+            self.max_redirects,
+            self.concurrency,
+            self.per_host,
+            self.allow_all_private,
+            self.allow_networks,
+        )
+
+    @property
+    def extract_settings(self) -> ExtractSettings:
+        return ExtractSettings(self.extraction_workers, self.extract_timeout)
+
+    @property
+    def rot_policy(self) -> RotPolicy:
+        return RotPolicy(self.rot_failures, timedelta(days=self.rot_days))
+
+    @property
+    def archive_settings(self) -> ArchiveSettings:
+        return ArchiveSettings(
+            wayback_url=self.wayback_url.rstrip("/"),
+            archive_url=self.archive_url.rstrip("/"),
+            ia_access=self.ia_access,
+            ia_secret=self.ia_secret,
+            interval=self.wayback_interval,
+            timeout=self.wayback_timeout,
+            budget=self.archive_budget,
+            memento_endpoints=self.memento_endpoints,
+            capture_fresh_days=self.capture_fresh_days,
+            job_max_age_hours=self.job_max_age_hours,
+            poll_seconds=self.wayback_poll_seconds,
+            poll_rounds=self.wayback_poll_rounds,
+            retry_seconds=self.wayback_retry_seconds,
+            user_agent=self.user_agent,
+            fetch=self.fetch_settings,
+            extract=self.extract_settings,
+        )
+
+    @property
+    def browser_settings(self) -> BrowserSettings:
+        return BrowserSettings(
+            self.browser, self.browser_pages, self.chromium, self.screenshot_max_height, self.fetch_settings
+        )
 
     @property
     def database_path(self) -> Path:

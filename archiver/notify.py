@@ -6,22 +6,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from archiver.models import StatusChange
+from archiver.models import HealthStatus, StatusChange
 
 log = logging.getLogger("archiver.notify")
-
-WORSE = {"rotten", "failing", "drifted", "paywalled", "blocked"}
 
 
 def worth_telling(change: StatusChange) -> bool:
     """Every real change of status; not a new citation's first check when it says nothing is wrong
     (healthy, or no network at all)."""
-    return change.old != change.new and not (change.old == "unchecked" and change.new in ("ok", "offline"))
+    return change.old != change.new and not (
+        change.old == HealthStatus.UNCHECKED and change.new in (HealthStatus.OK, HealthStatus.OFFLINE)
+    )
 
 
 def message(changes: Sequence[StatusChange]) -> tuple[str, str]:
     """A title and a body for one notification covering a pass's changes."""
-    worse = sum(1 for c in changes if c.new in WORSE)
+    worse = sum(1 for c in changes if c.new.worse)
     title = f"Citations: {len(changes)} status change(s)" + (f", {worse} for the worse" if worse else "")
     body = "\n".join(f"[{c.citation_id}] {c.old} → {c.new}: {c.evidence}\n    {c.url}" for c in changes)
     return title, body

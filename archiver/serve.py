@@ -20,21 +20,23 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from archiver.archive.memento import format_http_date
+from archiver.archive.selection import version_in_force
 from archiver.detect.drift import unified_diff
 from archiver.errors import ArchiverError
-from archiver.models import VersionRecord
-from archiver.pipeline import gather_report, utcnow
-from archiver.report import diff_html, render_html
+from archiver.models import utcnow
+from archiver.models.rows import CaptureRow, CitationRow, VersionRow
+from archiver.models.time import parse_stamp, timestamp
+from archiver.report import build_entry, build_report, diff_html, render_html
 from archiver.store import Store
-from archiver.urls import canonical
-from archiver.warc import read_response
 
 log = logging.getLogger("archiver.serve")
 
@@ -42,17 +44,13 @@ REPLAY_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inli
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def memento_stamp(version: VersionRecord) -> str:
-    return _when(version).strftime("%Y%m%d%H%M%S")
+def memento_stamp(version: VersionRow) -> str:
+    return timestamp(_when(version))
 
 
-def _when(version: VersionRecord) -> datetime:
-    when = datetime.fromisoformat(version.first_seen)
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
-
-
-def http_date(when: datetime) -> str:
-    return format_datetime(when.astimezone(UTC), usegmt=True)
+def _when(version: VersionRow) -> datetime:
+    """A memento's datetime: when the version was first seen, to the second."""
+    return parse_stamp(version.first_seen).astimezone(UTC).replace(microsecond=0)
 
 
 class Archive:
@@ -64,12 +62,6 @@ class Archive:
 
     def open(self) -> Store:
         return Store.open(self.data_dir, read_only=True)
-
-    def citation_for(self, store: Store, url: str) -> dict[str, Any] | None:
-        rows = store.citations(include_removed=True)
-        return next((r for r in rows if r["url"] == url), None) or next(
-            (r for r in rows if canonical(r["url"]) == canonical(url)), None
-        )
 
     def links(self, url: str) -> str:
         return (
@@ -135,25 +127,24 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
 
         def home(self) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
-                page = render_html(gather_report(store, utcnow()))
-            page = page.replace('<a href="file://', '<a data-local="')  # local paths are not for browsers
+                page = render_html(build_report(store, utcnow()), local_files=False)  # paths are not for browsers
             return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP}, page.encode()
 
         def citation_page(self, cid: str) -> tuple[int, dict[str, str], bytes]:
             e = html.escape
             with archive.open() as store:
-                row = next((r for r in store.citations(include_removed=True) if r["id"] == cid), None)
-                if row is None:
+                row = store.citation(cid)
+                if row is None or row.id != cid:
                     return _text(404, f"no citation {cid}")
                 versions = store.versions(cid)
-                texts = [store.read_text(v) if v.text_path else "" for v in versions]
+                texts = [store.read_text(v) for v in versions]
             parts = [
-                f"<h1>[{e(cid)}] {e(row['url'])}</h1><p><em>{e(row['claim'])}</em></p>",
-                f'<p><a href="/timemap/link/{e(row["url"])}">TimeMap</a> · <a href="/">report</a></p>',
+                f"<h1>[{e(cid)}] {e(row.url)}</h1><p><em>{e(row.claim)}</em></p>",
+                f'<p><a href="/timemap/link/{e(row.url)}">TimeMap</a> · <a href="/">report</a></p>',
             ]
             for n, (v, text) in enumerate(reversed(list(zip(versions, texts, strict=True)))):
                 index = len(versions) - 1 - n
-                replay = f"/memento/{memento_stamp(v)}/{row['url']}"
+                replay = f"/memento/{memento_stamp(v)}/{row.url}"
                 parts.append(
                     f"<h2>{e(v.first_seen[:19])} · {e(v.title)}</h2><p>{v.words} words · "
                     f'hash {e(v.hash[:12])} · <a href="{e(replay)}">replay as archived</a></p>'
@@ -173,35 +164,35 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
 
         def api_report(self) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
-                data = gather_report(store, utcnow())
-            return _json(data)
+                report = build_report(store, utcnow())
+            return _json(report.to_json())
 
         def api_citation(self, cid: str) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
-                data = gather_report(store, utcnow())
-                entry = next((c for c in data["citations"] if c["id"] == cid), None)
-                if entry is None:
+                row = store.citation(cid)
+                if row is None or row.id != cid or row.removed_at is not None:
                     return _text(404, f"no citation {cid}")
+                entry = build_entry(store, row).to_json()
                 entry["versions_list"] = [
                     {
                         "hash": v.hash,
                         "first_seen": v.first_seen,
                         "title": v.title,
                         "words": v.words,
-                        "memento": f"{archive.base}/memento/{memento_stamp(v)}/{entry['url']}",
+                        "memento": f"{archive.base}/memento/{memento_stamp(v)}/{row.url}",
                     }
                     for v in store.versions(cid)
                 ]
-                entry["captures"] = store.captures(cid)
+                entry["captures"] = [_capture_json(c) for c in store.captures(cid)]
             return _json(entry)
 
         # Memento -------------------------------------------------------------------------------------
 
-        def _versions_of(self, store: Store, url: str) -> tuple[dict[str, Any], list[VersionRecord]] | None:
-            row = archive.citation_for(store, url)
-            if row is None:
+        def _versions_of(self, store: Store, url: str) -> tuple[CitationRow, list[VersionRow]] | None:
+            row = store.citation(url)
+            if row is None or row.id == url:
                 return None
-            return row, store.versions(row["id"])
+            return row, store.versions(row.id)
 
         def timemap(self, url: str) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
@@ -209,12 +200,12 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
             if not found or not found[1]:
                 return _text(404, f"no mementos of {url}")
             row, versions = found
-            original = row["url"]
+            original = row.url
             lines = [
                 f'<{original}>; rel="original"',
                 f'<{archive.base}/timegate/{original}>; rel="timegate"',
                 f'<{archive.base}/timemap/link/{original}>; rel="self"; type="application/link-format"; '
-                f'from="{http_date(_when(versions[0]))}"; until="{http_date(_when(versions[-1]))}"',
+                f'from="{format_http_date(_when(versions[0]))}"; until="{format_http_date(_when(versions[-1]))}"',
             ]
             for n, v in enumerate(versions):
                 rel = "memento"
@@ -224,7 +215,7 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                     rel = "last memento"
                 lines.append(
                     f'<{archive.base}/memento/{memento_stamp(v)}/{original}>; rel="{rel}"; '
-                    f'datetime="{http_date(_when(v))}"'
+                    f'datetime="{format_http_date(_when(v))}"'
                 )
             return 200, {"Content-Type": "application/link-format"}, (",\n".join(lines) + "\n").encode()
 
@@ -237,20 +228,19 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 return _text(400, f"Accept-Datetime {shown!r} is not an RFC 1123 date within years 1 to 9999")
             with archive.open() as store:
                 found = self._versions_of(store, url)
+                checks = store.checks(found[0].id) if found else []
             if not found or not found[1]:
                 return _text(404, f"no mementos of {url}")
             row, versions = found
-            chosen = versions[-1]
-            if when is not None:
-                before = [v for v in versions if _when(v) <= when]
-                chosen = before[-1] if before else versions[0]
-            location = f"{archive.base}/memento/{memento_stamp(chosen)}/{row['url']}"
+            # the version in force then; before our first check, the first memento (RFC 7089)
+            chosen = version_in_force(checks, versions, when) or versions[0]
+            location = f"{archive.base}/memento/{memento_stamp(chosen)}/{row.url}"
             return (
                 302,
                 {
                     "Location": location,
                     "Vary": "accept-datetime",
-                    "Link": archive.links(row["url"]),
+                    "Link": archive.links(row.url),
                     "Content-Type": "text/plain; charset=utf-8",
                 },
                 b"",
@@ -269,25 +259,27 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 version = next((v for v in versions if memento_stamp(v) == stamp), None)
                 if version is None:
                     return _text(404, f"no memento of {url} at {stamp}; see the TimeMap")
-                pointer = store.warc_pointer(row["id"], version.hash)
-                if pointer is not None:
-                    _status, headers, body, _date = read_response(store.data_dir / pointer.file, pointer.offset)
-                    content_type = next((v for k, v in headers if k.lower() == "content-type"), "text/html")
-                else:
-                    body, content_type = store.read_raw(version), "text/html; charset=utf-8"
+                stored = store.response(version)
             return (
                 200,
                 {
-                    "Content-Type": content_type,
-                    "Memento-Datetime": http_date(_when(version)),
-                    "Link": archive.links(row["url"]) + f", <{archive.base}/memento/{stamp}/{row['url']}>; "
-                    f'rel="memento"; datetime="{http_date(_when(version))}"',
+                    "Content-Type": stored.header("content-type") or "text/html",
+                    "Memento-Datetime": format_http_date(_when(version)),
+                    "Link": archive.links(row.url) + f", <{archive.base}/memento/{stamp}/{row.url}>; "
+                    f'rel="memento"; datetime="{format_http_date(_when(version))}"',
                     "Content-Security-Policy": REPLAY_CSP,
                 },
-                body,
+                stored.body,
             )
 
     return Handler
+
+
+def _capture_json(c: CaptureRow) -> dict[str, object]:
+    """A known capture as the API shows it (the names of its stored columns)."""
+    fields = {k: v for k, v in asdict(c).items() if k not in ("watched_id", "replay")}
+    verified = None if c.verified is None else int(c.verified)
+    return {"citation_id": c.watched_id, **fields, "url": c.url, "verified": verified}
 
 
 def _text(status: int, message: str) -> tuple[int, dict[str, str], bytes]:

@@ -6,19 +6,18 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from archiver.cadence import parse_duration
-from archiver.errors import SourceError
+from archiver.errors import ConfigError, SourceError
 from archiver.models import Citation
+from archiver.models.time import parse_date
 from archiver.urls import canonical, is_http_url, url_problem
 
 REQUIRED_COLUMNS = ("id", "url")
 KNOWN_COLUMNS = ("id", "url", "claim", "cited_at", "expect", "interval")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+Z-]*)?$")
 
 # What a citation list may hold: far past any real article's, small enough to read in a moment.
 MAX_SOURCES_BYTES = 64 * 1024 * 1024
@@ -27,6 +26,18 @@ MAX_CELL_CHARS = 8_192  # a URL or a claim; `import` never writes a longer cell
 MAX_COLUMNS = 64
 MAX_CITATIONS = 100_000
 MAX_PROBLEMS = 100  # named one by one; past this the list is plainly not a citation list
+
+
+def select(citations: Sequence[Citation], only: Sequence[str] | None) -> list[Citation]:
+    """The citations named by `only` (all when empty); an unknown id is an error, not a silent skip."""
+    if not only:
+        return list(citations)
+    known = {c.id for c in citations}
+    unknown = [i for i in only if i not in known]
+    if unknown:
+        raise ConfigError(f"no citation with id {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    wanted = set(only)
+    return [c for c in citations if c.id in wanted]
 
 
 def read_sources(path: str | Path) -> list[Citation]:
@@ -156,18 +167,6 @@ def _runaway_quote(lines: list[str], first: int, last: int, row: list[str], head
                     f"a row ({inner[:60]!r}); is a closing quote missing on line {first}?"
                 )
     return ""
-
-
-def parse_date(text: str) -> datetime:
-    """A date (`2025-04-28`) or an ISO 8601 date and time, as an aware datetime (UTC when no offset).
-    Raises ValueError for anything else, an impossible date (`9999-99-99`) included."""
-    if not _DATE.match(text):
-        raise ValueError(f"{text!r} is not a date like 2025-04-28")
-    try:
-        when = datetime.fromisoformat(text)
-        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ValueError(f"{text!r} is not a real date and time") from None
 
 
 def _citation(values: dict[str, str], line: int) -> tuple[Citation | None, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say where a reader came from; they never select content.
@@ -107,3 +108,45 @@ def same_page(a: str, b: str) -> bool:
         return (p.netloc.removeprefix("www."), p.path.rstrip("/") or "/", p.query)
 
     return key(a) == key(b)
+
+
+_TRAILING_JUNK = ")]}>.,;:!?'\"»”’…"
+_GLUED_NUMBER = re.compile(r"(\.(?:s?html?|php|aspx?|jsp|cms))(\d{1,3})$", re.I)
+
+
+def mangled(url: str) -> tuple[str, str]:
+    """What looks wrong with a cited URL, and a suggested correction; ("", "") when it looks right.
+    The suggestion is only ever shown: the URL is kept as written."""
+    fixed = url.strip()
+    problems = []
+    if any(ch.isspace() for ch in fixed):
+        problems.append("contains spaces")
+        fixed = "".join(fixed.split())
+    lead = re.match(r"^\d{1,3}(?=(https?:|www\.))", fixed, re.I)
+    if lead:
+        problems.append(f"footnote number {lead.group(0)} glued before it")
+        fixed = fixed[lead.end() :]
+    doubled = re.match(r"^(https?:/{1,3})+(?=https?:)", fixed, re.I)
+    if doubled:
+        problems.append("doubled scheme")
+        fixed = fixed[doubled.end() :]
+    broken = re.match(r"^(https?):/{0,1}(?!/)|^(https?)//|^(https?)/(?!/)", fixed, re.I)
+    if broken:
+        scheme = next(g for g in broken.groups() if g)
+        problems.append("broken scheme")
+        fixed = f"{scheme.lower()}://" + fixed[broken.end() :].lstrip(":/")
+    if fixed.lower().startswith("www.") or (
+        not re.match(r"^[a-z][a-z0-9+.-]*:", fixed, re.I) and "." in fixed.split("/")[0]
+    ):
+        problems.append("missing scheme")
+        fixed = "https://" + fixed
+    kept = fixed.rstrip(_TRAILING_JUNK)  # rstrip, not a regex: linear on a URL of any length
+    junk = fixed[len(kept) :]
+    if junk and not (junk == ")" and "(" in fixed):
+        problems.append(f"stray {junk!r} after the page name")
+        fixed = kept
+    glued = _GLUED_NUMBER.search(fixed)
+    if glued:
+        problems.append(f"footnote number {glued.group(2)} glued after it")
+        fixed = fixed[: glued.start(2)]
+    return ("; ".join(problems), fixed) if problems else ("", "")

@@ -201,8 +201,7 @@ def synthetic_year(data: Path, citations: int = 2000, days: int = 365) -> None:
         for _, h, *_rest in versions[:30]:
             (text_dir / f"{h}.txt").write_text("text")
     # one real health computation per citation, as a pass would leave it
-    from archiver.detect.rot import RotPolicy
-    from archiver.models import Citation
+    from archiver.models import Citation, RotPolicy
     from archiver.pipeline import update_health
 
     with Store.open(data) as store:
@@ -217,21 +216,21 @@ def synthetic_year(data: Path, citations: int = 2000, days: int = 365) -> None:
 
 def time_report_and_lookup(data: Path) -> dict:
     from archiver import lookup
-    from archiver.pipeline import gather_report
-    from archiver.report import render_html, render_markdown
+    from archiver.report import build_report, render_html, render_markdown
 
     out = {}
     for label, fn in (("report_json", None), ("report_md", render_markdown), ("report_html", render_html)):
         t0 = time.monotonic()
         with Store.open(data) as store:
-            report = gather_report(store, datetime.now(UTC))
-        text = json.dumps(report) if fn is None else fn(report)
+            report = build_report(store, datetime.now(UTC))
+        text = json.dumps(report.to_json()) if fn is None else fn(report)
         out[f"{label}_s"] = time.monotonic() - t0
         out[f"{label}_bytes"] = len(text)
     t0 = time.monotonic()
     with Store.open(data) as store:
         found = lookup.find(store, "123")
-        lookup.version_at(store, found, datetime(2025, 6, 1, tzinfo=UTC))
+        assert found is not None
+        found.version_at(datetime(2025, 6, 1, tzinfo=UTC))
     out["lookup_s"] = time.monotonic() - t0
     return out
 

@@ -250,7 +250,7 @@ def own_cpu() -> float:
 async def render_all(settings: Settings, urls: list[str]) -> tuple[float, int, float]:
     """Render every URL through one Browser; (seconds, pages rendered, our own CPU seconds)."""
     cpu0, t0 = own_cpu(), time.perf_counter()
-    async with Browser(settings, resolver=resolver) as browser:
+    async with Browser(settings.browser_settings, resolver=resolver) as browser:
         renderings = await asyncio.gather(*(browser.render(u) for u in urls))
     failed = [r for r in renderings if not r.rendered]
     if failed:
@@ -260,7 +260,7 @@ async def render_all(settings: Settings, urls: list[str]) -> tuple[float, int, f
 
 async def fetch_all(settings: Settings, urls: list[str]) -> float:
     t0 = time.perf_counter()
-    async with Fetcher(settings, resolver=resolver) as fetcher:
+    async with Fetcher(settings.fetch_settings, resolver=resolver) as fetcher:
         await asyncio.gather(*(fetcher.fetch(u) for u in urls))
     return time.perf_counter() - t0
 

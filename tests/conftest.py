@@ -10,12 +10,15 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from simweb import SimWeb
 
 from archiver.config import Settings
 from archiver.fetch import DNSFailure
+from archiver.report import build_entry
+from archiver.store import Store
 
 _real_getaddrinfo = socket.getaddrinfo
 
@@ -68,6 +71,13 @@ def settings(tmp_path: Path) -> Settings:
         wayback=False,  # archive tests turn it on, against the fake Wayback Machine
         memento_endpoints=(),  # never the public Memento aggregator: tests name loopback endpoints
     )
+
+
+def health_of(store: Store, citation_id: str) -> dict[str, Any]:
+    """A citation's health as the report's JSON contract gives it."""
+    citation = store.citation(citation_id)
+    assert citation is not None
+    return build_entry(store, citation).to_json()
 
 
 def write_sources(path: Path, rows: list[dict[str, str]]) -> Path:

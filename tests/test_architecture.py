@@ -1,10 +1,14 @@
-"""The layering of STYLE.md holds: pure modules do no I/O, stages do not import each other, and only
-the CLI sits on top (the import-linter contracts in pyproject.toml)."""
+"""The layering of STYLE.md holds (the import-linter contracts in pyproject.toml: pure modules do no
+I/O, stages do not import each other, the store knows nothing above it, the report and serve only
+read, the archiving step never runs a pass, only the CLI sits on top), and no module or class grows
+past what one concept needs."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,4 +18,25 @@ def test_import_contracts_are_kept():
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "3 kept, 0 broken" in result.stdout
+    contracts = len(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]["contracts"])
+    assert f"{contracts} kept, 0 broken" in result.stdout
+
+
+MAX_MODULE_LINES = 400  # past this a module holds more than one family of things: split it (STYLE.md)
+MAX_CLASS_LINES = 250
+
+
+def test_no_module_is_over_400_lines_and_no_class_over_250():
+    too_long = []
+    for path in sorted((ROOT / "archiver").rglob("*.py")):
+        text = path.read_text("utf-8")
+        where = path.relative_to(ROOT).as_posix()
+        lines = len(text.splitlines())
+        if lines > MAX_MODULE_LINES:
+            too_long.append(f"{where}: {lines} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_CLASS_LINES:
+                    too_long.append(f"{where}: class {node.name} is {length} lines")
+    assert too_long == []

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_sources
+from conftest import health_of, write_sources
 from fakewayback import FakeWayback
 from simweb import LOREM, Response, article
 
 from archiver import Store, run_check
-from archiver.archives import API_MAX_BYTES, ArchiveSession
+from archiver.archive.session import API_MAX_BYTES, ArchiveSession
+from archiver.archive.wayback import WaybackClient
 from archiver.cli import cli
-from archiver.wayback import WaybackClient
 
 
 class Misbehaving:
@@ -112,7 +112,7 @@ def test_an_unreachable_archive_is_said_once_and_the_outbox_left_for_the_next_ru
     assert f"12 pending; 0 verified, 0 not offered; unreachable: {base}" in result.output
     with Store.open(settings.data_dir) as store:
         rows = store.outbox()
-    assert len(rows) == 12 and all(r["state"] == "queued" and r["attempts"] == 0 for r in rows)
+    assert len(rows) == 12 and all(r.state == "queued" and r.attempts == 0 for r in rows)
 
 
 def test_an_archive_that_drips_a_byte_a_second_is_cut_off_per_request(web, settings, drip):
@@ -122,8 +122,8 @@ def test_an_archive_that_drips_a_byte_a_second_is_cut_off_per_request(web, setti
     run_check(settings)
     started = time.monotonic()
     with Store.open(settings.data_dir) as store:
+        from archiver.archive.step import run_archive
         from archiver.models import Citation
-        from archiver.outbox import run_archive
 
         summary = run_archive(
             archive_settings(settings, drip.base, wayback_timeout=1.0),
@@ -151,8 +151,8 @@ def test_an_endless_cdx_answer_stops_at_the_cap():
         settings = Settings.load(environ={}, wayback_url=server.base, archive_url=server.base, memento_endpoints=())
 
         async def ask():
-            async with ArchiveSession(settings) as session:
-                return await WaybackClient(settings, session).captures("https://example.com/")
+            async with ArchiveSession(settings.archive_settings) as session:
+                return await WaybackClient(settings.archive_settings, session).captures("https://example.com/")
 
         started = time.monotonic()
         captures = asyncio.run(ask())
@@ -208,8 +208,8 @@ def test_dead_pages_are_never_submitted(web, settings):
     finally:
         fake.close()
     with Store.open(settings.data_dir) as store:
-        assert [r["citation_id"] for r in store.outbox()] == ["3"]
-        assert store.health("1")["status"] == "rotten" and store.health("2")["status"] == "rotten"
+        assert [r.watched_id for r in store.outbox()] == ["3"]
+        assert health_of(store, "1")["status"] == "rotten" and health_of(store, "2")["status"] == "rotten"
     assert [parse(s.body) for s in fake.submissions()] == [alive]
 
 
@@ -234,7 +234,7 @@ def test_a_queued_capture_of_a_page_that_died_meanwhile_is_held(web, settings):
     assert fake.submissions() == []
     with Store.open(settings.data_dir) as store:
         (row,) = store.outbox()
-    assert row["state"] == "queued" and row["reason"].startswith("not submitted: the page now reads as not_found")
+    assert row.state == "queued" and row.reason.startswith("not submitted: the page now reads as not_found")
 
 
 def test_the_summary_says_what_waits(web, settings):
@@ -260,9 +260,9 @@ def test_an_archive_that_redirects_forever_is_followed_five_times_and_the_captur
 
     from simweb import SimWeb
 
+    from archiver.archive.step import run_archive
     from archiver.models import Citation
-    from archiver.outbox import run_archive
-    from archiver.wayback import Capture
+    from archiver.models.rows import Capture
 
     url = web.page("/world/story", article("Kursk", *LOREM))
     write_sources(settings.sources, [{"id": "1", "url": url}])
@@ -284,4 +284,4 @@ def test_an_archive_that_redirects_forever_is_followed_five_times_and_the_captur
     finally:
         archive.close()
     assert len([r for r in archive.requests if r.path.startswith("/web/")]) == 6
-    assert capture["verified"] == 0 and capture["verify_note"] == "more than 5 redirects inside the archive"
+    assert capture.verified == 0 and capture.verify_note == "more than 5 redirects inside the archive"

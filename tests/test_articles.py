@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.articles import mangled, parse_article, parse_html_article, parse_markdown_article, parse_text_article
 from archiver.cli import cli
+from archiver.formats.html import read_citations as parse_html_article
+from archiver.formats.markdown import read_citations as parse_markdown_article
+from archiver.formats.plaintext import read_citations as parse_text_article
+from archiver.importing import parse_article
 from archiver.sources import merge_sources, parse_sources
+from archiver.urls import mangled
 
 ARTICLE = Path(__file__).resolve().parent.parent.parent / "shared" / "article.txt"
 needs_article = pytest.mark.skipif(not ARTICLE.exists(), reason=f"the shared article is not at {ARTICLE}")
@@ -240,7 +244,7 @@ def test_ten_thousand_links_on_one_line_give_a_list_that_check_reads(tmp_path):
 
 
 def test_import_bounds_are_named(tmp_path, monkeypatch):
-    from archiver import articles
+    from archiver import importing as articles
 
     big = tmp_path / "big.txt"
     with big.open("wb") as f:

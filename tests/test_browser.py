@@ -62,7 +62,7 @@ def app_js(*paragraphs: str) -> Response:
 
 def render(settings: Settings, url: str, resolver=loopback_resolver) -> Rendering:
     async def go() -> Rendering:
-        async with Browser(settings, resolver=resolver) as browser:
+        async with Browser(settings.browser_settings, resolver=resolver) as browser:
             return await browser.render(url)
 
     return asyncio.run(go())
@@ -70,7 +70,7 @@ def render(settings: Settings, url: str, resolver=loopback_resolver) -> Renderin
 
 def http_fetch(settings: Settings, url: str) -> FetchResult:
     async def go() -> FetchResult:
-        async with Fetcher(settings, resolver=loopback_resolver) as fetcher:
+        async with Fetcher(settings.fetch_settings, resolver=loopback_resolver) as fetcher:
             return await fetcher.fetch(url)
 
     return asyncio.run(go())
@@ -293,7 +293,7 @@ def test_the_screenshot_is_a_full_page_png_cut_at_the_height_cap(web, settings):
     capped = settings.with_(screenshot_max_height=3000)
 
     async def go() -> tuple[Rendering, Rendering]:
-        async with Browser(capped, resolver=loopback_resolver) as browser:
+        async with Browser(capped.browser_settings, resolver=loopback_resolver) as browser:
             return await browser.render(tall), await browser.render(short)
 
     tall_page, short_page = asyncio.run(go())
@@ -328,7 +328,7 @@ fetch("/echo").then(r => r.text()).then(t => { document.getElementById("root").t
     )
 
     async def go() -> tuple[Rendering, Rendering]:
-        async with Browser(settings, resolver=loopback_resolver) as browser:
+        async with Browser(settings.browser_settings, resolver=loopback_resolver) as browser:
             return await browser.render(first), await browser.render(second)
 
     one, two = asyncio.run(go())
@@ -376,7 +376,7 @@ def test_the_pool_bounds_how_many_pages_render_at_once(web, settings):
     ]
 
     async def go() -> list[Rendering]:
-        async with Browser(pooled, resolver=loopback_resolver) as browser:
+        async with Browser(pooled.browser_settings, resolver=loopback_resolver) as browser:
             return await asyncio.gather(*(browser.render(u) for u in urls))
 
     renderings = asyncio.run(go())
@@ -392,7 +392,7 @@ def test_a_page_that_never_settles_is_cut_at_the_total_timeout_and_the_next_page
     fine = web.page("/fine", article("Fine", *LOREM))
 
     async def go() -> tuple[Rendering, Rendering]:
-        async with Browser(quick, resolver=loopback_resolver) as browser:
+        async with Browser(quick.browser_settings, resolver=loopback_resolver) as browser:
             return await browser.render(stuck), await browser.render(fine)
 
     first, second = asyncio.run(go())
@@ -410,7 +410,7 @@ def test_bodies_over_the_cap_are_refused_and_a_page_over_it_is_not_rendered(web,
     big = web.page("/big", article("Big", *LOREM * 200))
 
     async def go() -> tuple[Rendering, Rendering]:
-        async with Browser(capped, resolver=loopback_resolver) as browser:
+        async with Browser(capped.browser_settings, resolver=loopback_resolver) as browser:
             return await browser.render(page), await browser.render(big)
 
     small, too_big = asyncio.run(go())
@@ -426,7 +426,7 @@ def test_what_is_not_an_html_page_is_left_to_the_http_fetcher(web, settings):
     pdf = web.set("/paper.pdf", Response(200, b"%PDF-1.7\n...", {"Content-Type": "application/pdf"}))
 
     async def go() -> tuple[Rendering, Rendering]:
-        async with Browser(settings, resolver=loopback_resolver) as browser:
+        async with Browser(settings.browser_settings, resolver=loopback_resolver) as browser:
             return await browser.render(pdf), await browser.render("http://gone.example/page")
 
     document, dead = asyncio.run(go())
@@ -443,7 +443,7 @@ def test_a_chromium_that_crashed_is_started_again_for_the_next_page(web, setting
     first, second = web.page("/one", article("One", *LOREM)), web.page("/two", article("Two", *LOREM))
 
     async def go() -> tuple[Rendering, Rendering]:
-        async with Browser(settings, resolver=loopback_resolver) as browser:
+        async with Browser(settings.browser_settings, resolver=loopback_resolver) as browser:
             one = await browser.render(first)
             (crashed,) = [  # the browser process: Playwright's driver's child
                 pid
@@ -507,7 +507,7 @@ async def resolver(host, port):
 async def main():
     environ = {**os.environ, "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"}  # ARCHIVER_CHROMIUM is honoured
     settings = Settings.load(environ=environ, total_timeout=120, read_timeout=120)
-    async with Browser(settings, resolver=resolver) as browser:
+    async with Browser(settings.browser_settings, resolver=resolver) as browser:
         await browser.render(sys.argv[1])
 
 asyncio.run(main())
@@ -601,7 +601,7 @@ def test_killing_the_process_mid_render_leaves_no_chromium_behind(web, request, 
 
 
 async def _start_and_stop(settings: Settings) -> None:
-    async with Browser(settings):
+    async with Browser(settings.browser_settings):
         pass
 
 
@@ -633,24 +633,25 @@ def test_auto_without_chromium_is_never_and_says_so_once(monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger="archiver.browser")
     nowhere = lambda name: None  # noqa: E731
 
-    assert browser_mode(Settings(), which=nowhere) == BrowserMode.NEVER
-    assert browser_mode(Settings(), which=nowhere) == BrowserMode.NEVER
+    assert browser_mode(Settings().browser_settings, which=nowhere) == BrowserMode.NEVER
+    assert browser_mode(Settings().browser_settings, which=nowhere) == BrowserMode.NEVER
     assert [r.getMessage() for r in caplog.records].count(
         "no Chromium found: pages are fetched over HTTP only (browser mode never)"
     ) == 1
-    assert browser_mode(Settings(), which=lambda name: "/usr/bin/chromium") == BrowserMode.AUTO
+    assert browser_mode(Settings().browser_settings, which=lambda name: "/usr/bin/chromium") == BrowserMode.AUTO
     assert (
-        browser_mode(Settings(browser=BrowserMode.NEVER), which=lambda name: "/usr/bin/chromium") == BrowserMode.NEVER
+        browser_mode(Settings(browser=BrowserMode.NEVER).browser_settings, which=lambda name: "/usr/bin/chromium")
+        == BrowserMode.NEVER
     )
 
 
 def test_a_chromium_asked_for_and_missing_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="ARCHIVER_BROWSER=always"):
-        browser_mode(Settings(browser=BrowserMode.ALWAYS), which=lambda name: None)
+        browser_mode(Settings(browser=BrowserMode.ALWAYS).browser_settings, which=lambda name: None)
     with pytest.raises(ConfigError, match="ARCHIVER_CHROMIUM="):
-        browser_mode(Settings(chromium=str(tmp_path / "chrome")))
+        browser_mode(Settings(chromium=str(tmp_path / "chrome")).browser_settings)
     with pytest.raises(ConfigError, match=r"browser_pages \(ARCHIVER_BROWSER_PAGES\) must be a finite number from 1"):
-        Browser(Settings(browser_pages=0))
+        Browser(Settings(browser_pages=0).browser_settings)
 
 
 def test_a_chromium_that_does_not_start_is_a_config_error(tmp_path):
@@ -659,7 +660,7 @@ def test_a_chromium_that_does_not_start_is_a_config_error(tmp_path):
     fake.chmod(0o755)
 
     async def go() -> None:
-        async with Browser(Settings(chromium=str(fake))):
+        async with Browser(Settings(chromium=str(fake)).browser_settings):
             pass
 
     with pytest.raises(ConfigError, match=f"Chromium at {fake} did not start"):

@@ -22,7 +22,7 @@ from conftest import loopback_resolver, write_sources
 from simweb import Response, Seen, SimWeb
 
 from archiver import Settings, run_check
-from archiver.report import report_data
+from archiver.report import build_report
 from archiver.store import Store
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -73,14 +73,14 @@ def change_figure(page: str, text: str) -> tuple[str, str, str] | None:
 
 def report(settings: Settings) -> dict[str, dict]:
     with Store.open(settings.data_dir) as store:
-        data = report_data(store.citations(), store.all_health(), datetime.now(UTC))
+        data = build_report(store, datetime.now(UTC)).to_json()
     return {c["id"]: c for c in data["citations"]}
 
 
 def texts(settings: Settings) -> dict[str, str]:
     with Store.open(settings.data_dir) as store:
         return {
-            c["id"]: store.read_text(v) if (v := store.current_version(c["id"])) and v.text_path else ""
+            c.id: store.read_text(v) if (v := store.current_version(c.id)) and v.text_path else ""
             for c in store.citations()
         }
 

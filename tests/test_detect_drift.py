@@ -6,7 +6,7 @@ import pytest
 
 from archiver.detect.body import link_lines
 from archiver.detect.claims import check_claim, facts_of, lost_facts
-from archiver.detect.drift import DriftClass, Snapshot, compare
+from archiver.detect.drift import DriftClass, Snapshot, compare, unified_diff
 from archiver.detect.page import Page
 
 PARAS = [
@@ -48,7 +48,8 @@ def test_a_changed_figure_is_a_fact_change_whatever_the_similarity():
     verdict = compare(BASE, edited)
     assert verdict.drift_class == DriftClass.FACT_CHANGE and verdict.drifted
     assert "figure changed: 'About 600' -> 'More than 1,000'" in verdict.changes
-    assert "-About 600 of them" in verdict.diff and "+More than 1,000 of them" in verdict.diff
+    diff = unified_diff(BASE.text, edited.text)
+    assert "-About 600 of them" in diff and "+More than 1,000 of them" in diff
 
 
 # A long article, so that one changed word leaves a similarity over 0.99 (issue 14: scored 0.994, cosmetic).

@@ -7,20 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from archiver.detect.page import Page
-from archiver.detect.rot import (
-    HEALTHY,
-    Observation,
-    ProbeAnswer,
-    RotPolicy,
-    Severity,
-    Signal,
-    assess,
-    classify,
-    needs_second_probe,
-    probe_verdict,
-    worth_probing,
-)
-from archiver.models import Hop, Outcome
+from archiver.detect.rot import ProbeAnswer, classify, needs_second_probe, probe_verdict, worth_probing
+from archiver.detect.rot_history import Observation, assess
+from archiver.models import HEALTHY, Hop, Outcome, RotPolicy, Severity, Signal
 
 URL = "https://news.example/world/2025/04/28/troops-confirmed-kursk"
 ARTICLE_TEXT = " ".join(["Troops were deployed to the Kursk region, officials said on Monday."] * 40)

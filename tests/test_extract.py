@@ -68,3 +68,57 @@ def test_each_page_is_stored_as_its_text_not_mojibake_nor_binary(web, settings):
 def test_leaning_to_windows_1252_still_lets_detection_read_other_codepages(text, codec):
     body = f"<html><body><p>{text}</p></body></html>".encode(codec)
     assert text in decode(body, "text/html")
+
+
+# --- what extraction returns: never None, always a reason when there is no text --------------------
+
+
+@pytest.mark.parametrize(
+    "body,content_type,note",
+    [
+        (b"", "text/html", "empty body"),
+        (b"   \n", "text/html", "empty body"),
+        (b"%PDF-1.7\n...", "text/html", "binary body; content kept as raw bytes"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "image/png", "not HTML (image/png); content kept as raw bytes"),
+        (bytes(range(32)) * 200, "text/html", "binary body; content kept as raw bytes"),
+        (
+            b"<html><head><title>x</title></head><body><script>app()</script></body></html>",
+            "text/html",
+            "no main text found",
+        ),
+    ],
+)
+def test_a_page_without_text_says_why(body, content_type, note):
+    extraction = extract(body, "https://a.example/", content_type)
+    assert extraction.text == "" and not extraction.extracted and extraction.note == note
+
+
+def test_an_article_gives_its_text_title_author_date_and_language():
+    extraction = extract(PAGE.encode("utf-8"), "https://a.example/cafe", "text/html; charset=utf-8")
+    assert extraction.extracted and extraction.note == ""
+    assert SENTENCE in extraction.text and LOREM[0] in extraction.text
+    assert extraction.title == "Café crème" and extraction.author == "Jane Reporter"
+    assert extraction.date == "2025-04-28" and extraction.language == "en"
+    assert extraction.words == len(extraction.text.split())
+    assert "\n\n" not in extraction.text and not any(line != line.strip() for line in extraction.text.split("\n"))
+
+
+def test_plain_text_is_its_own_text_normalised_one_paragraph_a_line():
+    extraction = extract("Le café   coûte cher.\r\n\r\n  Les terrasses débordent.  ".encode(), "", "text/plain")
+    assert extraction.text == "Le café coûte cher.\nLes terrasses débordent." and extraction.extracted
+
+
+@pytest.mark.parametrize(
+    "text,html,language",
+    [
+        (" ".join(LOREM), "", "en"),
+        ("Le gouvernement a annoncé que les troupes de la région sont arrivées dans la ville pour la fête.", "", "fr"),
+        ("Die Regierung hat mitgeteilt, dass die Truppen in der Region sind und auch nicht zurück kommen.", "", "de"),
+        ("ok", '<html lang="pt-BR"><body>ok</body></html>', "pt"),  # too little text: the page's own lang
+        ("ok", "", ""),
+    ],
+)
+def test_the_language_is_read_from_function_words_else_from_the_page(text, html, language):
+    from archiver.extract import guess_language
+
+    assert guess_language(text, html) == language

@@ -19,7 +19,7 @@ from archiver.models import Outcome, Validators
 
 def fetch(settings: Settings, url: str, validators: Validators | None = None, resolver=loopback_resolver):
     async def go():
-        async with Fetcher(settings, resolver=resolver) as f:
+        async with Fetcher(settings.fetch_settings, resolver=resolver) as f:
             return await f.fetch(url, validators)
 
     return asyncio.run(go())
@@ -203,7 +203,7 @@ def test_per_host_and_overall_concurrency_are_limited(web, settings):
             urls.append(web.set(web.url(f"/p{i}", host), Response(200, b"<p>x</p>", delay=0.2)))
 
     async def go():
-        async with Fetcher(settings.with_(per_host=2, concurrency=3), resolver=loopback_resolver) as f:
+        async with Fetcher(settings.with_(per_host=2, concurrency=3).fetch_settings, resolver=loopback_resolver) as f:
             return await asyncio.gather(*(f.fetch(u) for u in urls))
 
     results = asyncio.run(go())
@@ -223,7 +223,7 @@ def test_cookies_do_not_carry_over_between_fetches(web, settings):
     url = web.set("/metered", meter)
 
     async def go():
-        async with Fetcher(settings, resolver=loopback_resolver) as f:
+        async with Fetcher(settings.fetch_settings, resolver=loopback_resolver) as f:
             return [await f.fetch(url), await f.fetch(url)]
 
     first, second = asyncio.run(go())

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.articles import parse_html_article, parse_markdown_article
 from archiver.formats import ArchivedCopy, LeftReason, html, markdown, plaintext
+from archiver.formats.html import read_citations as parse_html_article
+from archiver.formats.markdown import read_citations as parse_markdown_article
 
 DATA = Path(__file__).resolve().parent / "data"
 WHEN = datetime(2023, 2, 1, 9, 30, tzinfo=UTC)

@@ -126,7 +126,7 @@ def test_the_archive_date_follows_the_articles_date_style(use, access_date, writ
 
 
 def _hash(url: str) -> str:
-    from archiver.articles import link_id
+    from archiver.formats.records import link_id
 
     return link_id(url).removeprefix("u-")
 

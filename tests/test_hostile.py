@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SUBPROCESS_ENV, archiver_cmd, write_sources
+from conftest import SUBPROCESS_ENV, archiver_cmd, health_of, write_sources
 from simweb import LOREM, Response, SimWeb, article
 
 from archiver import Outcome, Store, run_check
@@ -145,8 +145,8 @@ def test_a_hostile_web_becomes_recorded_outcomes_and_the_pass_goes_on(web, hosti
         (pdf_version,) = store.versions("pdf")
         assert pdf_version.hash.startswith("raw-") and pdf_version.words == 0  # kept, by its bytes
         assert store.read_raw(pdf_version).startswith(b"%PDF-1.7")
-        assert store.health("private")["status"] == "blocked"
-        assert store.health("drip")["status"] == "failing" and store.health("drip")["rot"]["kind"] == "timeout"
+        assert health_of(store, "private")["status"] == "blocked"
+        assert health_of(store, "drip")["status"] == "failing" and health_of(store, "drip")["rot"]["kind"] == "timeout"
         assert store.verify().ok
 
 

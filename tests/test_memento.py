@@ -13,9 +13,9 @@ from conftest import write_sources
 from simweb import LOREM, Response, article
 
 from archiver import Store, run_check
+from archiver.archive.memento import Link, archive_name, mementos_in, parse_links
 from archiver.cli import cli
 from archiver.config import DEFAULT_MEMENTO_AGGREGATOR, Settings
-from archiver.memento import Link, archive_name, mementos_in, parse_links
 from archiver.serve import make_server
 
 
@@ -112,17 +112,17 @@ def test_our_own_serve_is_an_archive_whose_copies_are_verified_and_offered(other
     summary = run_check(ours)
     assert summary.archive is not None and summary.archive.verified == 1
     with Store.open(ours.data_dir) as store:
-        (capture,) = [c for c in store.captures("1") if c["archive"] != "wayback"]
-    assert capture["archive"] == base.removeprefix("http://") and capture["timestamp"] == "20260101120000"
-    assert capture["url"] == f"{base}/memento/20260101120000/{url}" and capture["verified"] == 1
-    assert "matches our version" in capture["verify_note"]
+        (capture,) = [c for c in store.captures("1") if c.archive != "wayback"]
+    assert capture.archive == base.removeprefix("http://") and capture.timestamp == "20260101120000"
+    assert capture.url == f"{base}/memento/20260101120000/{url}" and capture.verified == 1
+    assert "matches our version" in capture.verify_note
     report = json.loads(
         CliRunner().invoke(cli, ["--data-dir", str(ours.data_dir), "--sources", str(ours.sources), "report"]).output
     )
     assert report["citations"][0]["archive"] == {
-        "url": capture["url"],
+        "url": capture.url,
         "timestamp": "20260101120000",
-        "archive": capture["archive"],
+        "archive": capture.archive,
         "verified": True,
     }
 
@@ -137,8 +137,8 @@ def test_another_archives_copy_of_a_different_page_is_not_offered(other_store, s
     write_sources(ours.sources, [{"id": "1", "url": url}])
     summary = run_check(ours)
     with Store.open(ours.data_dir) as store:
-        (capture,) = [c for c in store.captures("1") if c["archive"] != "wayback"]
-    assert capture["verified"] == 0 and "is not our version" in capture["verify_note"]
+        (capture,) = [c for c in store.captures("1") if c.archive != "wayback"]
+    assert capture.verified == 0 and "is not our version" in capture.verify_note
     assert summary.archive is not None and summary.archive.rejected == 1
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import loopback_resolver, no_network_resolver, write_sources
+from conftest import health_of, loopback_resolver, no_network_resolver, write_sources
 from simweb import LOREM, Response, article
 
 from archiver import Outcome, SourceError, Store, run_check
@@ -55,7 +55,7 @@ def test_a_body_repeated_byte_for_byte_is_not_extracted_again(web, settings):
         rows = store.db.execute(
             "SELECT extract_ms, version_hash, new_version FROM checks WHERE citation_id = '1'"
         ).fetchall()
-        health = store.health("1")
+        health = health_of(store, "1")
     (first_ms, first_hash, first_new), (second_ms, second_hash, second_new) = rows
     assert first_new == 1 and second_new == 0 and second_hash == first_hash
     assert second_ms == 0  # the same bytes as the version held: same text, no trafilatura
@@ -147,7 +147,7 @@ def test_no_network_at_all_is_an_offline_pass_not_rot(settings):
     assert summary.offline
     assert {c.outcome for c in summary.checks} == {Outcome.DNS_ERROR}
     with Store.open(settings.data_dir) as store:
-        assert store.pass_offline(summary.pass_id)
+        assert all(check.offline for check in store.checks("1"))  # its pass is recorded as offline
         assert store.count("checks") == 2  # every check is still recorded
 
 
@@ -229,8 +229,8 @@ def test_an_extraction_past_its_deadline_is_recorded_and_its_worker_replaced(web
     assert "extraction ran past 2s" in got["slow"].error
     assert got["after"].outcome == Outcome.OK and got["after"].new_version
     with Store.open(settings.data_dir) as store:
-        (check,) = store.history("slow")
-        assert check["outcome"] == "extract_timeout" and check["signal"] == "extract_timeout"
-        assert check["version_hash"] == "" and store.versions("slow") == []
-        health = store.health("slow")
+        (check,) = store.checks("slow")
+        assert check.outcome == "extract_timeout" and check.verdicts.signal.kind == "extract_timeout"
+        assert check.version_hash == "" and store.versions("slow") == []
+        health = health_of(store, "slow")
         assert health["status"] == "ok" and "extraction ran past 2s" in health["rot"]["evidence"]

@@ -9,8 +9,7 @@ from conftest import write_sources
 from simweb import LOREM, article
 
 from archiver.config import _ENV
-from archiver.detect.drift import DriftClass
-from archiver.detect.health import FLAGS
+from archiver.models import DriftClass, Flag
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
 
@@ -36,7 +35,7 @@ def test_every_documented_setting_exists():
 def test_the_report_contract_names_every_flag_and_drift_class():
     contract = README[README.index("`status` is one of") : README.index("Fields are added")]
     flags = contract[contract.index("`flags` any of") : contract.index("`drift.kind`")]
-    assert set(FLAGS) <= set(re.findall(r"`([a-z_]+)`", flags))
+    assert set(Flag) <= set(re.findall(r"`([a-z_]+)`", flags))
     verdicts = README[README.index("## Verdicts") : README.index("## The Wayback Machine")]
     for kind in DriftClass:
         assert f"| `{kind}` |" in verdicts and f"`{kind}`" in contract, kind

@@ -6,12 +6,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_sources
+from conftest import health_of, write_sources
 from simweb import LOREM, TEASERS, Response, article, bare_page, front_page
 
 from archiver import run_check
 from archiver.cli import cli
-from archiver.pipeline import probe_target
+from archiver.probe import probe_target
 from archiver.store import Store
 
 CLAIM = "Selon Séoul, 15 000 soldats ont été envoyés dans la région de Koursk."
@@ -19,7 +19,7 @@ CLAIM = "Selon Séoul, 15 000 soldats ont été envoyés dans la région de Kour
 
 def health(settings, cid="1"):
     with Store.open(settings.data_dir) as store:
-        return store.health(cid)
+        return health_of(store, cid)
 
 
 def test_outage_is_failing_then_rotten_after_three_checks_over_three_days_then_recovers(web, settings, clock):

@@ -76,7 +76,7 @@ def test_every_hop_of_a_redirect_chain_is_recorded_after_a_warcinfo_naming_the_f
     assert check.returncode == 0, check.stdout + check.stderr
     with Store.open(settings.data_dir) as store:
         (version,) = store.versions("1")
-        pointer = store.warc_pointer("1", version.hash)
+        pointer = version.warc
         assert pointer.offset == int(records[1]["offset"])  # the version points at its final response
         assert pointer.offset + pointer.length == warc.stat().st_size  # and its exchange holds every hop
         assert store.verify().ok
@@ -206,7 +206,7 @@ def test_verify_reads_every_record_and_names_a_damaged_one(web, settings):
     run_check(settings)
     (warc,) = warc_files(settings)
     with Store.open(settings.data_dir) as store:
-        pointer = store.warc_pointer("2", store.versions("2")[0].hash)
+        pointer = store.versions("2")[0].warc
     data = bytearray(warc.read_bytes())
     data[pointer.offset + pointer.length - 30] ^= 0xFF  # one byte inside its request record
     warc.write_bytes(bytes(data))
@@ -223,7 +223,7 @@ def test_a_store_written_before_exchanges_and_per_source_lookups_is_migrated(mov
     its response record alone. Opening it keeps the look-ups and gives every pointer its exchange."""
     with Store.open(settings.data_dir) as store:
         (version,) = store.versions("1")
-        pointer = store.warc_pointer("1", version.hash)
+        pointer = version.warc
         response_only = (
             next(int(r["offset"]) for r in index(settings.data_dir / pointer.file) if int(r["offset"]) > pointer.offset)
             - pointer.offset
@@ -236,5 +236,5 @@ def test_a_store_written_before_exchanges_and_per_source_lookups_is_migrated(mov
         db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_archives'")
     with Store.open(settings.data_dir) as store:
         assert store.looked_up_at("1", "cdx") == "2026-01-01T12:00:00+00:00"
-        assert store.warc_pointer("1", version.hash) == pointer  # the whole chain again, not the response alone
+        assert store.versions("1")[0].warc == pointer  # the whole chain again, not the response alone
         assert store.verify().ok

@@ -70,7 +70,7 @@ def test_new_versions_are_valid_warc_records_and_unchanged_checks_add_nothing(st
     assert [r["warc-type"] for r in index["2026-01-02.warc.gz"]] == ["warcinfo", "response", "request"]
     with Store.open(settings.data_dir) as store:
         for v in store.versions("1"):
-            pointer = store.warc_pointer("1", v.hash)
+            pointer = v.warc
             listed = index[Path(pointer.file).name]
             assert any(int(r["offset"]) == pointer.offset and r["warc-type"] == "response" for r in listed)
     sizes = [f.stat().st_size for f in files]

@@ -17,12 +17,15 @@ from conftest import FakeClock
 from replay import RECORDED, ReplayArchive
 from simweb import LOREM, article
 
-from archiver.archives import ArchiveSession
+from archiver.archive.outbox import drain
+from archiver.archive.session import ArchiveSession
+from archiver.archive.spn import Result, capture_in_answer, read_refusal
+from archiver.archive.step import run_archive
+from archiver.archive.wayback import WaybackClient
 from archiver.extract import extract
 from archiver.models import ArchiveSummary, Citation, FetchResult, Outcome
-from archiver.outbox import drain, run_archive
+from archiver.models.rows import Capture
 from archiver.store import Store
-from archiver.wayback import Capture, Result, WaybackClient, capture_in_answer, read_refusal
 
 EPA = "https://www.epa.gov/ghgreporting/san5779-factsheet"
 EPA_MOVED = (
@@ -42,8 +45,8 @@ def replay_settings(settings):
 
 def ask(settings, call):
     async def run():
-        async with ArchiveSession(settings) as session:
-            return await call(WaybackClient(settings, session))
+        async with ArchiveSession(settings.archive_settings) as session:
+            return await call(WaybackClient(settings.archive_settings, session))
 
     return asyncio.run(run())
 
@@ -133,9 +136,11 @@ class MovingClock:
 def drain_once(settings, clock):
     async def run():
         summary = ArchiveSummary()
-        async with ArchiveSession(settings) as session:
+        async with ArchiveSession(settings.archive_settings) as session:
             with Store.open(settings.data_dir) as store:
-                await drain(WaybackClient(settings, session), store, settings, clock, summary)
+                await drain(
+                    WaybackClient(settings.archive_settings, session), store, settings.archive_settings, clock, summary
+                )
                 return summary, store.outbox()
 
     return asyncio.run(run())
@@ -153,8 +158,8 @@ def test_keyless_spn2_answers_with_a_job_that_is_followed_and_its_original_url_k
         archive.close()
     submissions = [s for s in archive.served if s[1].startswith("/save/") and not s[1].startswith("/save/status/")]
     assert submissions == [("GET", "/save/https://theincredibleholk.org/about/", 200)]
-    assert row["state"] == "done" and row["job_id"] == "spn2-ffa890ab71a52c6ca87389d4f214becedbaa275a"
-    assert row["capture_url"] == "https://web.archive.org/web/20240104034229/https://theincredibleholk.org/"
+    assert row.state == "done" and row.job_id == "spn2-ffa890ab71a52c6ca87389d4f214becedbaa275a"
+    assert row.capture_url == "https://web.archive.org/web/20240104034229/https://theincredibleholk.org/"
     assert summary.done == 1
 
 
@@ -166,8 +171,8 @@ def test_a_job_that_fails_with_a_final_code_is_given_up_at_once(replay_settings)
         _summary, (row,) = drain_once(settings, MovingClock(datetime(2024, 1, 4, 3, 42, tzinfo=UTC)))
     finally:
         archive.close()
-    assert row["state"] == "failed"
-    assert row["reason"] == "error:invalid-host-resolution: Couldn't resolve host for http://example5123.com."
+    assert row.state == "failed"
+    assert row.reason == "error:invalid-host-resolution: Couldn't resolve host for http://example5123.com."
     assert [s[1][:13] for s in archive.served] == ["/save", "/save/status/", "/save/status/"]
 
 
@@ -179,8 +184,8 @@ def test_a_recorded_429_is_retried_later_and_slows_the_pace(replay_settings):
         summary, (row,) = drain_once(settings, FakeClock(datetime(2024, 1, 4, 3, 42, tzinfo=UTC)))
     finally:
         archive.close()
-    assert row["state"] == "queued" and row["attempts"] == 1 and row["reason"] == "HTTP 429"
-    assert datetime.fromisoformat(row["next_try"]) > datetime(2024, 1, 4, 3, 42, tzinfo=UTC)
+    assert row.state == "queued" and row.attempts == 1 and row.reason == "HTTP 429"
+    assert datetime.fromisoformat(row.next_try) > datetime(2024, 1, 4, 3, 42, tzinfo=UTC)
     assert summary.retried == 1
 
 
@@ -228,8 +233,8 @@ def test_an_unknown_refusal_is_logged_and_final_after_a_few_tries(caplog, replay
         rows = Store.open(s.data_dir).outbox()
     finally:
         fake.close()
-    assert rows[0]["state"] == "failed" and rows[0]["attempts"] == 3
-    assert "gave up after 3 attempts: error:brand-new-code" in rows[0]["reason"]
+    assert rows[0].state == "failed" and rows[0].attempts == 3
+    assert "gave up after 3 attempts: error:brand-new-code" in rows[0].reason
     assert len(fake.submissions()) == 3
     assert "unknown Save Page Now refusal 'error:brand-new-code'" in caplog.text
 
@@ -272,9 +277,9 @@ def test_a_capture_of_a_url_that_redirected_is_followed_in_the_archive_compared_
         f"/web/20180808094144id_/{EPA_MOVED}",
         f"/web/20180808104500id_/{EPA_MOVED}",
     ]
-    assert capture["verified"] == 1 and summary.verified == 1
-    assert capture["url"] == f"https://web.archive.org/web/20180808104500/{EPA_MOVED}"
-    assert "matches our version of 2018-08-08" in capture["verify_note"]
+    assert capture.verified == 1 and summary.verified == 1
+    assert capture.url == f"https://web.archive.org/web/20180808104500/{EPA_MOVED}"
+    assert "matches our version of 2018-08-08" in capture.verify_note
 
 
 def test_a_capture_that_holds_another_text_is_kept_with_its_reason_and_never_offered(replay_settings):
@@ -290,8 +295,8 @@ def test_a_capture_that_holds_another_text_is_kept_with_its_reason_and_never_off
             (capture,) = store.captures("1")
     finally:
         archive.close()
-    assert capture["verified"] == 0 and summary.rejected == 1
-    assert capture["verify_note"].startswith("the archived text is not our version of 2018-08-08 (resemblance 0%)")
+    assert capture.verified == 0 and summary.rejected == 1
+    assert capture.verify_note.startswith("the archived text is not our version of 2018-08-08 (resemblance 0%)")
 
 
 def test_a_redirect_loop_inside_the_archive_is_not_offered(replay_settings):
@@ -307,7 +312,7 @@ def test_a_redirect_loop_inside_the_archive_is_not_offered(replay_settings):
             (capture,) = store.captures("1")
     finally:
         archive.close()
-    assert capture["verified"] == 0 and capture["verify_note"] == "redirect loop inside the archive"
+    assert capture.verified == 0 and capture.verify_note == "redirect loop inside the archive"
     # the chain comes back to the cited URL at its third answer: the loop is seen without asking again
     assert len([s for s in archive.served if s[1].startswith("/web/")]) == 3
 
@@ -334,4 +339,4 @@ def test_a_capture_of_a_page_we_never_stored_is_not_offered_even_when_it_looks_l
         "https://www.epa.gov/sites/production/files/signpost/cc.html",
         "https://www.epa.gov/sites/production/files/signpost/cc.html",
     ]
-    assert capture["verified"] == 0 and capture["verify_note"].startswith("cannot be compared: we never stored")
+    assert capture.verified == 0 and capture.verify_note.startswith("cannot be compared: we never stored")

@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from playwright.async_api import Browser as PlaywrightBrowser
@@ -33,10 +33,10 @@ from playwright.async_api import Error as PlaywrightError
 
 from archiver.browser.network import REDIRECT_STATUSES, PageNetwork
 from archiver.browser.records import PAGE_TYPES, Rendering, Screenshot
-from archiver.config import Settings
+from archiver.config import BrowserSettings
 from archiver.errors import ConfigError
-from archiver.fetch import ACCEPT_LANGUAGE, Clock, Fetcher, Resolver
-from archiver.models import BrowserMode, FetchResult, Outcome
+from archiver.fetch import ACCEPT_LANGUAGE, Fetcher, Resolver
+from archiver.models import BrowserMode, Clock, FetchResult, Outcome, utcnow
 
 log = logging.getLogger("archiver.browser")
 
@@ -73,7 +73,7 @@ _RUN_DIR_PREFIX = "archiver-chromium-"
 _said: set[str] = set()
 
 
-def find_chromium(settings: Settings, which: Callable[[str], str | None] = shutil.which) -> str | None:
+def find_chromium(settings: BrowserSettings, which: Callable[[str], str | None] = shutil.which) -> str | None:
     """The Chromium executable: `settings.chromium` when set, else `chromium` or `chromium-browser` on PATH."""
     if settings.chromium:
         path = Path(settings.chromium)
@@ -81,23 +81,23 @@ def find_chromium(settings: Settings, which: Callable[[str], str | None] = shuti
     return which("chromium") or which("chromium-browser")
 
 
-def browser_mode(settings: Settings, which: Callable[[str], str | None] = shutil.which) -> BrowserMode:
+def browser_mode(settings: BrowserSettings, which: Callable[[str], str | None] = shutil.which) -> BrowserMode:
     """The mode in force: `auto` becomes `never` when no Chromium is found, said once in the log.
     A Chromium that was asked for by path or by `always` and is not there is a ConfigError."""
-    if settings.browser == BrowserMode.NEVER:
+    if settings.mode == BrowserMode.NEVER:
         return BrowserMode.NEVER
     found = find_chromium(settings, which)
     if found is None and settings.chromium:
         raise ConfigError(f"ARCHIVER_CHROMIUM={settings.chromium!r}: no executable file there")
-    if found is None and settings.browser == BrowserMode.ALWAYS:
+    if found is None and settings.mode == BrowserMode.ALWAYS:
         raise ConfigError(
             "ARCHIVER_BROWSER=always but no Chromium was found (install `chromium` or set ARCHIVER_CHROMIUM)"
         )
     if found is None:
         _say_once("no Chromium found: pages are fetched over HTTP only (browser mode never)")
         return BrowserMode.NEVER
-    _say_once(f"browser mode {settings.browser}: Chromium at {found}, {settings.browser_pages} page(s) at once")
-    return settings.browser
+    _say_once(f"browser mode {settings.mode}: Chromium at {found}, {settings.pages} page(s) at once")
+    return settings.mode
 
 
 def _say_once(message: str) -> None:
@@ -109,10 +109,10 @@ def _say_once(message: str) -> None:
 class Browser:
     """Renders pages in headless Chromium. Use as `async with Browser(settings) as browser`.
 
-    At most `settings.browser_pages` pages are open at once; each gets a fresh context (no cookie,
+    At most `settings.pages` pages are open at once; each gets a fresh context (no cookie,
     storage or cache from another page) and the HTTP fetcher's timeouts and caps."""
 
-    def __init__(self, settings: Settings, resolver: Resolver | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, settings: BrowserSettings, resolver: Resolver | None = None, clock: Clock | None = None) -> None:
         executable = find_chromium(settings)
         if executable is None:
             raise ConfigError(
@@ -120,9 +120,9 @@ class Browser:
             )
         self.settings = settings
         self.executable = executable
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._fetcher = Fetcher(settings, resolver, clock)
-        self._pool = asyncio.Semaphore(settings.browser_pages)
+        self._clock = clock or utcnow
+        self._fetcher = Fetcher(settings.fetch, resolver, clock)
+        self._pool = asyncio.Semaphore(settings.pages)
         self._lock = asyncio.Lock()
         self._playwright: Playwright | None = None
         self._browser: PlaywrightBrowser | None = None
@@ -155,7 +155,7 @@ class Browser:
         async with self._pool:  # the page's time starts when it gets a slot
             started = self._clock()
             t0 = time.monotonic()
-            deadline = t0 + self.settings.total_timeout
+            deadline = t0 + self.settings.fetch.total_timeout
             document = await self._fetcher.fetch(url)
             skip = _not_renderable(document)
             if skip:
@@ -178,13 +178,13 @@ class Browser:
     async def _render(
         self, browser: PlaywrightBrowser, url: str, started: datetime, document: FetchResult, deadline: float, t0: float
     ) -> Rendering:
-        network = PageNetwork(self._fetcher, self.settings, document, deadline)
+        network = PageNetwork(self._fetcher, self.settings.fetch, document, deadline)
         context: BrowserContext | None = None
         notes: list[str] = []
         result = _unrendered(url, started, document, "", t0)
         try:
             context = await browser.new_context(
-                user_agent=self.settings.user_agent,
+                user_agent=self.settings.fetch.user_agent,
                 extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE},
                 viewport=VIEWPORT,
                 service_workers="block",
@@ -198,7 +198,9 @@ class Browser:
                 await self._load(page, document, deadline, notes)
                 result = await self._capture(page, result, network, notes)
         except TimeoutError:
-            result = replace(result, error=f"not rendered: the page took more than {self.settings.total_timeout:g}s")
+            result = replace(
+                result, error=f"not rendered: the page took more than {self.settings.fetch.total_timeout:g}s"
+            )
         except PlaywrightError as exc:
             result = replace(result, error=f"not rendered: the browser failed: {_first_line(exc)}")
         finally:
@@ -214,7 +216,7 @@ class Browser:
 
     async def _load(self, page: Page, document: FetchResult, deadline: float, notes: list[str]) -> None:
         """Navigate, then wait for `load` and a quiet network, leaving time to capture the page."""
-        total = self.settings.total_timeout
+        total = self.settings.fetch.total_timeout
         settle_until = deadline - CAPTURE_RESERVE * total
         await page.goto(document.final_url, wait_until="commit", timeout=_ms(deadline))
         for state, cap in (("load", total), ("networkidle", SETTLE_SECONDS)):
@@ -235,8 +237,8 @@ class Browser:
         if last is not None and last.status in REDIRECT_STATUSES:
             return replace(result, error=f"not rendered: still being redirected from {last.url[:200]}")
         size = await page.evaluate(_DOM_SIZE)
-        if size > self.settings.max_body_bytes:
-            return replace(result, error=f"not rendered: DOM larger than {self.settings.max_body_bytes} bytes")
+        if size > self.settings.fetch.max_body_bytes:
+            return replace(result, error=f"not rendered: DOM larger than {self.settings.fetch.max_body_bytes} bytes")
         html = await page.content()
         shot = await self._screenshot(page, notes)
         status = last.status if last is not None else result.document.status

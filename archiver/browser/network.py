@@ -19,19 +19,17 @@ import asyncio
 import contextlib
 import json
 import time
-import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-import httpx
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request, Route, WebSocketRoute
 
 from archiver.browser.records import WIRE_HEADERS, SubRequest
-from archiver.config import Settings
-from archiver.fetch import AddressRefused, DNSFailure, Fetcher
-from archiver.fetch import _TooLarge as TooLarge  # see `PageNetwork._send`
+from archiver.config import FetchSettings
+from archiver.fetch import Fetcher
 from archiver.models import FetchResult, Hop, Outcome
+from archiver.models.records import header
 from archiver.urls import host_of, is_http_url
 
 # A news page makes 100-400 requests (ads included); past this many the page is cut off.
@@ -82,7 +80,7 @@ class PageNetwork:
     `document` is the HTTP fetch of the page; it answers the first navigation of the page itself, so
     the document is fetched once, by the HTTP fetcher, with all its rules."""
 
-    def __init__(self, fetcher: Fetcher, settings: Settings, document: FetchResult, deadline: float) -> None:
+    def __init__(self, fetcher: Fetcher, settings: FetchSettings, document: FetchResult, deadline: float) -> None:
         self._fetcher = fetcher
         self._settings = settings
         self._document: FetchResult | None = document
@@ -161,7 +159,7 @@ class PageNetwork:
 
     async def _answer(self, route: Route, request: Request, reply: _Reply, main: bool) -> None:
         status, headers, body = reply.status, _fulfil_headers(reply.headers), reply.body
-        location = _header(reply.headers, "location")
+        location = header(reply.headers, "location")
         if status in REDIRECT_STATUSES and location:  # only a navigation gets here with a 3xx
             target = urljoin(request.url, location.strip())
             if main:
@@ -209,7 +207,7 @@ class PageNetwork:
         seen = {url}
         while True:
             reply = await self._send(method, url, headers, content)
-            location = _header(reply.headers, "location")
+            location = header(reply.headers, "location")
             if reply.error or reply.status not in REDIRECT_STATUSES or not location:
                 return _Reply(reply.outcome, reply.status, reply.headers, reply.body, reply.error, tuple(hops))
             target = urljoin(url, location.strip())
@@ -233,40 +231,13 @@ class PageNetwork:
             url = target
 
     async def _send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> _Reply:
-        """One request and its answer through the HTTP fetcher's client: its guard, timeouts and body cap.
-
-        fetch.py has no public seam for one exchange with a given method, headers and body, so this uses
-        `Fetcher._client`, `_host_slot`, `_read_body` and `_TooLarge`. The seam it wants is
-        `Fetcher.exchange(method, url, headers, content) -> FetchResult` (no redirect following, the same
-        exception table as `Fetcher.fetch`); with it, this method becomes one call and the table below goes."""
-        fetcher = self._fetcher
-        try:
-            async with asyncio.timeout(max(0.0, self._deadline - time.monotonic())):
-                sent = fetcher._client.build_request(method, url, headers=headers, content=content)
-                async with fetcher._host_slot(url):
-                    response = await fetcher._client.send(sent, stream=True)
-                    try:
-                        body = await fetcher._read_body(response)
-                    finally:
-                        await response.aclose()
-        except AddressRefused as exc:
-            return _Reply(Outcome.REFUSED_ADDRESS, error=f"refused: {exc}")
-        except DNSFailure as exc:
-            return _Reply(Outcome.DNS_ERROR, error=f"DNS lookup failed: {exc}")
-        except (TimeoutError, httpx.TimeoutException):
-            total = self._settings.total_timeout
-            return _Reply(Outcome.TIMEOUT, error=f"no complete response within the page's {total:g}s")
-        except TooLarge:
-            return _Reply(Outcome.TOO_LARGE, error=f"body larger than {self._settings.max_body_bytes} bytes")
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            return _Reply(Outcome.BAD_URL, error=str(exc))
-        except httpx.ConnectError as exc:
-            return _Reply(Outcome.CONNECT_ERROR, error=f"connection failed: {exc or 'refused'}")
-        except (httpx.HTTPError, zlib.error, ValueError) as exc:
-            return _Reply(Outcome.PROTOCOL_ERROR, error=f"{type(exc).__name__}: {exc}")
-        status = response.status_code
-        raw = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
-        return _Reply(Outcome.OK if status < 400 else Outcome.HTTP_ERROR, status, raw, body)
+        """One request and its answer through the HTTP fetcher: its guard, timeouts, body cap and table
+        of failures, within what is left of the page's time."""
+        left = self._deadline - time.monotonic()
+        result = await self._fetcher.exchange(method, url, headers, content, timeout=left)
+        if result.status is None:
+            return _Reply(result.outcome, error=result.error)
+        return _Reply(result.outcome, result.status, result.headers, result.body)
 
 
 def _is_main_navigation(request: Request) -> bool:
@@ -276,10 +247,6 @@ def _is_main_navigation(request: Request) -> bool:
         return request.frame.parent_frame is None
     except PlaywrightError:  # a service worker's request has no frame
         return False
-
-
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str:
-    return next((v for k, v in headers if k.lower() == name), "")
 
 
 def _fulfil_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:

@@ -24,21 +24,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from archiver.detect.body import Line, Token, body_lines, tokenise
-
-
-class DriftClass(StrEnum):
-    UNCHANGED = "unchanged"
-    COSMETIC = "cosmetic"
-    BOILERPLATE = "boilerplate"
-    MINOR_EDIT = "minor_edit"
-    FACT_CHANGE = "fact_change"
-    MAJOR_REWRITE = "major_rewrite"
-
+from archiver.models import DriftClass
 
 # The classes that mean "look at this": they make a citation `drifted` and carry the `drift` flag.
 RAISING = frozenset({DriftClass.FACT_CHANGE, DriftClass.MAJOR_REWRITE})
@@ -46,7 +36,7 @@ RAISING = frozenset({DriftClass.FACT_CHANGE, DriftClass.MAJOR_REWRITE})
 EDITS = frozenset({DriftClass.MINOR_EDIT, *RAISING})
 
 
-def raises_drift(drift_class: str) -> bool:
+def raises_drift(drift_class: DriftClass) -> bool:
     """Whether a version of this class makes its citation `drifted` (the one rule, used everywhere)."""
     return drift_class in RAISING
 
@@ -68,8 +58,6 @@ class DriftVerdict:
     drift_class: DriftClass
     score: float  # share of the body's words kept, 1.0 = the same body
     changes: tuple[str, ...] = ()
-    diff: str = ""
-    removed: tuple[str, ...] = field(default=())  # paragraphs of the older body that are gone
 
     @property
     def drifted(self) -> bool:
@@ -180,9 +168,7 @@ def compare(before: Snapshot, after: Snapshot) -> DriftVerdict:
     if body.moved:
         changes.append(f"{body.moved} paragraph(s) moved")
     changes.extend(plate)
-    return DriftVerdict(
-        drift_class, round(score, 4), tuple(changes), unified_diff(before.text, after.text), tuple(body.removed)
-    )
+    return DriftVerdict(drift_class, round(score, 4), tuple(changes))
 
 
 def _keys(text: str) -> list[str]:
@@ -287,11 +273,12 @@ def _facts(old: Line, new: Line, names: bool, matcher: difflib.SequenceMatcher[s
             text = f"quote changed: {quote_was or '(none)'!r} -> {quote_now or '(none)'!r}"
             found.append(_Fact("quote", tuple(filter(None, [quote_was])), tuple(filter(None, [quote_now])), text))
             continue
-        for label, test in (
+        tests: tuple[tuple[str, Callable[[Token], bool]], ...] = (
             ("figure", lambda t: t.figure),
             ("date", lambda t: t.date_word),
-            ("name", lambda t: names and t.name and not t.figure and not t.date_word),
-        ):
+            ("name", lambda t: bool(names and t.name and not t.figure and not t.date_word)),
+        )
+        for label, test in tests:
             keys_was = tuple(t.key for t in was if test(t))
             keys_now = tuple(t.key for t in now if test(t))
             if Counter(keys_was) == Counter(keys_now):

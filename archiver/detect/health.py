@@ -1,136 +1,103 @@
 """A citation's health: the verdicts of its checks and versions folded into one status and its evidence.
 
-Status is the most serious that applies, in this order: rotten, failing, drifted, paywalled,
-blocked, offline, ok, unchecked. Each flag means one thing: `link_rot` rot (`rotten`), `failing` a
-failure not confirmed yet, `paywall` a paywall, `drift` a version that changed a fact or was
-rewritten (a `minor_edit` or a boilerplate change is recorded, never flagged), `claim_drift` a fact
-of the claim the source no longer carries. This module defines the JSON contract of `archiver report`.
+Status is the most serious that applies, in the order of `HealthStatus`: rotten, failing, drifted,
+paywalled, blocked, offline, ok, unchecked. Each flag means one thing: `link_rot` rot (`rotten`),
+`failing` a failure not confirmed yet, `paywall` a paywall, `drift` a version that changed a fact or
+was rewritten (a `minor_edit` or a boilerplate change is recorded, never flagged), `claim_drift` a
+fact of the claim the source no longer carries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
 
+from archiver.detect.claims import ClaimCheck, lost_facts
 from archiver.detect.drift import raises_drift
-from archiver.detect.rot import Observation, RotPolicy, RotVerdict, Severity, Signal, assess
-
-DEFAULT_POLICY = RotPolicy()
-STATUSES = ("rotten", "failing", "drifted", "paywalled", "blocked", "offline", "ok", "unchecked")
-FLAGS = ("link_rot", "failing", "paywall", "drift", "claim_drift")
-
-
-@dataclass(frozen=True)
-class PaywallState:
-    kind: str  # hard, metered, registration, none
-    since: str = ""
-    evidence: tuple[str, ...] = ()
-    truncated: bool = False  # the text we see is cut by the paywall
-
-
-@dataclass(frozen=True)
-class DriftState:
-    """How the current version differs from the baseline, as recorded when it was stored."""
-
-    drift_class: str  # unchanged, cosmetic, boilerplate, minor_edit, fact_change, major_rewrite
-    score: float
-    since: str = ""
-    changes: tuple[str, ...] = ()
-    baseline: str = ""  # hash of the baseline version
-    versions: int = 1
+from archiver.detect.rot_history import DEFAULT_POLICY, Observation, assess
+from archiver.models import (
+    CheckVerdicts,
+    Citation,
+    ClaimState,
+    DriftClass,
+    DriftState,
+    Flag,
+    Health,
+    HealthStatus,
+    PaywallKind,
+    PaywallState,
+    RotPolicy,
+    Severity,
+    VersionDrift,
+)
+from archiver.models.rows import CheckRow, VersionRow
 
 
-@dataclass(frozen=True)
-class ClaimState:
-    claim: str
-    facts: tuple[str, ...] = ()
-    found: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-    lost: tuple[str, ...] = ()  # found in the baseline, missing now
-    since: str = ""
+def fold(
+    citation: Citation,
+    checks: Sequence[CheckRow],
+    versions: Sequence[VersionRow],
+    current: VersionRow | None,
+    policy: RotPolicy = DEFAULT_POLICY,
+) -> Health:
+    """A citation's health from its whole record: its checks (oldest first), its versions and the one
+    in force now. The one place the record is folded; the store keeps what it returns."""
+    observations = [Observation(c.at, c.verdicts.signal, c.offline) for c in checks]
+    latest = checks[-1] if checks else None
+    drift = claim = None
+    if current is not None:
+        recorded = current.drift
+        baseline = next((v for v in versions if v.hash == recorded.baseline_hash), current)
+        drift = DriftState(
+            recorded.drift_class,
+            recorded.score,
+            current.first_seen,
+            recorded.changes,
+            recorded.baseline_hash,
+            len(versions),
+        )
+        lost = tuple(lost_facts(_claim(baseline.drift), _claim(recorded)))
+        claim = ClaimState(
+            citation.claim,
+            recorded.claim_facts,
+            recorded.claim_found,
+            recorded.claim_missing,
+            lost,
+            current.first_seen if lost else "",
+        )
+    health = assess_health(
+        citation.id,
+        citation.url,
+        observations,
+        checked_at=latest.checked_at if latest else "",
+        http_status=latest.http_status if latest else None,
+        final_url=latest.final_url if latest else "",
+        paywall=paywall_state(checks),
+        drift=drift,
+        claim=claim,
+        policy=policy,
+    )
+    if current is None:
+        return health
+    return replace(health, title=current.title, versions=len(versions), snapshot=current.text_path)
 
-    @property
-    def supported(self) -> bool | None:
-        return None if not self.facts else not self.missing
+
+def paywall_state(checks: Sequence[CheckRow]) -> PaywallState | None:
+    """The paywall of the latest check that judged one, and since when it has stood."""
+    judged = [(c.checked_at, c.verdicts.paywall) for c in checks if c.verdicts.paywall is not None]
+    if not judged:
+        return None
+    at, latest = judged[-1]
+    since = at
+    for checked_at, paywall in reversed(judged):
+        if paywall.kind != latest.kind:
+            break
+        since = checked_at
+    return PaywallState(latest.kind, since, latest.evidence, latest.truncated)
 
 
-@dataclass(frozen=True)
-class Health:
-    citation_id: str
-    url: str
-    status: str
-    flags: tuple[str, ...]
-    since: str
-    checked_at: str
-    http_status: int | None
-    final_url: str
-    rot: RotVerdict
-    paywall: PaywallState | None = None
-    drift: DriftState | None = None
-    claim: ClaimState | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The report contract: keep it stable, other tools read it."""
-        rot = self.rot
-        out: dict[str, Any] = {
-            "id": self.citation_id,
-            "url": self.url,
-            "status": self.status,
-            "since": self.since or None,
-            "flags": list(self.flags),
-            "checked_at": self.checked_at or None,
-            "http_status": self.http_status,
-            "final_url": self.final_url or None,
-            "rot": {
-                "status": rot.status,
-                "kind": rot.kind or None,
-                "since": rot.since or None,
-                "confirmed": rot.confirmed,
-                "failures": rot.failures,
-                "evidence": rot.evidence,
-                "recovered_at": rot.recovered_at or None,
-                "moved_to": rot.moved_to or None,
-            },
-            "paywall": None,
-            "drift": None,
-            "claim": None,
-        }
-        if self.paywall:
-            out["paywall"] = {
-                "kind": self.paywall.kind,
-                "since": self.paywall.since or None,
-                "truncated": self.paywall.truncated,
-                "evidence": list(self.paywall.evidence),
-            }
-        if self.drift:
-            out["drift"] = {
-                "kind": self.drift.drift_class,
-                "score": self.drift.score,
-                "since": self.drift.since or None,
-                "changes": list(self.drift.changes),
-                "versions": self.drift.versions,
-            }
-        if self.claim:
-            c = self.claim
-            out["claim"] = {
-                "kind": "claim_drift"
-                if c.lost
-                else "supported"
-                if c.supported
-                else "unsupported"
-                if c.supported is False
-                else "nothing_to_check",
-                "text": c.claim,
-                "supported": c.supported,
-                "facts": list(c.facts),
-                "found": list(c.found),
-                "missing": list(c.missing),
-                "lost": list(c.lost),
-                "since": c.since or None,
-            }
-        return out
+def _claim(drift: VersionDrift) -> ClaimCheck:
+    return ClaimCheck(drift.claim_facts, drift.claim_found, drift.claim_missing)
 
 
 def assess_health(
@@ -147,37 +114,37 @@ def assess_health(
     policy: RotPolicy = DEFAULT_POLICY,
 ) -> Health:
     rot = assess(observations, policy)
-    if paywall and paywall.kind != "none" and paywall.truncated:
+    if paywall and paywall.kind != PaywallKind.NONE and paywall.truncated:
         # a cut text differs from the baseline because of the paywall, not because the article changed
         drift = claim = None
     flags = []
-    if rot.status == "rotten":
-        flags.append("link_rot")
-    if rot.status == "failing":
-        flags.append("failing")
-    if paywall and paywall.kind != "none":
-        flags.append("paywall")
+    if rot.status == HealthStatus.ROTTEN:
+        flags.append(Flag.LINK_ROT)
+    if rot.status == HealthStatus.FAILING:
+        flags.append(Flag.FAILING)
+    if paywall and paywall.kind != PaywallKind.NONE:
+        flags.append(Flag.PAYWALL)
     if drift and raises_drift(drift.drift_class):
-        flags.append("drift")
+        flags.append(Flag.DRIFT)
     if claim and claim.lost:
-        flags.append("claim_drift")
+        flags.append(Flag.CLAIM_DRIFT)
     latest_offline = bool(observations) and observations[-1].offline
     candidates = {
-        "rotten": rot.status == "rotten",
-        "failing": rot.status == "failing",
-        "drifted": bool(claim and claim.lost) or "drift" in flags,
-        "paywalled": "paywall" in flags and rot.status == "ok",
-        "blocked": rot.status == "blocked",
-        "offline": latest_offline or rot.status == "offline",
-        "ok": rot.status == "ok",
+        HealthStatus.ROTTEN: rot.status == HealthStatus.ROTTEN,
+        HealthStatus.FAILING: rot.status == HealthStatus.FAILING,
+        HealthStatus.DRIFTED: bool(claim and claim.lost) or Flag.DRIFT in flags,
+        HealthStatus.PAYWALLED: Flag.PAYWALL in flags and rot.status == HealthStatus.OK,
+        HealthStatus.BLOCKED: rot.status == HealthStatus.BLOCKED,
+        HealthStatus.OFFLINE: latest_offline or rot.status == HealthStatus.OFFLINE,
+        HealthStatus.OK: rot.status == HealthStatus.OK,
     }
-    status = next((s for s in STATUSES if candidates.get(s)), "unchecked")
+    status = next((s for s in HealthStatus if candidates.get(s)), HealthStatus.UNCHECKED)
     since = {
-        "rotten": rot.since,
-        "failing": rot.since,
-        "blocked": rot.since,
-        "drifted": (claim.since if claim and claim.lost else drift.since if drift else ""),
-        "paywalled": paywall.since if paywall else "",
+        HealthStatus.ROTTEN: rot.since,
+        HealthStatus.FAILING: rot.since,
+        HealthStatus.BLOCKED: rot.since,
+        HealthStatus.DRIFTED: (claim.since if claim and claim.lost else drift.since if drift else ""),
+        HealthStatus.PAYWALLED: paywall.since if paywall else "",
     }.get(status, "")
     return Health(
         citation_id, url, status, tuple(flags), since, checked_at, http_status, final_url, rot, paywall, drift, claim
@@ -208,22 +175,28 @@ KIND_WORDS = {
     "tls": "TLS failure",
 }
 SEVERITY_STATUS = {
-    Severity.HEALTHY: "ok",
-    Severity.TRANSIENT: "failing",
-    Severity.PERMANENT: "rotten",
-    Severity.BLOCKED: "blocked",
+    Severity.HEALTHY: HealthStatus.OK,
+    Severity.TRANSIENT: HealthStatus.FAILING,
+    Severity.PERMANENT: HealthStatus.ROTTEN,
+    Severity.BLOCKED: HealthStatus.BLOCKED,
 }
 
 
-def check_verdict(signal: Signal, paywall: str = "", drift_class: str = "") -> str:
+def mark(severity: Severity, offline: bool) -> HealthStatus:
+    """One word for one check, as a timeline shows it: offline, or what its severity means."""
+    return HealthStatus.OFFLINE if offline else SEVERITY_STATUS[severity]
+
+
+def check_verdict(verdicts: CheckVerdicts, drift_class: DriftClass | None = None) -> str:
     """What one check found, for a line of `check`'s table or log: "rotten: soft 404", "failing:
     server error", "paywalled: metered", "drifted: fact change", "ok: moved" or "ok". `drift_class` is
     the class of a version this check stored, if any."""
+    signal, paywall = verdicts.signal, verdicts.paywall
     status = SEVERITY_STATUS[signal.severity]
-    if status != "ok":
+    if status != HealthStatus.OK:
         return f"{status}: {KIND_WORDS.get(signal.kind, signal.kind.replace('_', ' '))}"
-    if paywall and paywall != "none":
-        return f"paywalled: {paywall}"
+    if paywall and paywall.paywalled:
+        return f"paywalled: {paywall.kind}"
     if drift_class and raises_drift(drift_class):
         return f"drifted: {drift_class.replace('_', ' ')}"
     if signal.moved_to:

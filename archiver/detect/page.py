@@ -24,7 +24,6 @@ class Page:
     og_url: str = ""
     og_type: str = ""
     content_tier: str = ""
-    refresh: str = ""
     json_ld: list[dict[str, Any]] = field(default_factory=list)
     microdata_free: list[str] = field(default_factory=list)  # itemprop=isAccessibleForFree values
     microdata_types: list[str] = field(default_factory=list)  # itemtype values, e.g. https://schema.org/NewsArticle
@@ -59,7 +58,6 @@ class Page:
         page.content_tier = _first(
             root.xpath("//meta[@property='article:content_tier' or @name='article:content_tier']/@content")
         ).lower()
-        page.refresh = _first(root.xpath("//meta[translate(@http-equiv,'REFRESH','refresh')='refresh']/@content"))
         page.microdata_free = [
             str(v).strip().lower()
             for v in root.xpath(

@@ -10,30 +10,10 @@ supporting evidence: free articles load them too. A "Subscribe" link in a header
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from archiver.detect.page import Page, articles_in, truth
-
-
-class PaywallKind(StrEnum):
-    NONE = "none"
-    HARD = "hard"
-    METERED = "metered"
-    REGISTRATION = "registration"
-
-
-@dataclass(frozen=True)
-class PaywallVerdict:
-    kind: PaywallKind
-    evidence: tuple[str, ...] = field(default=())
-    truncated: bool = False
-
-    @property
-    def paywalled(self) -> bool:
-        return self.kind != PaywallKind.NONE
-
+from archiver.models import PaywallKind, PaywallVerdict
 
 ARTICLE_TYPES = {
     "article",

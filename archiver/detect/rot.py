@@ -1,10 +1,8 @@
-"""Link rot: what one check says about a citation, and what a history of checks lets us conclude.
+"""Link rot: what one check says about a citation (the history of checks is `rot_history`'s).
 
 A check's signal is `healthy`, `transient` (timeouts, 5xx, 429, resets, DNS: may pass), `permanent`
 (404, 410, soft 404, redirect to the home page, parked domain: reported at once) or `blocked`
-(401, 403, 412, 428, bot walls: we were refused, which says nothing of the page). A citation is
-`rotten` at once on a permanent signal, and after enough failures spread over days on transient
-ones; until then it is `failing`. A healthy check clears it, and the recovery is kept.
+(401, 403, 412, 428, bot walls: we were refused, which says nothing of the page).
 
 Soft 404s: a 200 page whose own title, heading, short text or canonical says it is not the cited
 content; or one whose text is what the site serves for URLs that cannot exist (Bar-Yossef et al.'s
@@ -20,34 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from archiver.detect.page import Page
 from archiver.detect.text import resemblance
-from archiver.models import Hop, Outcome
+from archiver.models import HEALTHY, Hop, Outcome, Severity, Signal
 from archiver.urls import same_page
-
-
-class Severity(StrEnum):
-    HEALTHY = "healthy"
-    TRANSIENT = "transient"
-    PERMANENT = "permanent"
-    BLOCKED = "blocked"
-
-
-@dataclass(frozen=True)
-class Signal:
-    """What one check says: its kind of failure ('' when healthy), severity, evidence in plain words."""
-
-    kind: str
-    severity: Severity
-    evidence: str = ""
-    moved_to: str = ""  # a suggested new address when the page moved
-
-
-HEALTHY = Signal("", Severity.HEALTHY)
 
 
 @dataclass(frozen=True)
@@ -336,126 +312,3 @@ def _moved_to(url: str, final_url: str, redirects: Sequence[Hop], page: Page) ->
     ):
         return canonical
     return ""
-
-
-# --- over a history of checks -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One recorded check, as the rot verdict needs it."""
-
-    at: datetime
-    signal: Signal
-    offline: bool = False  # the pass could reach no host at all: says nothing of this citation
-
-
-@dataclass(frozen=True)
-class RotPolicy:
-    """When transient failures become rot: at least `failures` failed checks, the first and the
-    last at least `span` apart (Wikipedia's InternetArchiveBot waits likewise before calling a link dead)."""
-
-    failures: int = 3
-    span: timedelta = timedelta(days=3)
-
-
-@dataclass(frozen=True)
-class RotVerdict:
-    status: str  # ok, failing, rotten, blocked, unchecked, offline
-    kind: str = ""
-    since: str = ""
-    confirmed: bool = False
-    failures: int = 0
-    evidence: str = ""
-    recovered_at: str = ""
-    moved_to: str = ""
-
-
-def assess(observations: Sequence[Observation], policy: RotPolicy = RotPolicy()) -> RotVerdict:
-    """The rot verdict of a citation from its checks, oldest first."""
-    if not observations:
-        return RotVerdict("unchecked")
-    online = [o for o in observations if not o.offline]
-    if not online:
-        return RotVerdict("offline", evidence="no check has reached the network yet")
-    latest = online[-1]
-    run: list[Observation] = []  # the trailing failures, since the last healthy or blocked check
-    for obs in reversed(online):
-        if obs.signal.severity not in (Severity.TRANSIENT, Severity.PERMANENT):
-            break
-        run.append(obs)
-    run.reverse()
-    if latest.signal.severity == Severity.HEALTHY:
-        before = online[-2] if len(online) > 1 else None
-        recovered = before is not None and before.signal.severity in (Severity.TRANSIENT, Severity.PERMANENT)
-        evidence = latest.signal.evidence
-        if recovered and before is not None:
-            evidence = f"recovered after {before.signal.kind}" + (f"; {evidence}" if evidence else "")
-        return RotVerdict(
-            "ok",
-            evidence=evidence,
-            recovered_at=latest.at.isoformat() if recovered else "",
-            moved_to=latest.signal.moved_to,
-        )
-    if latest.signal.severity == Severity.BLOCKED:
-        since = latest.at
-        for obs in reversed(online):
-            if obs.signal.severity != Severity.BLOCKED:
-                break
-            since = obs.at
-        return RotVerdict("blocked", latest.signal.kind, since.isoformat(), evidence=latest.signal.evidence)
-    confirmed = is_confirmed([o.at for o in run], policy)
-    permanent = latest.signal.severity == Severity.PERMANENT
-    status = "rotten" if permanent or confirmed else "failing"
-    return RotVerdict(
-        status,
-        latest.signal.kind,
-        run[0].at.isoformat(),
-        confirmed,
-        len(run),
-        failure_evidence(latest.signal, [o.at for o in run], policy),
-        moved_to=latest.signal.moved_to,
-    )
-
-
-def is_confirmed(failures: Sequence[datetime], policy: RotPolicy) -> bool:
-    """Enough failed checks, the first and the last far enough apart (times oldest first)."""
-    return len(failures) >= policy.failures and failures[-1] - failures[0] >= policy.span
-
-
-def failure_evidence(signal: Signal, failures: Sequence[datetime], policy: RotPolicy) -> str:
-    """What is known of a failing or rotten citation, in plain words: what the site answers, since
-    when and over how many checks, and whether that is confirmed or what would confirm it."""
-    first, last = failures[0], failures[-1]
-    count = len(failures)
-    checks = "1 check" if count == 1 else f"{count} checks over {_duration(last - first)}"
-    known = f"{signal.evidence}, since {_stamp(first)} ({checks})"
-    if is_confirmed(failures, policy):
-        return f"{known}; confirmed: at least {policy.failures} failed checks over {_duration(policy.span)}"
-    more = policy.failures - count
-    after = _stamp(first + policy.span)
-    if more > 0 and last - first < policy.span:
-        condition = f"if {more} more check{'s' if more > 1 else ''} fail, the last on or after {after}"
-    elif more > 0:
-        condition = f"if {more} more check{'s' if more > 1 else ''} fail"
-    else:
-        condition = f"if a check on or after {after} still fails"
-    if signal.severity == Severity.PERMANENT:
-        return f"{known}; reported at once, not confirmed yet: it will be {condition}"
-    return f"{known}; not rot yet, it may pass: it becomes rot {condition}"
-
-
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at.tzinfo else at.strftime("%Y-%m-%d %H:%M")
-
-
-def _duration(span: timedelta) -> str:
-    seconds = span.total_seconds()
-    if seconds >= 86400:
-        days = round(seconds / 86400, 1)
-        return f"{days:g} day{'s' if days != 1 else ''}"
-    if seconds >= 3600:
-        hours = round(seconds / 3600)
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    minutes = round(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -16,10 +16,9 @@ file is read, bounded before it is."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
-from archiver.articles import _MD_FOOTNOTE_DEF, _MD_INLINE
 from archiver.errors import SourceError
 from archiver.formats import bibtex, csljson, html, markdown, plaintext, wikitext
 from archiver.formats.records import (
@@ -95,24 +94,22 @@ _PARSERS = {
 }
 
 
-def detect_format(text: str, name: str = "") -> Format:
-    """The format by the file name's extension, else by what the text starts with."""
+def detect_format(text: str, name: str = "", among: Collection[Format] = tuple(Format)) -> Format:
+    """The format by the file name's extension, else by what the text starts with; only the formats
+    `among` are considered (plain text is what is left)."""
     lowered = name.lower()
     for suffix, fmt in sorted(_EXTENSIONS.items(), key=lambda kv: -len(kv[0])):
-        if lowered.endswith(suffix):
+        if lowered.endswith(suffix) and fmt in among:
             return fmt
     head = text[:_SNIFF_BYTES].lstrip("\ufeff")
-    if _CSL.match(head):
-        return Format.CSL_JSON
-    if _HTML.match(head):
-        return Format.HTML
-    if _BIBTEX.search(head):
-        return Format.BIBTEX
-    if _WIKITEXT.search(head):
-        return Format.WIKITEXT
-    if _MD_FOOTNOTE_DEF.search(text) or _MD_INLINE.search(text):
-        return Format.MARKDOWN
-    return Format.TEXT
+    sniffed: tuple[tuple[Format, Callable[[], bool]], ...] = (
+        (Format.CSL_JSON, lambda: bool(_CSL.match(head))),
+        (Format.HTML, lambda: bool(_HTML.match(head))),
+        (Format.BIBTEX, lambda: bool(_BIBTEX.search(head))),
+        (Format.WIKITEXT, lambda: bool(_WIKITEXT.search(head))),
+        (Format.MARKDOWN, lambda: markdown.looks_like(text)),
+    )
+    return next((fmt for fmt, test in sniffed if fmt in among and test()), Format.TEXT)
 
 
 def parse(text: str, name: str = "", fmt: Format | None = None, limits: Limits = DEFAULT_LIMITS) -> ParsedArticle:

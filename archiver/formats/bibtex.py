@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import bibtexparser
+from bibtexparser.library import Library
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 from pylatexenc.latexwalker import LatexWalker, get_default_latex_context_db
 
-from archiver.articles import ImportWarning, url_warnings
 from archiver.errors import SourceError
 from archiver.formats.dates import MONTHS, DateReading, read_date
 from archiver.formats.records import (
@@ -34,6 +34,7 @@ from archiver.formats.records import (
     ArchivedCopy,
     Format,
     IdAllocator,
+    ImportWarning,
     Insertion,
     KnownCapture,
     Left,
@@ -47,6 +48,7 @@ from archiver.formats.records import (
     check_size,
     decide,
     url_problem,
+    url_warnings,
 )
 
 ARCHIVE_URL_FIELD = "archiveurl"
@@ -96,7 +98,7 @@ def annotate(
 
 def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_Entry], Lines]:
     check_size(text, name, limits)
-    library = bibtexparser.parse_string(text, parse_stack=[])
+    library = bibtexparser.parse_string(text, parse_stack=[])  # type: ignore[attr-defined]
     lines = Lines(text)
     problems: list[tuple[int | None, str]] = []
     cursor = 0
@@ -189,7 +191,7 @@ def _field_offset(entry: Entry, field_line: int | None) -> int:
     return max(0, (field_line or 0) - (entry.start_line or 0))
 
 
-def _failure(block: ParsingFailedBlock, library: bibtexparser.Library) -> str:
+def _failure(block: ParsingFailedBlock, library: Library) -> str:
     key = _BLOCK_KEY.match(block.raw or "")
     where = f"entry {key.group(1)!r}" if key else "block"
     if isinstance(block, DuplicateBlockKeyBlock):
@@ -203,7 +205,7 @@ def _failure(block: ParsingFailedBlock, library: bibtexparser.Library) -> str:
 
 
 def _strings(
-    library: bibtexparser.Library, lines: Lines, offsets: Mapping[int, int]
+    library: Library, lines: Lines, offsets: Mapping[int, int]
 ) -> tuple[dict[str, str], list[tuple[int | None, str]]]:
     """The @string macros, each evaluated with those defined before it (as BibTeX reads them)."""
     strings: dict[str, str] = dict(_MONTH_MACROS)

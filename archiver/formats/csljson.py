@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.articles import ImportWarning, url_warnings
 from archiver.errors import SourceError
 from archiver.formats.dates import DateReading, read_date, read_date_parts
 from archiver.formats.records import (
@@ -26,6 +25,7 @@ from archiver.formats.records import (
     ArchivedCopy,
     Format,
     IdAllocator,
+    ImportWarning,
     Insertion,
     KnownCapture,
     Left,
@@ -41,6 +41,7 @@ from archiver.formats.records import (
     check_size,
     decide,
     url_problem,
+    url_warnings,
 )
 from archiver.urls import is_http_url
 

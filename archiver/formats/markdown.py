@@ -1,6 +1,5 @@
-"""Markdown articles: their citations are read by `archiver.articles` (footnotes `[^1]: URL`, inline,
-reference-style and autolinks); this module finds where each is written and writes an archived copy
-back: the footnote definition, or the citing link, is followed by ` ([archived copy](URL), DATE)`.
+"""Markdown articles: their citations (footnotes `[^1]: URL`, inline, reference-style and autolinks),
+each with the sentence that carries it, where each is written, and their write-back: the footnote definition, or the citing link, is followed by ` ([archived copy](URL), DATE)`.
 That annotation is recognised on reading, so an annotated article imports exactly as before, with
 the copy as a known capture. Pure: no I/O."""
 
@@ -10,19 +9,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from archiver.articles import (
-    _MD_AUTOLINK,
-    _MD_FOOTNOTE_DEF,
-    _MD_INLINE,
-    _MD_REF_DEF,
-    _MD_REFLINK,
-    parse_markdown_article,
-)
 from archiver.formats.records import (
     DEFAULT_LIMITS,
+    LINK_MARK,
     Annotated,
     ArchivedCopy,
     Format,
+    ImportResult,
+    ImportWarning,
     Insertion,
     KnownCapture,
     Left,
@@ -35,7 +29,23 @@ from archiver.formats.records import (
     check_count,
     check_size,
     decide,
+    link_id,
+    split_sentences,
+    url_warnings,
 )
+from archiver.models import Citation
+
+FOOTNOTE_DEF = re.compile(r"^\s*\[\^([^\]\s]+)\]:\s*(.*)$")
+_REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*[\"')])?\s*$")
+# Every scan that starts at a bracket stops at the next bracket and never backtracks, so that a
+# line of 2 MB of `[` (or of `[a](`) is read in linear time, not quadratic.
+INLINE = re.compile(
+    r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])*+)\]\(\s*+<?((?:[^()\s<>\[\]]|\([^()\s]*\))++)>?(?:\s++\"[^\"]*+\")?\s*+\)"
+)
+_REFLINK = re.compile(r"(?<!!)\[([^\[\]]++)\]\[([^\[\]]*+)\]")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_FOOTNOTE = re.compile(r"\[\^([^\[\]\s]++)\]")
+_URL_IN = re.compile(r"<?((?:https?:/{0,3}|www\.)[^\s<>\]]+)>?|\]\(([^)\s]+)\)", re.I)
 
 ANNOTATION = re.compile(r" \(\[archived copy\]\((?P<url>[^()\s<>]+)\), (?P<date>\d{4}-\d{2}-\d{2})\)")
 _CONTINUATION = re.compile(r"^(?: {4}|\t)\S")
@@ -48,8 +58,13 @@ class _Place:
     known: KnownCapture | None
 
 
+def looks_like(text: str) -> bool:
+    """Whether a text without a telling name reads as Markdown: a footnote definition or an inline link."""
+    return bool(FOOTNOTE_DEF.search(text) or INLINE.search(text))
+
+
 def parse(text: str, name: str = "article.md", limits: Limits = DEFAULT_LIMITS) -> ParsedArticle:
-    """The article's citations as `archiver.articles` reads them, our annotations set aside."""
+    """The article's citations as `read_citations` reads them, our annotations set aside."""
     return _read(text, name, limits)[0]
 
 
@@ -82,7 +97,7 @@ def annotation(copy: ArchivedCopy) -> str:
 
 def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, dict[str, _Place]]:
     check_size(text, name, limits)
-    result = parse_markdown_article(ANNOTATION.sub("", text))
+    result = read_citations(ANNOTATION.sub("", text))
     check_count(len(result.citations), name, limits)
     footnotes, links = _places(text)
     citations: list[ParsedCitation] = []
@@ -119,7 +134,7 @@ def _places(text: str) -> tuple[dict[str, _Place], dict[str, _Place]]:
     while i < len(lines):
         line = lines[i].rstrip("\r\n")
         base = offsets[i]
-        definition = _MD_FOOTNOTE_DEF.match(line)
+        definition = FOOTNOTE_DEF.match(line)
         if definition:
             last = i
             while last + 1 < len(lines) and _CONTINUATION.match(lines[last + 1]):
@@ -131,15 +146,15 @@ def _places(text: str) -> tuple[dict[str, _Place], dict[str, _Place]]:
             footnotes.setdefault(definition.group(1), _Place(Span(base, end), end, known))
             i = last + 1
             continue
-        reference = _MD_REF_DEF.match(line)
+        reference = _REF_DEF.match(line)
         if reference:
             refdefs.setdefault(reference.group(1).strip().lower(), reference.group(2))
         else:
-            for found in _MD_INLINE.finditer(line):
+            for found in INLINE.finditer(line):
                 _add_link(links, text, found.group(2), base + found.start(), base + found.end())
-            for found in _MD_AUTOLINK.finditer(line):
+            for found in _AUTOLINK.finditer(line):
                 _add_link(links, text, found.group(1), base + found.start(), base + found.end())
-            for found in _MD_REFLINK.finditer(line):
+            for found in _REFLINK.finditer(line):
                 label = (found.group(2) or found.group(1)).strip().lower()
                 reflinks.append((label, base + found.start(), base + found.end()))
         i += 1
@@ -159,3 +174,87 @@ def _add_link(links: dict[str, _Place], text: str, url: str, start: int, end: in
 
 def _known(found: re.Match[str]) -> KnownCapture:
     return KnownCapture(found.group("url"), found.group("date"))
+
+
+def read_citations(text: str) -> ImportResult:
+    """Markdown: footnotes `[^1]` with `[^1]: URL`, inline links, reference-style links, autolinks."""
+    footnotes: dict[str, tuple[str, int]] = {}
+    refdefs: dict[str, str] = {}
+    body_lines: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        fn = FOOTNOTE_DEF.match(line)
+        ref = _REF_DEF.match(line)
+        if fn:
+            found = _URL_IN.search(fn.group(2))
+            footnotes.setdefault(
+                fn.group(1), ((found.group(1) or found.group(2)) if found else fn.group(2).strip(), number)
+            )
+        elif ref:
+            refdefs[ref.group(1).strip().lower()] = ref.group(2)
+        else:
+            body_lines.append((number, line))
+    links: list[str] = []
+
+    def mark(url: str, label: str) -> str:
+        links.append(url)
+        return f"{label}\u2060L{len(links) - 1}\u2060"
+
+    paragraphs = _paragraphs(body_lines)
+    claims: dict[str, tuple[str, int]] = {}
+    link_claims: dict[int, tuple[str, int]] = {}
+    for number, paragraph in paragraphs:
+        plain = INLINE.sub(lambda m: mark(m.group(2), m.group(1)), paragraph)
+        plain = _REFLINK.sub(
+            lambda m: (
+                mark(refdefs.get((m.group(2) or m.group(1)).lower(), ""), m.group(1))
+                if (m.group(2) or m.group(1)).lower() in refdefs
+                else m.group(0)
+            ),
+            plain,
+        )
+        plain = _AUTOLINK.sub(lambda m: mark(m.group(1), ""), plain)
+        plain = re.sub(r"[*_`]{1,3}", "", re.sub(r"^\s*(#+|>|[-*+]|\d+\.)\s+", "", plain))
+        for sentence in split_sentences(plain):
+            clean = " ".join(_FOOTNOTE.sub("", LINK_MARK.sub("", sentence)).split())
+            for marker in _FOOTNOTE.findall(sentence):
+                claims.setdefault(marker, (clean, number))
+            for index in LINK_MARK.findall(sentence):
+                link_claims.setdefault(int(index), (clean, number))
+    result = ImportResult()
+    for marker, (_claim, number) in claims.items():
+        if marker not in footnotes:
+            result.warnings.append(
+                ImportWarning(
+                    "missing_reference", f"marker [^{marker}] in the text has no footnote definition", number, marker
+                )
+            )
+    for marker, (url, number) in footnotes.items():
+        if marker not in claims:
+            result.warnings.append(
+                ImportWarning("uncited_reference", f"footnote [^{marker}] is never cited in the text", number, marker)
+            )
+        result.citations.append(Citation(marker, url, claims.get(marker, ("", 0))[0], line=number))
+    seen = {c.url for c in result.citations}
+    for index, url in enumerate(links):
+        if not url or url in seen or url.startswith("#"):
+            continue
+        seen.add(url)
+        claim, number = link_claims.get(index, ("", 0))
+        result.citations.append(Citation(link_id(url), url, claim, line=number))
+    result.warnings.extend(url_warnings(result.citations))
+    return result
+
+
+def _paragraphs(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    paragraphs: list[tuple[int, str]] = []
+    current: list[str] = []
+    start = 0
+    for number, line in [*lines, (0, "")]:
+        if line.strip():
+            if not current:
+                start = number
+            current.append(line.strip())
+        elif current:
+            paragraphs.append((start, " ".join(current)))
+            current = []
+    return paragraphs

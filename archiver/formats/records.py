@@ -4,16 +4,16 @@ copy to write back, and what a write-back did. Pure: no I/O."""
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from archiver.articles import ImportResult, ImportWarning, link_id
 from archiver.errors import SourceError
 from archiver.models import Citation
-from archiver.urls import host_of, is_http_url, same_page
+from archiver.urls import canonical, host_of, is_http_url, mangled, same_page, tracking_params
 
 
 class Format(StrEnum):
@@ -44,6 +44,79 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class ImportWarning:
+    """Something a careful editor would catch; it never stops an import."""
+
+    kind: str  # missing_reference, uncited_reference, mangled_url, duplicate_url, tracking_params,
+    # url_too_long, claim_clipped
+    message: str
+    line: int = 0
+    citation_id: str = ""
+    suggestion: str = ""
+
+
+@dataclass
+class ImportResult:
+    """The citations of an article as `archiver import` merges them, and the editor's warnings."""
+
+    citations: list[Citation] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"“'‘(\[]?\s*[A-ZÀ-ÖØ-Þ0-9])")
+# where the link a sentence carries stood in it, while its text is read (U+2060 does not occur in prose)
+LINK_MARK = re.compile(r"\s?\u2060L(\d+)\u2060")
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END.split(paragraph.strip()) if s.strip()]
+
+
+def link_id(url: str) -> str:
+    """A stable id for a citation that has no footnote number: from its canonical URL."""
+    return "u-" + hashlib.sha1(canonical(url).encode("utf-8")).hexdigest()[:8]
+
+
+def url_warnings(citations: list[Citation]) -> list[ImportWarning]:
+    """Tracking parameters and duplicates: noted, never silently changed."""
+    warnings = []
+    first: dict[str, str] = {}
+    for c in citations:
+        problem, suggestion = mangled(c.url)
+        if problem:
+            warnings.append(
+                ImportWarning(
+                    "mangled_url",
+                    f"[{c.id}] URL looks mangled ({problem}): {c.url!r}; did you mean {suggestion!r}? "
+                    "(kept as written)",
+                    c.line,
+                    c.id,
+                    suggestion,
+                )
+            )
+        params = tracking_params(c.url)
+        if params:
+            warnings.append(
+                ImportWarning(
+                    "tracking_params",
+                    f"[{c.id}] carries tracking parameter(s) {', '.join(params)}; "
+                    f"kept as cited, canonical form {canonical(c.url)}",
+                    c.line,
+                    c.id,
+                    canonical(c.url),
+                )
+            )
+        key = canonical(suggestion or c.url)  # a mangled copy of a URL is still the same page
+        if key in first:
+            warnings.append(
+                ImportWarning("duplicate_url", f"[{c.id}] cites the same page as [{first[key]}]", c.line, c.id)
+            )
+        else:
+            first[key] = c.id
+    return warnings
 
 
 @dataclass(frozen=True)

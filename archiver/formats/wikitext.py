@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -23,15 +22,15 @@ from mwparserfromhell.nodes import Comment, ExternalLink, Heading, Node, Tag, Te
 from mwparserfromhell.parser import ParserError
 from mwparserfromhell.wikicode import Wikicode
 
-from archiver.articles import ImportWarning, split_sentences, url_warnings
 from archiver.errors import SourceError
-from archiver.formats.dates import DateReading, DateStyle, read_date, write_date
+from archiver.formats.dates import DateReading, DateStyle, read_date
 from archiver.formats.records import (
     DEFAULT_LIMITS,
     Annotated,
     ArchivedCopy,
     Format,
     IdAllocator,
+    ImportWarning,
     Insertion,
     KnownCapture,
     Left,
@@ -45,7 +44,17 @@ from archiver.formats.records import (
     check_count,
     check_size,
     decide,
+    split_sentences,
     url_problem,
+    url_warnings,
+)
+from archiver.formats.wikitext_templates import (
+    ARCHIVE_DATE,
+    ARCHIVE_URL,
+    cite_web,
+    link_label,
+    template_insertions,
+    webarchive,
 )
 
 _USE_DMY = {"use dmy dates", "use dmy", "dmy", "use dmy date", "usedmy"}
@@ -53,8 +62,6 @@ _USE_MDY = {"use mdy dates", "use mdy", "mdy", "use mdy date", "usemdy"}
 _WEBARCHIVE = {"webarchive", "web archive", "wayback", "webcite", "archive.is"}
 _URL = ("url", "URL")
 _ACCESS_DATE = ("access-date", "accessdate")
-_ARCHIVE_URL = ("archive-url", "archiveurl")
-_ARCHIVE_DATE = ("archive-date", "archivedate")
 _REF = re.compile(r"<ref\b[^>]*/>|<ref\b[^>]*>.*?</ref\s*>", re.I | re.S)
 _CLAIM_WINDOW = 4000  # characters looked back from a ref for the line it ends
 _SENTENCE_WINDOW = 1200  # of which the last ones are parsed: a sentence is shorter
@@ -108,14 +115,14 @@ def annotate(
             end = site.offset + len(str(site.node))
             if isinstance(site.node, Template):
                 date_style = style or site.access.style or DateStyle.ISO
-                added = _template_insertions(site.node, outcome, date_style)
+                added = template_insertions(site.node, outcome, date_style)
                 insertions.extend(
                     Insertion(site.offset + i.at, i.text, i.end + site.offset if i.end >= 0 else -1) for i in added
                 )
             elif templates and site.ref is not None and _only_child(site.ref, site.node):
-                insertions.append(Insertion(site.offset, _cite_web(site.node, outcome, style or DateStyle.ISO), end))
+                insertions.append(Insertion(site.offset, cite_web(site.node, outcome, style or DateStyle.ISO), end))
             else:
-                insertions.append(Insertion(end, " " + _webarchive(outcome, style or DateStyle.ISO)))
+                insertions.append(Insertion(end, " " + webarchive(outcome, style or DateStyle.ISO)))
             done += 1
         if done:
             written.append(cite.citation.id)
@@ -211,9 +218,9 @@ def _site(
                     "partial_date", f"{what} {url}: access-date {raw!r} names no day; cited_at left empty", line
                 )
             )
-        archive_url = _param(node, *_ARCHIVE_URL)
+        archive_url = _param(node, *ARCHIVE_URL)
         if archive_url:
-            date = read_date(_param(node, *_ARCHIVE_DATE)).iso
+            date = read_date(_param(node, *ARCHIVE_DATE)).iso
             site.archived = KnownCapture(archive_url, date, _param(node, "url-status"))
     return site
 
@@ -237,7 +244,7 @@ def _group(
         ref_name = _ref_name(site.ref) if site.ref is not None else ""
         claim = claims_by_ref.get(id(site.ref), "") if site.ref is not None else ""
         claim = claim or claims_by_name.get(ref_name, "")
-        title = _param(site.node, "title") if isinstance(site.node, Template) else _link_label(site.node)
+        title = _param(site.node, "title") if isinstance(site.node, Template) else link_label(site.node)
         citation = ParsedCitation(
             id=ids.allocate(ref_name, site.url),
             url=site.url,
@@ -328,10 +335,6 @@ def _param(node: Template, *names: str) -> str:
     return ""
 
 
-def _link_label(link: ExternalLink) -> str:
-    return " ".join(link.title.strip_code().split()) if link.title is not None else ""
-
-
 def _claim_before(text: str, offset: int) -> str:
     """The sentence a ref closes: its line's text before it, refs and markup removed, last sentence."""
     if offset < 0:
@@ -349,103 +352,3 @@ def _claim_before(text: str, offset: int) -> str:
 def _only_child(ref: Tag, node: Node) -> bool:
     contents = ref.contents
     return contents is not None and all(n is node or not str(n).strip() for n in contents.nodes)
-
-
-# --- writing back ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Layout:
-    sep: str  # before each "|"
-    lead: str  # between "|" and the name
-    eq: str  # name-trailing space, "=", value-leading space
-
-
-def _layout(tpl: Template) -> _Layout:
-    """The template's own spacing, by majority of its parameters."""
-    seps = [_trailing_ws(str(tpl.name))]
-    leads: list[str] = []
-    eqs: list[str] = []
-    for i, p in enumerate(tpl.params):
-        if not p.showkey:
-            continue
-        name, value = str(p.name), str(p.value)
-        leads.append(name[: len(name) - len(name.lstrip())])
-        eqs.append(_trailing_ws(name) + "=" + value[: len(value) - len(value.lstrip(" \t"))])
-        if i < len(tpl.params) - 1:
-            seps.append(_trailing_ws(value))
-
-    def common(values: list[str], default: str) -> str:
-        return Counter(values).most_common(1)[0][0] if values else default
-
-    return _Layout(common(seps, " "), common(leads, ""), common(eqs, "="))
-
-
-def _trailing_ws(s: str) -> str:
-    return s[len(s.rstrip()) :]
-
-
-def _template_insertions(tpl: Template, copy: ArchivedCopy, style: DateStyle) -> list[Insertion]:
-    """Archive-url, archive-date and url-status added to the template (or filled where it carries
-    them empty), as insertions into its own text; every other character stays."""
-    source = str(tpl)
-    layout = _layout(tpl)
-    wanted = [
-        (_ARCHIVE_URL, _template_safe(copy.capture_url)),
-        (_ARCHIVE_DATE, write_date(copy.captured_at.date(), style)),
-        (("url-status",), copy.status.value),
-    ]
-    # where each parameter's value sits in the source: "{{" name ("|" param)* "}}"
-    spans: dict[str, tuple[int, int]] = {}
-    pos = 2 + len(str(tpl.name))
-    for p in tpl.params:
-        body = str(p)
-        if p.showkey:
-            value_start = pos + 1 + len(str(p.name)) + 1
-            spans.setdefault(str(p.name).strip().lower(), (value_start, value_start + len(str(p.value))))
-        pos += 1 + len(body)
-    last = tpl.params[-1]
-    last_value_end = pos - len(_trailing_ws(str(last)))
-    insertions: list[Insertion] = []
-    added: list[str] = []
-    for names, value in wanted:
-        present = next((n for n in names if n in spans), None)
-        if present is None:
-            added.append(f"{layout.sep}|{layout.lead}{names[0]}{layout.eq}{value}")
-            continue
-        start, end = spans[present]
-        old = source[start:end]
-        if old.strip() == value:
-            continue
-        if old.strip():  # an url-status the bot's verdict replaces
-            content_start = start + len(old) - len(old.lstrip())
-            insertions.append(Insertion(content_start, value, content_start + len(old.strip())))
-        else:
-            spaces = len(old) - len(old.lstrip(" \t"))
-            space = "" if spaces or not layout.eq.endswith(" ") else " "
-            insertions.append(Insertion(start + spaces, space + value))
-    if added:
-        insertions.append(Insertion(last_value_end, "".join(added)))
-    return insertions
-
-
-def _webarchive(copy: ArchivedCopy, style: DateStyle) -> str:
-    return (
-        f"{{{{Webarchive |url={_template_safe(copy.capture_url)} |date={write_date(copy.captured_at.date(), style)}}}}}"
-    )
-
-
-def _cite_web(link: ExternalLink, copy: ArchivedCopy, style: DateStyle) -> str:
-    """A bare link as the cite template InternetArchiveBot makes of it ("Archived copy" when the link
-    has no label)."""
-    title = _link_label(link) or "Archived copy"
-    return (
-        f"{{{{cite web |url={_template_safe(str(link.url).strip())} |title={title.replace('|', '{{!}}')}"
-        f" |archive-url={_template_safe(copy.capture_url)} |archive-date={write_date(copy.captured_at.date(), style)}"
-        f" |url-status={copy.status.value}}}}}"
-    )
-
-
-def _template_safe(url: str) -> str:
-    """A URL that cannot end a template parameter early."""
-    return url.replace("|", "%7C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")

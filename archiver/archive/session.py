@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from archiver.config import Settings
+from archiver.config import ArchiveSettings
 from archiver.errors import ArchiveUnreachable
 
 API_MAX_BYTES = 4 * 1024 * 1024  # an API answer (JSON, CDX lines, a TimeMap) is cut here
@@ -42,7 +42,7 @@ class Answer:
     complete: bool = True  # False when the body was cut at the cap
 
     def header(self, name: str) -> str:
-        return self.headers.get(name, "")
+        return str(self.headers.get(name, ""))
 
     def json(self) -> Any:
         try:
@@ -59,17 +59,23 @@ def origin_of(url: str) -> str:
 class ArchiveSession:
     """One run's connection to the archives. Use as `async with ArchiveSession(settings) as s`."""
 
-    def __init__(self, settings: Settings, budget: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: ArchiveSettings,
+        budget: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.settings = settings
         self.deadline = time.monotonic() + budget if budget else None
         self.down: dict[str, str] = {}  # origin -> why it is considered down for this run
         self._timeouts: dict[str, int] = {}
-        limit = settings.wayback_timeout
+        limit = settings.timeout
         self._client = httpx.AsyncClient(
             headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
             follow_redirects=False,
             trust_env=False,
-            timeout=httpx.Timeout(limit, connect=min(settings.connect_timeout, limit)),
+            timeout=httpx.Timeout(limit, connect=min(settings.fetch.connect_timeout, limit)),
+            transport=transport,
         )
 
     async def __aenter__(self) -> ArchiveSession:
@@ -96,7 +102,7 @@ class ArchiveSession:
         origin = origin_of(url)
         if origin in self.down:
             raise ArchiveUnreachable(origin, self.down[origin])
-        limit = min(self.settings.wayback_timeout, self.left())
+        limit = min(self.settings.timeout, self.left())
         if limit <= 0:
             raise BudgetSpent
         try:

@@ -3,8 +3,9 @@ live in. A Memento aggregator (the Time Travel service of the Memento project) a
 public web archive at once; any single TimeGate or TimeMap, our own `archiver serve` included,
 answers the same way for its own holdings.
 
-Reading link format (RFC 8288) is pure and lives here once: the Wayback Machine's answers to a
-capture request carry the same `Link` header and are read with the same parser.
+This module is the protocol, pure: reading link format (RFC 8288) lives here once (the Wayback
+Machine's answers to a capture request carry the same `Link` header and are read with the same
+parser), and so do HTTP dates; `aggregator` asks the endpoints, `archiver serve` answers as one.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from archiver.archives import ArchiveSession
+from archiver.models.time import timestamp
 
 # Well-known archives by host, so a report names the archive rather than a machine.
 ARCHIVE_NAMES = {
@@ -155,7 +156,7 @@ class Memento:
 
     @property
     def timestamp(self) -> str:
-        return self.when.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+        return timestamp(self.when)
 
 
 def archive_name(url: str) -> str:
@@ -173,30 +174,3 @@ def mementos_in(links: Sequence[Link]) -> list[Memento]:
         if "memento" in link.rels and when is not None and link.url.startswith(("http://", "https://")):
             out.setdefault(link.url, Memento(link.url, when, archive_name(link.url)))
     return list(out.values())
-
-
-async def look_up(session: ArchiveSession, endpoint: str, url: str, when: datetime | None) -> list[Memento] | None:
-    """The mementos of `url` that a Memento endpoint knows; None when it could not be asked.
-
-    `endpoint` is a URL prefix to which the original URL is appended: a TimeMap
-    (`…/timemap/link/`) answers with link format, a TimeGate (`…/timegate/`) with a redirect to the
-    memento closest to `Accept-Datetime`, whose `Link` header may name a TimeMap on the same host.
-    """
-    headers = {"Accept": "application/link-format", **({"Accept-Datetime": format_http_date(when)} if when else {})}
-    answer = await session.request("GET", endpoint + url, headers=headers)
-    if answer.status == 404:
-        return []
-    if 300 <= answer.status < 400:
-        links = parse_links(answer.header("link"))
-        timemap = next((link.url for link in links if "timemap" in link.rels), "")
-        origin = urlsplit(endpoint)
-        if timemap and urlsplit(urljoin(endpoint, timemap))[:2] == origin[:2]:
-            listed = await session.request("GET", urljoin(endpoint, timemap), headers=headers)
-            if listed.status == 200:
-                return mementos_in(parse_links(listed.body.decode("utf-8", "replace")))
-        location = urljoin(endpoint, answer.header("location"))
-        chosen = [m for m in mementos_in(links) if m.url == location]
-        return chosen or mementos_in(links)
-    if answer.status != 200:
-        return None
-    return mementos_in(parse_links(answer.body.decode("utf-8", "replace")))

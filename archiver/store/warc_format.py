@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -31,16 +30,6 @@ from archiver.models import FetchResult
 
 _MOVED = {"content-encoding", "transfer-encoding", "content-length"}
 SOFTWARE = "citation-archiver"
-
-
-@dataclass(frozen=True)
-class WarcPointer:
-    """Where a version's exchange lies: file (relative to the data dir), offset of its final
-    response record, length of the whole exchange (every record written for the version)."""
-
-    file: str
-    offset: int
-    length: int
 
 
 GZIP_LEVEL = 6  # warcio compresses at 9: twice the CPU for a file 1-2% smaller
@@ -138,7 +127,9 @@ def raw_response(path: Path, offset: int) -> bytes:
         stream.seek(offset)
         for record in ArchiveIterator(stream):
             if record.rec_type == "response":
-                return record.http_headers.to_bytes() + record.content_stream().read()
+                head: bytes = record.http_headers.to_bytes()
+                body: bytes = record.content_stream().read()
+                return head + body
             break
     raise ValueError(f"no response record at offset {offset} of {path}")
 
@@ -200,7 +191,8 @@ def first_record_end(path: Path) -> int:
             if record.rec_type != "warcinfo":
                 return 0
             record.content_stream().read()
-            return iterator.get_record_offset() + iterator.get_record_length()
+            end: int = iterator.get_record_offset() + iterator.get_record_length()
+            return end
     return 0
 
 

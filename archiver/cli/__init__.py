@@ -1,0 +1,13 @@
+"""The command line: a thin layer over the library, one library call per command, and the only code
+that prints or exits.
+
+- `app`      the `archiver` group, its global options, logging, errors as exit statuses
+- `watch`    `check`, `daemon`, `archive`: the commands that write the store
+- `read`     `report`, `lookup`, `export`, `verify`, `serve`: the commands that only read it
+- `article`  `import`
+"""
+
+from archiver.cli import article, read, watch
+from archiver.cli.app import cli, main
+
+__all__ = ["article", "cli", "main", "read", "watch"]

@@ -1,0 +1,134 @@
+"""The `archiver` group: its global options, logging, and the one place where our errors become a
+clear message and an exit status (never a traceback). Helpers every command shares live here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archiver import __version__
+from archiver.config import Settings
+from archiver.errors import ArchiverError, ConfigError
+from archiver.store import DataDirLock
+
+log = logging.getLogger("archiver")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Our own errors become one clear message and a distinct exit status, never a traceback."""
+    try:
+        yield
+    except ArchiverError as exc:
+        click.secho(f"archiver: {type(exc).__name__}: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archiver")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the store lives (default snapshots/, or $ARCHIVER_DATA_DIR).",
+)
+@click.option(
+    "--sources",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The citation list (default sources.csv, or $ARCHIVER_SOURCES).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines on stderr: text, or one JSON object per line for log collectors.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only problems (for cron): no table, no progress.")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, sources: Path | None, log_format: str, quiet: bool) -> None:
+    """Keep the web pages an article cites checked, versioned and archived."""
+    setup_logging(log_format, logging.WARNING if quiet else logging.INFO)
+    ctx.meta["quiet"] = quiet
+    with user_errors():
+        ctx.obj = Settings.load(data_dir=data_dir, sources=sources)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
+
+
+def setup_logging(fmt: str, level: int) -> None:
+    """Logs go to stderr, one line per event, with time and level."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger("archiver")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # not "skipped: a pass is still running"
+    logging.getLogger("apscheduler").handlers[:] = [handler]
+
+
+def output_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`-o/--output FILE`, for the commands that write a file."""
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+
+
+WAIT = click.option(
+    "--wait", is_flag=True, help="If another process holds the data directory, wait for it instead of exiting (75)."
+)
+
+
+@contextmanager
+def locked(settings: Settings, what: str, wait: bool) -> Iterator[None]:
+    with DataDirLock(settings.data_dir, what).acquire(wait):
+        yield
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write through a temporary file, so a failure never leaves half a file behind."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def print_table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+def clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return cli.main(args=argv, prog_name="archiver")

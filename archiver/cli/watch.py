@@ -1,0 +1,217 @@
+"""The commands that write the store: `check`, `daemon` and `archive`, each one library call, and
+what they print (a table per pass, the archive's tally, changes of status)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import click
+
+from archiver.cadence import parse_duration
+from archiver.cli.app import WAIT, cli, clip, locked, log, print_table, user_errors
+from archiver.config import Settings
+from archiver.errors import ConfigError
+from archiver.models import ArchiveSummary, CheckSummary, HealthStatus, Outcome, PassSummary
+from archiver.notify import worth_telling
+from archiver.pipeline import run_archiving, run_check
+from archiver.schedule import cron_trigger, run_daemon
+from archiver.sources import read_sources, select
+
+
+@cli.command()
+@click.option("--only", "only", multiple=True, metavar="ID", help="Check only these citation ids (repeatable).")
+@click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
+@WAIT
+@click.pass_context
+def check(ctx: click.Context, only: tuple[str, ...], no_wayback: bool, wait: bool) -> None:
+    """Fetch every citation once, extract its text and keep a version when it changed;
+    then capture new versions in the Wayback Machine.
+
+    Example: archiver check --only 3 --no-wayback"""
+    settings: Settings = ctx.obj
+    quiet = ctx.meta["quiet"]
+    if no_wayback:
+        settings = settings.with_(wayback=False)
+    with user_errors():
+        citations = read_sources(settings.sources)  # a bad list is named before anything is created
+        total = len(select(citations, only))
+    with user_errors(), locked(settings, "archiver check", wait), _progress(total, quiet) as tick:
+        summary = run_check(settings, only, citations=citations, on_check=tick)
+    if not quiet:
+        _print_summary(summary)
+        if summary.archive is not None:
+            _print_archive(summary.archive)
+    _print_changes(summary, quiet)
+
+
+@cli.command()
+@click.option(
+    "--every",
+    default="1d",
+    show_default=True,
+    metavar="DURATION",
+    help="How often each citation is checked (30m, 6h, 1d); an `interval` column in sources.csv wins.",
+)
+@click.option("--cron", default=None, metavar="EXPR", help='Run passes at crontab times instead, e.g. "0 */6 * * *".')
+@click.option(
+    "--jitter",
+    default="10m",
+    show_default=True,
+    metavar="DURATION",
+    help="Spread citations over this window so one host is never hit by all at once.",
+)
+@click.option(
+    "--retry",
+    "retry",
+    default="30m",
+    show_default=True,
+    metavar="DURATION",
+    help="First re-check of a failing citation; doubles after each failure.",
+)
+@click.option("--tick", default=60.0, show_default=True, type=float, help="Seconds between looks for due citations.")
+@click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
+@WAIT
+@click.pass_context
+def daemon(
+    ctx: click.Context, every: str, cron: str | None, jitter: str, retry: str, tick: float, no_wayback: bool, wait: bool
+) -> None:
+    """Run in the foreground, checking each citation when it is due, until SIGTERM or Ctrl-C.
+
+    Example: archiver --log-format json daemon --every 6h --jitter 10m"""
+    settings: Settings = ctx.obj
+    if no_wayback:
+        settings = settings.with_(wayback=False)
+    with user_errors():
+        try:
+            every_, jitter_, retry_ = parse_duration(every), _duration(jitter), parse_duration(retry)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if not (math.isfinite(tick) and 0 < tick <= MAX_TICK):
+            raise ConfigError(f"--tick {tick!r}: must be a number of seconds above 0 up to {MAX_TICK}")
+        read_sources(settings.sources)  # a bad list is named now, not at the first tick
+        if cron:
+            cron_trigger(cron, jitter_)  # so is a bad crontab expression
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        with locked(settings, "archiver daemon", wait):
+            run_daemon(
+                settings,
+                stop,
+                every=every_,
+                cron=cron,
+                jitter=jitter_,
+                tick=tick,
+                retry_base=retry_,
+                on_check=_log_check,
+                on_pass=lambda s: _print_changes(s, True),
+            )
+
+
+MAX_TICK = 86_400
+
+
+def _duration(text: str) -> timedelta:
+    return timedelta(0) if text.strip() in ("0", "0s", "") else parse_duration(text)
+
+
+def _log_check(summary: CheckSummary) -> None:
+    healthy = summary.outcome in (Outcome.OK, Outcome.NOT_MODIFIED) and summary.verdict.startswith(("ok", "paywalled"))
+    log.log(
+        logging.INFO if healthy else logging.WARNING,
+        "check [%s] %s %s %s%s %s",
+        summary.citation.id,
+        summary.outcome,
+        summary.http_status or "-",
+        summary.verdict or "-",
+        " new version" if summary.new_version else "",
+        summary.final_url or summary.citation.url,
+    )
+
+
+def _print_changes(summary: PassSummary, problems_only: bool) -> None:
+    """Status changes, the alerts of a pass: never for an unchanged status."""
+    for change in summary.changes:
+        if not worth_telling(change):
+            continue
+        if problems_only and change.new == HealthStatus.OK:
+            log.info("status [%s] %s -> %s: %s", change.citation_id, change.old, change.new, change.evidence)
+            continue
+        click.echo(f"status [{change.citation_id}] {change.old} -> {change.new}: {change.evidence}")
+
+
+@cli.command()
+@click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@WAIT
+@click.pass_obj
+def archive(settings: Settings, only: tuple[str, ...], wait: bool) -> None:
+    """Look up captures (the Wayback Machine and every Memento archive), submit what needs one, and
+    verify each capture against our own version before it is offered.
+
+    Example: archiver archive --only 3"""
+    with user_errors(), locked(settings, "archiver archive", wait):
+        summary = run_archiving(settings, only)
+    _print_archive(summary)
+
+
+def _print_archive(summary: ArchiveSummary) -> None:
+    for event in summary.events:
+        click.echo(event)
+    quota = f"; quota: {summary.quota} capture(s) available" if summary.quota is not None else ""
+    stopped = "; stopped at its time budget" if summary.budget_spent else ""
+    down = f"; unreachable: {', '.join(u.split(' ', 1)[0] for u in summary.unreachable)}" if summary.unreachable else ""
+    click.echo(
+        f"wayback: {summary.found} capture(s) found, {summary.queued} queued, {summary.done} captured, "
+        f"{summary.retried} to retry, {summary.failed} failed, {summary.pending} pending; "
+        f"{summary.verified} verified, {summary.rejected} not offered{quota}{stopped}{down}"
+    )
+
+
+@contextmanager
+def _progress(total: int, quiet: bool) -> Iterator[Callable[[CheckSummary], None]]:
+    """A progress bar on a terminal; nothing when output is piped, logged or quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda _summary: None
+        return
+    with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
+        yield lambda _summary: bar.update(1)
+
+
+def _print_summary(summary: PassSummary) -> None:
+    rows = [("id", "outcome", "http", "verdict", "new", "title / error", "url")]
+    for c in summary.checks:
+        detail = c.error or c.title
+        rows.append(
+            (
+                c.citation.id,
+                str(c.outcome),
+                str(c.http_status or "-"),
+                c.verdict or "-",
+                "yes" if c.new_version else "",
+                clip(detail, 48),
+                clip(c.final_url or c.citation.url, 60),
+            )
+        )
+    print_table(rows)
+    counts: dict[str, int] = {}
+    for c in summary.checks:
+        status = (c.verdict or str(c.outcome)).split(":")[0]
+        counts[status] = counts.get(status, 0) + 1
+    tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    click.echo(
+        f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); {summary.new_versions} new version(s)"
+    )
+    if summary.offline:
+        click.secho(
+            "offline: every citation failed before any HTTP exchange (DNS or connection). "
+            "This pass is recorded as offline and counts against no citation.",
+            fg="yellow",
+            err=True,
+        )

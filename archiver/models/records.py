@@ -1,0 +1,109 @@
+"""The records of fetching and extracting: a citation as listed, a fetch's result, a page's text. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from archiver.models.enums import FetchedBy, Outcome
+from archiver.models.time import parse_date
+
+Headers = tuple[tuple[str, str], ...]
+"""Header names and values as they were on the wire, in order."""
+
+
+def header(headers: Headers, name: str) -> str:
+    """The first value of a header, whatever the case of its name ("" when absent)."""
+    name = name.lower()
+    return next((v for k, v in headers if k.lower() == name), "")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A URL an article cites: its footnote id, the claim citing it, when it was cited."""
+
+    id: str
+    url: str
+    claim: str = ""
+    cited_at: str = ""  # ISO date, as written in sources.csv; empty when unknown
+    expect: tuple[str, ...] = ()  # phrases the source must keep
+    interval: str = ""  # per-citation check interval, e.g. "6h"
+    line: int = 0  # line in sources.csv, for messages
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def cited(self) -> datetime | None:
+        """The date it was cited, as a moment (midnight UTC of a bare date); None when unknown."""
+        try:
+            return parse_date(self.cited_at) if self.cited_at else None
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One response in a redirect chain."""
+
+    url: str
+    status: int
+    location: str = ""
+    # what was sent and received, for the WARC records of the chain; not part of a hop's identity
+    headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    request_headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What makes the next request conditional."""
+
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Everything one fetch learned, success or failure."""
+
+    url: str
+    outcome: Outcome
+    started_at: datetime
+    final_url: str = ""
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    redirects: tuple[Hop, ...] = ()  # every 3xx hop, in order
+    error: str = ""
+    elapsed_ms: int = 0
+    request_headers: tuple[tuple[str, str], ...] = ()  # what the last request sent, for WARC
+    fetched_by: FetchedBy = FetchedBy.HTTP
+
+    def header(self, name: str) -> str:
+        return header(self.headers, name)
+
+    @property
+    def content_type(self) -> str:
+        return self.header("content-type").split(";")[0].strip().lower()
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.header("etag"), self.header("last-modified"))
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The main text and metadata of a page; empty fields rather than None."""
+
+    text: str = ""
+    title: str = ""
+    author: str = ""
+    date: str = ""
+    language: str = ""
+    description: str = ""
+    sitename: str = ""
+    canonical_url: str = ""
+    extracted: bool = False  # False when the body held no extractable text
+    note: str = ""  # why extraction failed or fell back
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())

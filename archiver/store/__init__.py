@@ -1,0 +1,311 @@
+"""The store: SQLite (the single source of truth) plus content-addressed files and WARC files under
+the data directory. `Store` is the facade every stage uses; behind it:
+
+- `db`           the database seam: every SQL statement goes through it
+- `schema`       the tables and their migrations; opening a store
+- `files`        content-addressed snapshot files;  `warc`, `warc_format`: the WARC files
+- `lock`         one writer per data directory;      `verify`: the integrity check
+- the table families, each turning its rows into `archiver.models.rows`: `citations` (the article's
+  citations), `checks` (passes and checks), `versions`, `captures` (and look-ups), `outbox`,
+  `probes` and `health` (and changes of status)
+
+A file is named by the SHA-256 of its content and written (temporary name, then rename) before the
+row that points to it is committed, so a crash leaves at worst an orphan file, never a row pointing
+at nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from archiver.cadence import Record
+from archiver.errors import ConfigError, StoreError
+from archiver.models import (
+    CheckVerdicts,
+    Citation,
+    Extraction,
+    FetchResult,
+    Health,
+    HealthStatus,
+    Outcome,
+    Validators,
+    VersionDrift,
+)
+from archiver.models.rows import (
+    Capture,
+    CaptureRow,
+    CheckRow,
+    CitationRow,
+    OutboxRow,
+    ProbeRow,
+    TimelinePoint,
+    VersionRow,
+)
+from archiver.store import captures, checks, citations, files, health, outbox, probes, schema, versions
+from archiver.store.db import Database
+from archiver.store.files import SnapshotFiles
+from archiver.store.lock import DataDirLock
+from archiver.store.verify import Verification, verify
+from archiver.store.versions import content_hash
+from archiver.store.warc import StoredResponse, WarcLog
+
+__all__ = ["DataDirLock", "SnapshotFiles", "Store", "StoredCheck", "StoredResponse", "Verification", "content_hash"]
+
+COUNTED = ("citations", "passes", "checks", "versions")
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """What `record_check` did: the check row and the version it created, if any."""
+
+    check: CheckRow
+    version: VersionRow | None
+
+
+class Store:
+    """The archive of checks and versions in one data directory. Use `Store.open(path)`."""
+
+    def __init__(self, data_dir: Path, db: Database) -> None:
+        self.data_dir = data_dir
+        self.db = db
+        self.warc = WarcLog(data_dir, lambda: versions.warc_ends_apart(db.path))
+
+    @classmethod
+    def open(cls, data_dir: str | Path, *, read_only: bool = False) -> Store:
+        """Open (and create or upgrade) the store; `read_only` opens an existing one for reading
+        only: no file is created, no migration or lock is attempted, so a read-only directory works."""
+        data_dir = Path(data_dir)
+        if read_only:
+            return cls(data_dir, schema.open_read_only(data_dir))
+        if data_dir.is_dir() and not os.access(data_dir, os.W_OK):
+            raise StoreError(
+                f"the data directory {data_dir} is read-only: give this user write access, "
+                "or set --data-dir / ARCHIVER_DATA_DIR to a writable place"
+            )
+        return cls(data_dir, schema.open_writable(data_dir))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # the article's citations ---------------------------------------------------------------------
+
+    def sync_citations(self, listed: Iterable[Citation], now: datetime) -> None:
+        """Make the citations table match the list; removed ones keep their history."""
+        citations.sync(self.db, listed, now)
+
+    def citations(self, include_removed: bool = False) -> list[CitationRow]:
+        return citations.all_citations(self.db, include_removed)
+
+    def citation(self, key: str) -> CitationRow | None:
+        """A citation by id, or by URL as cited or canonical; None when the store does not know it."""
+        return citations.find(self.db, key)
+
+    # passes and checks ---------------------------------------------------------------------------
+
+    def begin_pass(self, now: datetime, count: int) -> int:
+        return checks.begin_pass(self.db, now, count)
+
+    def finish_pass(self, pass_id: int, now: datetime, offline: bool) -> None:
+        checks.finish_pass(self.db, pass_id, now, offline)
+
+    def record_check(
+        self,
+        citation: Citation,
+        fetched: FetchResult,
+        extraction: Extraction | None,
+        checked_at: datetime,
+        pass_id: int | None = None,
+        extract_ms: int = 0,
+        verdicts: CheckVerdicts | None = None,
+        drift: VersionDrift | None = None,
+        written: SnapshotFiles | None = None,
+        unchanged: VersionRow | None = None,
+    ) -> StoredCheck:
+        """Record one check of the citation's URL; add a version when the content is new. Files first,
+        then one commit. `unchanged` names the version a body repeats byte for byte (nothing extracted)."""
+        extraction = extraction or Extraction()
+        version_hash, new_content = versions.identify(self.db, citation.id, fetched, extraction, unchanged)
+        new = None
+        if new_content:
+            written = written or self.write_snapshot(fetched.body, extraction.text, exchange=fetched)
+            new = versions.new_row(citation.id, version_hash, checked_at, extraction, written, drift or VersionDrift())
+        note = extraction.note if fetched.outcome == Outcome.OK and unchanged is None else ""
+        with self.db.transaction():
+            if new is not None:
+                versions.insert(self.db, new, extraction, fetched.content_type)
+            check = checks.insert(
+                self.db,
+                citation.id,
+                citation.url,
+                fetched,
+                checked_at,
+                pass_id,
+                extract_ms,
+                verdicts or CheckVerdicts(),
+                version_hash,
+                new is not None,
+                note,
+            )
+        return StoredCheck(check, new)
+
+    def checks(self, watched_id: str) -> list[CheckRow]:
+        """Every check of a watched URL, oldest first, with whether its pass was offline."""
+        return checks.checks(self.db, watched_id)
+
+    def latest_check(self, watched_id: str) -> CheckRow | None:
+        return checks.latest(self.db, watched_id)
+
+    def validators(self, watched_id: str) -> Validators:
+        """ETag and Last-Modified of the newest successful response, for a conditional request."""
+        return checks.validators(self.db, watched_id)
+
+    def timeline(self, watched_id: str, limit: int) -> list[TimelinePoint]:
+        """The newest `limit` checks, oldest first (an indexed read, however long the history)."""
+        return checks.timeline(self.db, watched_id, limit)
+
+    def schedule_records(self) -> dict[str, Record]:
+        """Per watched URL: its last check and its failures since the last healthy or blocked one."""
+        return checks.schedule_records(self.db)
+
+    # versions and their files --------------------------------------------------------------------
+
+    def has_version(self, watched_id: str, version_hash: str) -> bool:
+        return versions.has_version(self.db, watched_id, version_hash)
+
+    def versions(self, watched_id: str) -> list[VersionRow]:
+        """Every version, oldest first."""
+        return versions.versions(self.db, watched_id)
+
+    def current_version(self, watched_id: str) -> VersionRow | None:
+        """The version the newest check that saw content pointed to."""
+        return versions.current(self.db, watched_id)
+
+    def first_seen_dates(self) -> dict[str, str]:
+        """When each watched URL's first version was stored."""
+        return versions.first_seen_dates(self.db)
+
+    def write_snapshot(
+        self,
+        body: bytes,
+        text: str,
+        body_gz: bytes | None = None,
+        exchange: FetchResult | None = None,
+        user_agent: str = "",
+    ) -> SnapshotFiles:
+        """Write a version's files, named by content hash, and append the exchange to today's WARC
+        file. Uses no shared connection, so it may run in another thread."""
+        try:
+            written = files.write(self.data_dir, body, text, body_gz)
+            if exchange is None:
+                return written
+            return SnapshotFiles(
+                written.raw_path,
+                written.raw_hash,
+                written.raw_bytes,
+                written.text_path,
+                self.warc.append(exchange, user_agent),
+            )
+        except OSError as exc:
+            raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None
+
+    def read_text(self, version: VersionRow) -> str:
+        return files.read_text(self.data_dir, version)
+
+    def read_raw(self, version: VersionRow) -> bytes:
+        """The body as served: the one place a raw body is read."""
+        return files.read_raw(self.data_dir, version)
+
+    def response(self, version: VersionRow) -> StoredResponse:
+        """The version's response as stored: its WARC record, or the raw body when it has none."""
+        if version.warc is not None:
+            return self.warc.response(version.warc)
+        return StoredResponse("200 OK", (("Content-Type", "text/html; charset=utf-8"),), self.read_raw(version))
+
+    def raw_response(self, version: VersionRow) -> bytes | None:
+        """The exact stored HTTP response (status line, headers, body); None without a WARC record."""
+        return self.warc.raw(version.warc) if version.warc is not None else None
+
+    def export(self, target: Path, only: Sequence[str] = ()) -> tuple[int, int]:
+        """One self-contained WARC of the versions of the citations `only` names (all when empty) at
+        `target`, written whole or not at all: (versions written, citations)."""
+        ids = [c.id for c in self.citations(include_removed=True)]
+        unknown = [i for i in only if i not in ids]
+        if unknown:
+            raise ConfigError(f"no citation with id {', '.join(unknown)} in the store")
+        chosen = list(only) or ids
+        pointers = [v.warc for cid in chosen for v in self.versions(cid) if v.warc is not None]
+        return self.warc.export(pointers, target), len(chosen)
+
+    # soft-404 probes -----------------------------------------------------------------------------
+
+    def probe(self, site: str) -> ProbeRow | None:
+        return probes.probe(self.db, site)
+
+    def save_probe(self, answer: ProbeRow) -> None:
+        probes.save(self.db, answer)
+
+    # health --------------------------------------------------------------------------------------
+
+    def health(self, citation_id: str) -> Health | None:
+        return health.health(self.db, citation_id)
+
+    def all_health(self) -> dict[str, Health]:
+        return health.all_health(self.db)
+
+    def save_health(self, folded: Health, now: datetime, evidence: str) -> HealthStatus:
+        """Keep a citation's health, and the change when its status moved; returns the old status."""
+        return health.save(self.db, folded, now, evidence)
+
+    # captures, look-ups and the capture outbox ---------------------------------------------------
+
+    def add_captures(self, watched_id: str, found: Iterable[Capture], source: str, now: datetime) -> int:
+        """Keep captures found (CDX, Memento) or made (SPN); returns how many were new."""
+        return captures.add(self.db, watched_id, found, source, now)
+
+    def captures(self, watched_id: str) -> list[CaptureRow]:
+        """Every known capture, newest first."""
+        return captures.captures(self.db, watched_id)
+
+    def mark_capture(self, watched_id: str, capture: Capture, verified: bool, note: str, url: str = "") -> None:
+        """Record what verification found; `url` is where the capture is offered."""
+        captures.mark(self.db, watched_id, capture, verified, note, url)
+
+    def mark_looked_up(self, watched_id: str, source: str, now: datetime) -> None:
+        captures.mark_looked_up(self.db, watched_id, source, now)
+
+    def looked_up_at(self, watched_id: str, source: str = "cdx") -> str:
+        return captures.looked_up_at(self.db, watched_id, source)
+
+    def enqueue_capture(self, watched_id: str, url: str, version_hash: str, now: datetime) -> bool:
+        """Queue a capture of this content; False when it is queued (or done) already."""
+        return outbox.enqueue(self.db, watched_id, url, version_hash, now)
+
+    def outbox(self, watched_id: str | None = None) -> list[OutboxRow]:
+        return outbox.rows(self.db, watched_id)
+
+    def due_submissions(self, now: datetime) -> list[OutboxRow]:
+        return outbox.due(self.db, now)
+
+    def save_submission(self, row: OutboxRow, now: datetime) -> None:
+        outbox.save(self.db, row, now)
+
+    # integrity -----------------------------------------------------------------------------------
+
+    def verify(self) -> Verification:
+        """Check the database, every file it points to, and the hashes of their contents."""
+        return verify(self.db, self.warc)
+
+    def count(self, table: str) -> int:
+        if table not in COUNTED:
+            raise ValueError(table)
+        return int(self.db.scalar(f"SELECT count(*) FROM {table}"))

@@ -1,0 +1,89 @@
+"""Content-addressed snapshot files under the data directory: a version's text at
+`text/ab/<sha256>.txt` and its body as served at `raw/ab/<sha256>.gz`, each named by the hash of its
+content and written to a temporary name, then renamed, before the row pointing to it is committed.
+A crash leaves at worst an orphan file; the same content is never written twice."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from archiver.models.rows import VersionRow, WarcPointer
+
+FOLDERS = ("raw", "text")
+
+
+@dataclass(frozen=True)
+class SnapshotFiles:
+    """Where a version's files were written, relative to the data directory."""
+
+    raw_path: str
+    raw_hash: str
+    raw_bytes: int
+    text_path: str = ""
+    warc: WarcPointer | None = None
+
+
+def paths(body: bytes, text: str) -> SnapshotFiles:
+    """Where a body and its text go: named by their hashes only, never by anything a page says."""
+    raw_hash = hashlib.sha256(body).hexdigest()
+    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+    return SnapshotFiles(
+        f"raw/{raw_hash[:2]}/{raw_hash}.gz",
+        raw_hash,
+        len(body),
+        f"text/{text_hash[:2]}/{text_hash}.txt" if text_hash else "",
+    )
+
+
+def write(data_dir: Path, body: bytes, text: str, body_gz: bytes | None = None) -> SnapshotFiles:
+    """Write a version's raw body (compressed) and text, each once. Raises OSError."""
+    files = paths(body, text)
+    _write_file(data_dir / files.raw_path, lambda: body_gz if body_gz is not None else gzip.compress(body, 6, mtime=0))
+    if files.text_path:
+        _write_file(data_dir / files.text_path, lambda: text.encode("utf-8"))
+    return files
+
+
+def read_text(data_dir: Path, version: VersionRow) -> str:
+    return (data_dir / version.text_path).read_text("utf-8") if version.text_path else ""
+
+
+def read_raw(data_dir: Path, version: VersionRow) -> bytes:
+    """The body as served. Raises OSError, EOFError or gzip.BadGzipFile when the file is damaged."""
+    return gzip.decompress((data_dir / version.raw_path).read_bytes())
+
+
+def content_of(path: Path, raw: bool) -> bytes:
+    """What a file's name is the hash of: the decompressed body of a raw file, a text file as it is."""
+    return gzip.decompress(path.read_bytes()) if raw else path.read_bytes()
+
+
+def every_file(data_dir: Path) -> Iterator[str]:
+    """Every snapshot file present, relative to the data directory."""
+    for folder in FOLDERS:
+        root = data_dir / folder
+        for path in root.rglob("*") if root.is_dir() else []:
+            if path.is_file():
+                yield path.relative_to(data_dir).as_posix()
+
+
+def _write_file(path: Path, content: Callable[[], bytes]) -> None:
+    if path.exists():
+        return  # content-addressed: same name, same bytes
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

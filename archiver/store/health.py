@@ -1,0 +1,107 @@
+"""The `health` and `status_changes` tables: each citation's latest health, one row a citation (so a
+report reads one row per citation, however long its history), and every change of status.
+
+A health row keeps the typed `Health` as one JSON document of its own fields (the report's contract is
+built by the report alone); `_encode` and `_decode` are the only code that reads or writes it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+from archiver.models import (
+    ClaimState,
+    DriftClass,
+    DriftState,
+    Flag,
+    Health,
+    HealthStatus,
+    PaywallKind,
+    PaywallState,
+    RotVerdict,
+)
+from archiver.store.db import Database
+
+
+def save(db: Database, health: Health, now: datetime, evidence: str) -> HealthStatus:
+    """Keep a citation's health; when its status moved, record the change with `evidence` (the
+    sentence that explains the new status). Returns the status it had before."""
+    previous = db.one("SELECT status FROM health WHERE citation_id = ?", [health.citation_id])
+    old = HealthStatus(previous["status"]) if previous else HealthStatus.UNCHECKED
+    with db.transaction():
+        db.upsert(
+            "health",
+            {
+                "citation_id": health.citation_id,
+                "status": str(health.status),
+                "since": health.since,
+                "updated_at": now.isoformat(),
+                "report": _encode(health),
+            },
+            ("citation_id",),
+        )
+        if old != health.status:
+            db.insert(
+                "status_changes",
+                {
+                    "citation_id": health.citation_id,
+                    "at": now.isoformat(),
+                    "old_status": str(old),
+                    "new_status": str(health.status),
+                    "evidence": evidence,
+                },
+            )
+    return old
+
+
+def health(db: Database, citation_id: str) -> Health | None:
+    row = db.one("SELECT report FROM health WHERE citation_id = ?", [citation_id])
+    return _decode(row["report"]) if row else None
+
+
+def all_health(db: Database) -> dict[str, Health]:
+    return {r["citation_id"]: _decode(r["report"]) for r in db.query("SELECT citation_id, report FROM health")}
+
+
+def _encode(h: Health) -> str:
+    return json.dumps(asdict(h), ensure_ascii=False)
+
+
+def _decode(text: str) -> Health:
+    d = json.loads(text)
+    rot, paywall, drift, claim = d["rot"], d["paywall"], d["drift"], d["claim"]
+    return Health(
+        citation_id=d["citation_id"],
+        url=d["url"],
+        status=HealthStatus(d["status"]),
+        flags=tuple(Flag(f) for f in d["flags"]),
+        since=d["since"],
+        checked_at=d["checked_at"],
+        http_status=d["http_status"],
+        final_url=d["final_url"],
+        rot=RotVerdict(**{**rot, "status": HealthStatus(rot["status"])}),
+        paywall=PaywallState(
+            **{**paywall, "kind": PaywallKind(paywall["kind"]), "evidence": tuple(paywall["evidence"])}
+        )
+        if paywall
+        else None,
+        drift=DriftState(
+            **{**drift, "drift_class": DriftClass(drift["drift_class"]), "changes": tuple(drift["changes"])}
+        )
+        if drift
+        else None,
+        claim=ClaimState(
+            claim["claim"],
+            tuple(claim["facts"]),
+            tuple(claim["found"]),
+            tuple(claim["missing"]),
+            tuple(claim["lost"]),
+            claim["since"],
+        )
+        if claim
+        else None,
+        title=d["title"],
+        versions=d["versions"],
+        snapshot=d["snapshot"],
+    )
