@@ -120,22 +120,26 @@ class ChangeDetection:
         raise PeerError(f"changedetection.io did not answer its API within {START_SECONDS}s; see {self.log.name}")
 
     def api(self, method: str, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
-        response = self.client.request(method, path, headers={"x-api-key": self.key, **(headers or {})}, **kw)
-        if response.status_code >= 400:
-            raise PeerError(
-                f"changedetection.io answered {method} {path} with {response.status_code}: {response.text[:300]}"
-            )
-        return response.json() if response.content else None
+        """One API call. A read answered 500 is asked again (for up to 5 minutes): while an import
+        adds watches in the background, its listings race it ("dictionary changed size during
+        iteration")."""
+        deadline = time.monotonic() + 300
+        while True:
+            response = self.client.request(method, path, headers={"x-api-key": self.key, **(headers or {})}, **kw)
+            if response.status_code < 400:
+                return response.json() if response.content else None
+            if method != "GET" or response.status_code < 500 or time.monotonic() > deadline:
+                raise PeerError(
+                    f"changedetection.io answered {method} {path} with {response.status_code}: {response.text[:300]}"
+                )
+            time.sleep(POLL_SECONDS)
 
     def watches(self) -> dict[str, dict[str, Any]]:
-        """Every watch; retried when the listing races its own background import (it answers 500:
-        "dictionary changed size during iteration")."""
-        for _attempt in range(20):
-            response = self.client.get("/api/v1/watch", headers={"x-api-key": self.key})
-            if response.status_code == 200:
-                return dict(response.json())
-            time.sleep(POLL_SECONDS)
-        raise PeerError(f"changedetection.io kept answering GET /api/v1/watch with {response.status_code}")
+        return dict(self.api("GET", "/api/v1/watch"))
+
+    def count(self) -> int:
+        """How many watches it holds."""
+        return int(self.api("GET", "/api/v1/systeminfo")["watch_count"])
 
     def close(self) -> None:
         self.client.close()
@@ -151,6 +155,10 @@ class ChangeDetection:
 
 def _wait_checked(cd: ChangeDetection, n: int, since: float, deadline: float) -> dict[str, dict[str, Any]]:
     """Every watch once checked at or after `since` (a whole second, as it records them)."""
+    while cd.count() < n:  # the import adds them in the background; listing meanwhile races it
+        if time.monotonic() > deadline:
+            raise PeerError(f"changedetection.io imported {cd.count()} of {n} URLs before the deadline")
+        time.sleep(POLL_SECONDS)
     while True:
         watches = cd.watches()
         done = [w for w in watches.values() if (w.get("last_checked") or 0) >= since]

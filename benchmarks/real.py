@@ -35,6 +35,7 @@ are written beside the service's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -46,6 +47,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -160,20 +163,28 @@ class Phase:
         }
 
 
-def run_service(settings: Settings, web: RealWeb, hosts: int, generations: list[tuple[str, int]]) -> list[dict]:
+def run_service(
+    settings: Settings,
+    web: RealWeb,
+    hosts: int,
+    generations: list[tuple[str, int]],
+    around: Callable[[int, str], AbstractContextManager[Any]] | None = None,
+) -> list[dict]:
+    """Both passes in one child process; `around(pid, label)` wraps each pass (a profiler, say)."""
     ctx = multiprocessing.get_context("spawn")
     parent, child_end = ctx.Pipe()
     child = ctx.Process(target=_service_child, args=(settings, hosts, [g[0] for g in generations], child_end))
     child.start()
     results = []
     try:
-        for _label, generation in generations:
+        for label, generation in generations:
             web.set_generation(generation)
-            phase = Phase(web)
-            sampler = TreeSampler(child.pid)
-            parent.send("go")
-            result = parent.recv()
-            peaks = sampler.stop()
+            with around(child.pid, label) if around else contextlib.nullcontext():
+                phase = Phase(web)
+                sampler = TreeSampler(child.pid)
+                parent.send("go")
+                result = parent.recv()
+                peaks = sampler.stop()
             result.update(phase.end(result["cpu_main_s"] + result["cpu_workers_s"]))
             result["peak_rss_main_mib"] = peaks.root_hwm
             result["peak_rss_worker_mib"] = peaks.worker_hwm
