@@ -2,6 +2,7 @@
 
     python benchmarks/profile_real.py stages          # each step timed alone on the corpus, one core
     python benchmarks/profile_real.py spy             # py-spy on a real-page pass (benchmarks/real.py)
+    python benchmarks/profile_real.py respy --reuse F # sort the kept samples of that run again
 
 `stages` runs, in this process, what a check does to each corpus page (as served: fresh boilerplate,
 weighted by how often the benchmark's URLs serve it) one step at a time, and times each with the
@@ -69,6 +70,7 @@ from archiver.store import Store, content_hash  # noqa: E402
 from archiver.warc import write_exchange  # noqa: E402
 
 UA = "citation-archiver/bench"
+RAW_DIR = Path(tempfile.gettempdir()) / "archiver-pyspy"  # py-spy's raw stacks, kept for `respy`
 
 
 def fetched_of(body: bytes, status: int, n: int = 0) -> FetchResult:
@@ -229,6 +231,7 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
     vendor_line = _line_of(root / "detect" / "paywall.py", "_VENDORS.items()")
     gzip_line = _line_of(root / "analysis.py", "gzip.compress(")
     check_hash = _line_of(root / "pipeline.py", "hashlib.sha256(fetched.body)")
+    fsyncs = {n for n, text in enumerate((root / "store.py").read_text().splitlines(), 1) if "os.fsync(" in text}
     snap_hashes = {
         _line_of(root / "store.py", "raw_hash = hashlib.sha256"),
         _line_of(root / "store.py", "text_hash = hashlib"),
@@ -240,13 +243,14 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         lines = {line} if isinstance(line, int) else line
 
         def match(func: str, file: str, at: int) -> bool:
-            return file_part in file and (not funcs or func in funcs) and (lines is None or at in lines)
+            name = func.rsplit(".", 1)[-1]  # py-spy names methods Class.method, comprehensions f.<locals>.<listcomp>
+            return file_part in file and (not funcs or name in funcs) and (lines is None or at in lines)
 
         match.weak = weak  # type: ignore[attr-defined]
         return match
 
     return [
-        ("worker start-up (imports)", f("importlib._bootstrap")),
+        ("imports and start-up", f("importlib._bootstrap")),
         ("process pool messages and pickling", f("pebble/")),
         ("process pool messages and pickling", f("multiprocessing/connection.py")),
         ("process pool messages and pickling", f("multiprocessing/reduction.py")),
@@ -278,17 +282,40 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("paywall detector", f("archiver/detect/paywall.py")),
         ("paywall vendor scan", f("archiver/detect/paywall.py", "<listcomp>", line=vendor_line)),
         ("rot verdict", f("archiver/detect/rot.py")),
-        ("link-line detection", f("archiver/detect/body.py")),
+        ("link-line detection", f("archiver/detect/body.py", "link_lines")),
         ("link-line detection", f("archiver/detect/page.py", "link_texts", "links_text")),
         ("gzip of the raw body (raw/*.gz)", f("archiver/analysis.py", "analyse", line=gzip_line)),
         ("gzip of the raw body (raw/*.gz)", f("gzip.py", "compress")),
+        (WAIT, f("archiver/store.py", "_append_warc", "_write_file", line=fsyncs)),
+        ("imports and start-up", f(".py", "<module>")),  # a module's own code, run as it is imported
     ]
+
+
+WAIT = "waiting (disk, poll, queue: no CPU)"
+# Leaf frames that block rather than compute. py-spy, sampling without pausing its target, counts a
+# thread as active while it sits in some of these calls, and counts a runnable thread that another
+# process keeps off the cores as active too: hence the normalisation to getrusage in `spy`.
+_BLOCKING = {
+    ("selectors.py", "select"),
+    ("threading.py", "wait"),
+    ("queue.py", "get"),
+    ("concurrent/futures/thread.py", "_worker"),
+    ("multiprocessing/connection.py", "_recv"),
+    ("multiprocessing/connection.py", "_poll"),
+    ("multiprocessing/connection.py", "wait"),
+    ("pebble/pool/channel.py", "unix_poll"),
+    ("pebble/pool/process.py", "pool_manager_loop"),
+    ("pebble/pool/base_pool.py", "task_scheduler_loop"),
+}
 
 
 _FRAME = re.compile(r"^(.*) \((.*?)(?::(\d+))?\)$")
 
 
 def bucket(stack: list[str], rules: list[tuple[str, Callable[[str, str, int], bool]]]) -> str:
+    leaf = _FRAME.match(stack[-1].strip()) if stack else None
+    if leaf and _blocking(leaf.group(1), leaf.group(2)):
+        return WAIT
     found = weak = ""
     for frame in stack:
         m = _FRAME.match(frame.strip())
@@ -304,7 +331,12 @@ def bucket(stack: list[str], rules: list[tuple[str, Callable[[str, str, int], bo
     return found or weak or "other"
 
 
-def read_raw(path: Path, main_pid: int) -> dict[str, Counter[str]]:
+def _blocking(func: str, file: str) -> bool:
+    name = func.rsplit(".", 1)[-1]
+    return any(part in file and name == blocking for part, blocking in _BLOCKING)
+
+
+def read_raw(path: Path) -> dict[str, Counter[str]]:
     """Samples per step, for the main process and for the workers, from py-spy's raw output."""
     rules = markers()
     out: dict[str, Counter[str]] = {"main": Counter(), "workers": Counter()}
@@ -313,9 +345,11 @@ def read_raw(path: Path, main_pid: int) -> dict[str, Counter[str]]:
         if not count.isdigit():
             continue
         frames = stack_text.split(";")
-        pid_match = re.match(r"process (\d+):", frames[0])
-        pid = int(pid_match.group(1)) if pid_match else main_pid
-        role = "main" if pid == main_pid else "workers"
+        # with --subprocesses a stack starts with the process py-spy attached to (the service's) and
+        # each descendant down to the one sampled: "process PID:cmd"
+        pids = [int(m.group(1)) for f in frames if (m := re.match(r"process (\d+):", f))]
+        role = "main" if len(pids) <= 1 else "workers"
+        frames = [f for f in frames if not f.startswith("process ")]
         out[role][bucket(frames, rules)] += int(count)
     return out
 
@@ -385,20 +419,42 @@ def spy(args: argparse.Namespace) -> dict[str, Any]:
             workers=cores,
         )
         passes = real.run_service(settings, web, 10, [("first", 0), ("re-check", 1)], around=around)
-        result: dict[str, Any] = {"kind": "py-spy", "pages": args.pages, "rate": args.rate, "passes": []}
         for p in passes:
-            samples = read_raw(files[p["pass"]], child_pid[p["pass"]])
-            per_page = {
-                role: {step: n * 1000 / args.rate / p["pages"] for step, n in c.most_common()}
-                for role, c in samples.items()
-            }
-            result["passes"].append({**{k: v for k, v in p.items() if k != "new_version_ids"}, "ms_per_page": per_page})
-            if args.keep_raw:
-                shutil.copy(files[p["pass"]], HERE / f"pyspy-{p['pass']}.txt")
+            RAW_DIR.mkdir(exist_ok=True)
+            shutil.copy(files[p["pass"]], RAW_DIR / f"pyspy-{p['pass']}.txt")
     finally:
         web.close()
         shutil.rmtree(work, ignore_errors=True)
+    return spy_result(passes, args.rate, args.keep_raw)
+
+
+def spy_result(passes: list[dict[str, Any]], rate: int, keep_raw: bool) -> dict[str, Any]:
+    """Samples per step, as ms per page two ways: raw (samples / rate / pages: time a thread was on
+    a core or waiting for one) and CPU (each role's getrusage CPU shared out in proportion to its
+    samples, waits left out)."""
+    result: dict[str, Any] = {"kind": "py-spy", "rate": rate, "passes": []}
+    for p in passes:
+        raw = RAW_DIR / f"pyspy-{p['pass']}.txt"
+        samples = read_raw(raw)
+        cpu = {"main": p["cpu_main_s"] * 1000 / p["pages"], "workers": p["cpu_workers_s"] * 1000 / p["pages"]}
+        entry: dict[str, Any] = {k: v for k, v in p.items() if k != "new_version_ids"}
+        entry["samples_ms_by_step"] = {
+            role: {step: n * 1000 / rate / p["pages"] for step, n in c.most_common()} for role, c in samples.items()
+        }
+        entry["cpu_ms_by_step"] = {}
+        for role, c in samples.items():
+            busy = sum(n for step, n in c.items() if step != WAIT) or 1
+            entry["cpu_ms_by_step"][role] = {step: n / busy * cpu[role] for step, n in c.most_common() if step != WAIT}
+        result["passes"].append(entry)
+        if not keep_raw:
+            raw.unlink()
     return result
+
+
+def respy(args: argparse.Namespace) -> dict[str, Any]:
+    """Sort the kept samples again (after changing `markers`), with the pass figures of a spy run."""
+    previous = json.loads(args.reuse.read_text())
+    return spy_result(previous["passes"], previous["rate"], keep_raw=True)
 
 
 def table(result: dict[str, Any]) -> str:
@@ -419,30 +475,33 @@ def table(result: dict[str, Any]) -> str:
             f"workers busy {p['worker_busy_share']:.0%}; load {p['load_before'][0]:.2f}→{p['load_after'][0]:.2f}, "
             f"others {p['others_cpu_s']:.1f} CPU s",
             "",
-            "| process | step | ms per page (py-spy samples) |",
-            "|---|---|---|",
+            "| process | step | CPU ms per page | py-spy samples, ms per page |",
+            "|---|---|---|---|",
         ]
         for role in ("workers", "main"):
-            steps = p["ms_per_page"][role]
-            for step, ms in steps.items():
-                lines.append(f"| {role} | {step} | {ms:.2f} |")
-            lines.append(f"| {role} | **sum** | **{sum(steps.values()):.1f}** |")
+            cpu, raw = p["cpu_ms_by_step"].get(role, {}), p["samples_ms_by_step"].get(role, {})
+            for step, ms in cpu.items():
+                lines.append(f"| {role} | {step} | {ms:.2f} | {raw.get(step, 0.0):.2f} |")
+            if WAIT in raw:
+                lines.append(f"| {role} | {WAIT} | - | {raw[WAIT]:.2f} |")
+            lines.append(f"| {role} | **sum** | **{sum(cpu.values()):.1f}** | {sum(raw.values()):.1f} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["stages", "spy"])
+    parser.add_argument("what", choices=["stages", "spy", "respy"])
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--changed", type=float, default=0.05)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--keep-raw", action="store_true", help="keep py-spy's raw stacks in benchmarks/")
+    parser.add_argument("--keep-raw", action="store_true", help=f"keep py-spy's raw stacks in {RAW_DIR}")
+    parser.add_argument("--reuse", type=Path, default=None, help="respy: the JSON of an earlier spy run")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    result = stages(args) if args.what == "stages" else spy(args)
+    result = {"stages": stages, "spy": spy, "respy": respy}[args.what](args)
     out = args.json or HERE / f"results-real-profile-{args.what}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))
