@@ -355,7 +355,7 @@ def read_raw(path: Path) -> dict[str, Counter[str]]:
 
 
 @contextlib.contextmanager
-def pyspy(pid: int, label: str, out_dir: Path, rate: int, files: dict[str, Path]) -> Iterator[None]:
+def pyspy(pid: int, label: str, out_dir: Path, rate: int, files: dict[str, Path], idle: bool) -> Iterator[None]:
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = out_dir / f"pyspy-{label}.txt"
     proc = subprocess.Popen(
@@ -405,7 +405,7 @@ def spy(args: argparse.Namespace) -> dict[str, Any]:
 
     def around(pid: int, label: str) -> contextlib.AbstractContextManager[None]:
         child_pid[label] = pid
-        return pyspy(pid, label, work, args.rate, files)
+        return pyspy(pid, label, work, args.rate, files, args.idle)
 
     try:
         real.write_sources(work / "sources.csv", [web.url(n) for n in range(args.pages)])
@@ -425,14 +425,14 @@ def spy(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         web.close()
         shutil.rmtree(work, ignore_errors=True)
-    return spy_result(passes, args.rate, args.keep_raw)
+    return spy_result(passes, args.rate, args.keep_raw, args.idle)
 
 
-def spy_result(passes: list[dict[str, Any]], rate: int, keep_raw: bool) -> dict[str, Any]:
+def spy_result(passes: list[dict[str, Any]], rate: int, keep_raw: bool, idle: bool = False) -> dict[str, Any]:
     """Samples per step, as ms per page two ways: raw (samples / rate / pages: time a thread was on
     a core or waiting for one) and CPU (each role's getrusage CPU shared out in proportion to its
     samples, waits left out)."""
-    result: dict[str, Any] = {"kind": "py-spy", "rate": rate, "passes": []}
+    result: dict[str, Any] = {"kind": "py-spy", "rate": rate, "idle_sampled": idle, "passes": []}
     for p in passes:
         raw = RAW_DIR / f"pyspy-{p['pass']}.txt"
         samples = read_raw(raw)
@@ -445,6 +445,9 @@ def spy_result(passes: list[dict[str, Any]], rate: int, keep_raw: bool) -> dict[
         for role, c in samples.items():
             busy = sum(n for step, n in c.items() if step != WAIT) or 1
             entry["cpu_ms_by_step"][role] = {step: n / busy * cpu[role] for step, n in c.most_common() if step != WAIT}
+        if idle:  # every sample of every thread: a worker waiting for its next page sits in a blocking call
+            workers = samples.get("workers", Counter())
+            entry["worker_waiting_share"] = workers[WAIT] / (sum(workers.values()) or 1)
         result["passes"].append(entry)
         if not keep_raw:
             raw.unlink()
@@ -454,7 +457,7 @@ def spy_result(passes: list[dict[str, Any]], rate: int, keep_raw: bool) -> dict[
 def respy(args: argparse.Namespace) -> dict[str, Any]:
     """Sort the kept samples again (after changing `markers`), with the pass figures of a spy run."""
     previous = json.loads(args.reuse.read_text())
-    return spy_result(previous["passes"], previous["rate"], keep_raw=True)
+    return spy_result(previous["passes"], previous["rate"], keep_raw=True, idle=previous.get("idle_sampled", False))
 
 
 def table(result: dict[str, Any]) -> str:
@@ -473,7 +476,12 @@ def table(result: dict[str, Any]) -> str:
             f"\n{p['pass']} pass: {p['seconds']:.1f} s, CPU {p['cpu_ms_per_page']:.1f} ms/page by getrusage "
             f"(main {p['cpu_main_s'] * 1000 / p['pages']:.1f}, workers {p['cpu_workers_s'] * 1000 / p['pages']:.1f}); "
             f"workers busy {p['worker_busy_share']:.0%}; load {p['load_before'][0]:.2f}→{p['load_after'][0]:.2f}, "
-            f"others {p['others_cpu_s']:.1f} CPU s",
+            f"others {p['others_cpu_s']:.1f} CPU s"
+            + (
+                f"; workers waiting for work {p['worker_waiting_share']:.0%} of samples"
+                if "worker_waiting_share" in p
+                else ""
+            ),
             "",
             "| process | step | CPU ms per page | py-spy samples, ms per page |",
             "|---|---|---|---|",
@@ -497,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--idle",
+        action="store_true",
+        help="spy: sample idle threads too, for the share of time the workers wait for work (not for CPU tables)",
+    )
     parser.add_argument("--keep-raw", action="store_true", help=f"keep py-spy's raw stacks in {RAW_DIR}")
     parser.add_argument("--reuse", type=Path, default=None, help="respy: the JSON of an earlier spy run")
     parser.add_argument("--json", type=Path, default=None)
