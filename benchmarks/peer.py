@@ -103,7 +103,11 @@ class ChangeDetection:
             env=env,
         )
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", trust_env=False, timeout=60)
-        self.key = self._wait_ready()
+        try:
+            self.key = self._wait_ready()
+        except BaseException:
+            self.close()  # it never became usable: stop it, or it outlives the benchmark
+            raise
 
     def _wait_ready(self) -> str:
         deadline = time.monotonic() + START_SECONDS

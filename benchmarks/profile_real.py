@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,7 +92,7 @@ class Clock:
     """CPU milliseconds per named step, summed over one page."""
 
     def __init__(self) -> None:
-        self.ms: Counter[str] = Counter()
+        self.ms: dict[str, float] = defaultdict(float)
 
     @contextlib.contextmanager
     def __call__(self, step: str) -> Iterator[None]:
@@ -106,7 +106,7 @@ def _vendor_scan(html: str) -> list[str]:
     return [name for name, pattern in paywall_module._VENDORS.items() if re.search(pattern, html, re.I)]
 
 
-def one_page(body: bytes, status: int, store: Store, n: int, edited: bytes | None) -> Counter[str]:
+def one_page(body: bytes, status: int, store: Store, n: int, edited: bytes | None) -> dict[str, float]:
     """Every step of one check of one page, timed."""
     clock = Clock()
     fetched = fetched_of(body, status, n)
@@ -187,8 +187,8 @@ def stages(args: argparse.Namespace) -> dict[str, Any]:
                 served = Template.of(body, None).render(rng, time.time(), not f.quiet)
                 edited = body.replace(f.edit.old, f.edit.new) if f.edit else None
                 runs = [one_page(served, page.status, store, i, edited) for _ in range(args.repeats)]
-                steps = set().union(*runs)
-                per_page[page.file] = {s: statistics.median(r.get(s, 0.0) for r in runs) for s in steps}
+                names = set().union(*runs)
+                per_page[page.file] = {s: statistics.median(r.get(s, 0.0) for r in runs) for s in names}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     total = sum(weights.values())

@@ -30,6 +30,9 @@ with only loopback (`unshare --net`): changedetection.io looks names up and fetc
 watches on start, and nothing it does may leave the machine. It gets the same URLs by IP literal
 through its API and does the same two passes; its time, CPU, memory and the changes it reported
 are written beside the service's.
+
+Exit status: 0; 1 when a pass stored other versions than it should have or the per-host limit broke;
+2 when the corpus is absent; 3 when a peer could not be installed or run (the message says why).
 """
 
 from __future__ import annotations
@@ -163,6 +166,19 @@ class Phase:
         }
 
 
+PASS_SECONDS = 3600  # one pass of the service may take this long before the benchmark gives up on it
+
+
+def _answer(conn: Any, child: Any, deadline: float) -> dict[str, Any]:
+    while not conn.poll(1.0):
+        if not child.is_alive():
+            raise RuntimeError(f"the service's process died (exit status {child.exitcode}) during a pass")
+        if time.monotonic() > deadline:
+            child.terminate()
+            raise RuntimeError(f"a pass of the service took more than {PASS_SECONDS}s")
+    return dict(conn.recv())
+
+
 def run_service(
     settings: Settings,
     web: RealWeb,
@@ -175,15 +191,18 @@ def run_service(
     parent, child_end = ctx.Pipe()
     child = ctx.Process(target=_service_child, args=(settings, hosts, [g[0] for g in generations], child_end))
     child.start()
+    assert child.pid is not None
+    pid: int = child.pid
+    child_end.close()  # the child's end: if the child dies, our end sees it
     results = []
     try:
         for label, generation in generations:
             web.set_generation(generation)
-            with around(child.pid, label) if around else contextlib.nullcontext():
+            with around(pid, label) if around else contextlib.nullcontext():
                 phase = Phase(web)
-                sampler = TreeSampler(child.pid)
+                sampler = TreeSampler(pid)
                 parent.send("go")
-                result = parent.recv()
+                result = _answer(parent, child, deadline=time.monotonic() + PASS_SECONDS)
                 peaks = sampler.stop()
             result.update(phase.end(result["cpu_main_s"] + result["cpu_workers_s"]))
             result["peak_rss_main_mib"] = peaks.root_hwm
@@ -224,7 +243,7 @@ def check_versions(
     return problems
 
 
-def _by_page(ids: set[int], pages: list[CorpusPage], n_pages: int) -> str:
+def _by_page(ids: set[int] | frozenset[int], pages: list[CorpusPage], n_pages: int) -> str:
     if not ids:
         return "none"
     files = Counter(pages[page_of(n, n_pages)].file for n in ids)
@@ -445,17 +464,24 @@ def _rerun_in_netns(args: argparse.Namespace, argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_PEER_FAILED
+    probe = subprocess.run(
+        [unshare, "--net", "--", "ip", "link", "set", "lo", "up"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if probe.returncode != 0:
+        print(
+            "peer changedetection: cannot make a private network namespace with only loopback "
+            f"(`unshare --net` needs root or CAP_SYS_ADMIN, and `ip`): {probe.stderr.strip() or probe.returncode}",
+            file=sys.stderr,
+        )
+        return EXIT_PEER_FAILED
     inner = (
         f"ip link set lo up && exec {' '.join(map(_quote, [sys.executable, str(Path(__file__)), *argv, '--in-netns']))}"
     )
-    done = subprocess.run([unshare, "--net", "--", "sh", "-c", inner], check=False)
-    if done.returncode != 0 and done.returncode not in (EXIT_WRONG_VERSIONS, EXIT_NO_CORPUS, EXIT_PEER_FAILED):
-        print(
-            f"peer changedetection: the run inside a private network namespace failed (exit {done.returncode}); "
-            "creating one needs root or CAP_SYS_ADMIN (`unshare --net`)",
-            file=sys.stderr,
-        )
-    return done.returncode
+    return subprocess.run([unshare, "--net", "--", "sh", "-c", inner], check=False).returncode
 
 
 def _quote(text: str) -> str:

@@ -217,10 +217,10 @@ class Counters:
         }
 
     def reset(self) -> None:
-        in_flight = self.in_flight
-        self.__init__()  # type: ignore[misc]
-        self.in_flight = in_flight  # requests still in flight stay counted
-        self.total_in_flight = sum(in_flight.values())
+        """Counts back to zero; requests still in flight stay counted (they end later)."""
+        self.max_in_flight = Counter({o: n for o, n in self.in_flight.items() if n})
+        self.requests, self.statuses = Counter(), Counter()
+        self.max_total_in_flight, self.bytes_sent = self.total_in_flight, 0
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,10 @@ def test_the_sampler_reads_a_worker_s_own_peak_not_its_parent_s():
 
 
 def test_py_spy_samples_are_sorted_into_the_steps_they_belong_to():
-    from profile_real import bucket, markers
+    from profile_real import WAIT, bucket, markers
+
+    source = (HERE.parent / "archiver" / "detect" / "paywall.py").read_text().splitlines()
+    VENDOR_LINE = next(n for n, line in enumerate(source, 1) if "_VENDORS.items()" in line)  # noqa: N806
 
     rules = markers()
     fetch = ["_run_once (asyncio/base_events.py:1900)", "fetch (archiver/fetch.py:250)", "send (httpx/_client.py:1600)",
@@ -154,9 +157,32 @@ def test_py_spy_samples_are_sorted_into_the_steps_they_belong_to():
     extract = ["analyse (archiver/analysis.py:40)", "extract (archiver/extract.py:250)",
                "bare_extraction (trafilatura/core.py:300)", "tree_cleaning (trafilatura/htmlprocessing.py:80)"]  # fmt: skip
     assert bucket(extract, rules) == "trafilatura (on the parsed tree)"
-    idle_loop = ["_run_once (asyncio/base_events.py:1900)", "select (selectors.py:468)"]
-    assert bucket(idle_loop, rules) == "event loop"
+    loop = [
+        "_run_once (asyncio/base_events.py:1900)",
+        "_SelectorSocketTransport.write (asyncio/selector_events.py:1057)",
+    ]
+    assert bucket(loop, rules) == "event loop"
+    idle_loop = ["_run_once (asyncio/base_events.py:1900)", "EpollSelector.select (selectors.py:468)"]
+    assert bucket(idle_loop, rules) == WAIT
+    scan = [
+        "analyse (archiver/analysis.py:41)",
+        f"detect_paywall.<locals>.<listcomp> (archiver/detect/paywall.py:{VENDOR_LINE})",
+    ]
+    assert bucket(scan, rules) == "paywall vendor scan"
     assert bucket(["mystery (elsewhere.py:1)"], rules) == "other"
+
+
+def test_py_spy_stacks_of_workers_are_told_from_the_main_process(tmp_path):
+    from profile_real import read_raw
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        'process 10:"python -c spawn";fetch (archiver/fetch.py:250) 7\n'
+        'process 10:"python -c spawn";process 11:"python -c spawn";bare_extraction (trafilatura/core.py:300) 5\n'
+    )
+    samples = read_raw(raw)
+    assert samples["main"] == {"fetch (httpx, our fetcher)": 7}
+    assert samples["workers"] == {"trafilatura (on the parsed tree)": 5}
 
 
 def test_templates_keep_every_byte_of_the_page():
@@ -165,3 +191,15 @@ def test_templates_keep_every_byte_of_the_page():
     assert b"".join(template.parts) == body and len(template.parts) == 4
     rendered = template.render(random.Random(0), 0.0)
     assert rendered.count(b"one two three") == 1 and rendered.endswith(b"</body></html>")
+
+
+def test_versions_other_than_the_real_changes_are_a_failure_named_by_page():
+    import real
+    from realweb import CorpusPage
+
+    pages = [CorpusPage("a.html", "free_article", "no", 200), CorpusPage("b.html", "free_article", "no", 200)]
+    first, right = {"new_version_ids": [0, 1, 2, 3]}, {"new_version_ids": [1]}
+    assert real.check_versions(first, right, {0, 1, 2, 3}, frozenset({1}), pages, 2) == []
+    wrong = {"new_version_ids": [1, 2]}  # URL 2 serves a.html, which did not change
+    (problem,) = real.check_versions(first, wrong, {0, 1, 2, 3}, frozenset({1}), pages, 2)
+    assert "stored 2 versions, expected exactly the 1 really changed" in problem and "a.html ×1" in problem
