@@ -354,9 +354,16 @@ def read_raw(path: Path) -> dict[str, Counter[str]]:
     return out
 
 
+def pyspy_exe() -> str:
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(exe).is_file():
+        raise SystemExit(f"profile_real.py spy: py-spy is missing (looked for {exe}); pip install -e '.[bench]'")
+    return exe
+
+
 @contextlib.contextmanager
 def pyspy(pid: int, label: str, out_dir: Path, rate: int, files: dict[str, Path], idle: bool) -> Iterator[None]:
-    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    exe = pyspy_exe()
     out = out_dir / f"pyspy-{label}.txt"
     proc = subprocess.Popen(
         [
@@ -394,6 +401,7 @@ def pyspy(pid: int, label: str, out_dir: Path, rate: int, files: dict[str, Path]
 def spy(args: argparse.Namespace) -> dict[str, Any]:
     import real
 
+    pyspy_exe()  # before anything starts
     pages = load_corpus(args.corpus)
     cal = calibrate(args.corpus, pages, repeats=1)
     changed = real.choose_changed(pages, cal, args.pages, args.changed)
