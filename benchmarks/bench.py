@@ -3,6 +3,7 @@
     python benchmarks/bench.py                      # N = 2,000 pages, 40 hosts, 100 ms latency
     python benchmarks/bench.py --pages 10000        # the large run
     python benchmarks/bench.py --pages 200 --quick  # a smoke run
+    python benchmarks/bench.py --real               # real pages instead: see benchmarks/real.py
 
 Starts a simulated web on 127.0.0.1 (its own process) and measures, side by side: the service's
 first pass and a second pass with 5% of pages changed; a naive baseline (one page after another:
@@ -347,4 +348,8 @@ def print_results(r: dict) -> None:
 
 
 if __name__ == "__main__":
+    if "--real" in sys.argv[1:]:  # the real-page mode (the shared corpus): benchmarks/real.py
+        import real
+
+        sys.exit(real.main([a for a in sys.argv[1:] if a != "--real"]))
     main()
