@@ -67,7 +67,7 @@ from archiver.detect.rot import classify, worth_probing  # noqa: E402
 from archiver.extract import decode, extract  # noqa: E402
 from archiver.models import Citation, FetchResult, Outcome  # noqa: E402
 from archiver.store import Store, content_hash  # noqa: E402
-from archiver.warc import write_exchange  # noqa: E402
+from archiver.store.warc_format import write_exchange  # noqa: E402
 
 UA = "citation-archiver/bench"
 RAW_DIR = Path(tempfile.gettempdir()) / "archiver-pyspy"  # py-spy's raw stacks, kept for `respy`
