@@ -5,9 +5,9 @@ the data directory. `Store` is the facade every stage uses; behind it:
 - `schema`       the tables and their migrations; opening a store
 - `files`        content-addressed snapshot files;  `warc`, `warc_format`: the WARC files
 - `lock`         one writer per data directory;      `verify`: the integrity check
-- the table families, each turning its rows into `archiver.models.rows`: `citations` (the article's
-  citations), `checks` (passes and checks), `versions`, `captures` (and look-ups), `outbox`,
-  `probes` and `health` (and changes of status)
+- the table families, each turning its rows into `archiver.models.rows`: `citations` (articles and
+  their citations), `watched` (the watched URLs, one per page), `checks` (passes and checks),
+  `versions`, `captures` (and look-ups), `outbox`, `probes` and `health` (and changes of status)
 
 A file is named by the SHA-256 of its content and written (temporary name, then rename) before the
 row that points to it is committed, so a crash leaves at worst an orphan file, never a row pointing
@@ -25,6 +25,8 @@ from pathlib import Path
 from archiver.cadence import Record
 from archiver.errors import ConfigError, StoreError
 from archiver.models import (
+    LIST_ARTICLE,
+    Article,
     CheckVerdicts,
     Citation,
     Extraction,
@@ -44,8 +46,9 @@ from archiver.models.rows import (
     ProbeRow,
     TimelinePoint,
     VersionRow,
+    WatchedRow,
 )
-from archiver.store import captures, checks, citations, files, health, outbox, probes, schema, versions
+from archiver.store import captures, checks, citations, files, health, outbox, probes, schema, versions, watched
 from archiver.store.db import Database
 from archiver.store.files import SnapshotFiles
 from archiver.store.lock import DataDirLock
@@ -97,18 +100,34 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # the article's citations ---------------------------------------------------------------------
+    # articles, their citations and the watched URLs ---------------------------------------------
 
-    def sync_citations(self, listed: Iterable[Citation], now: datetime) -> None:
-        """Make the citations table match the list; removed ones keep their history."""
-        citations.sync(self.db, listed, now)
+    def sync_citations(self, listed: Iterable[Citation], now: datetime, articles: Iterable[Article] = ()) -> None:
+        """Make the articles and citations match the list (each citation watching its page's watched
+        URL); removed ones keep their history. `articles` describes them (by default, ids alone)."""
+        listed = list(listed)
+        described = {a.id: a for a in articles}
+        every = [described.get(a, Article(a)) for a in dict.fromkeys(c.article for c in listed)]
+        citations.sync(self.db, listed, every, now)
 
-    def citations(self, include_removed: bool = False) -> list[CitationRow]:
-        return citations.all_citations(self.db, include_removed)
+    def citations(self, include_removed: bool = False, article: str | None = None) -> list[CitationRow]:
+        """Every article's citations (or one article's): the list's own article first, each in footnote order."""
+        return citations.all_citations(self.db, include_removed, article)
 
-    def citation(self, key: str) -> CitationRow | None:
-        """A citation by id, or by URL as cited or canonical; None when the store does not know it."""
-        return citations.find(self.db, key)
+    def citation(self, key: str, article: str | None = None) -> CitationRow | None:
+        """A citation by key (`3`, `ARTICLE:3`), by id within `article`, or by URL as cited or
+        canonical; None when the store does not know it."""
+        return citations.find(self.db, key, article)
+
+    def articles(self, include_removed: bool = False) -> list[Article]:
+        return citations.articles(self.db, include_removed)
+
+    def watching(self, watched_id: str) -> list[CitationRow]:
+        """The listed citations, in every article, of one watched URL."""
+        return citations.watching(self.db, watched_id)
+
+    def watched(self, watched_id: str) -> WatchedRow | None:
+        return watched.get(self.db, watched_id)
 
     # passes and checks ---------------------------------------------------------------------------
 
@@ -238,13 +257,14 @@ class Store:
     def export(self, target: Path, only: Sequence[str] = ()) -> tuple[int, int]:
         """One self-contained WARC of the versions of the citations `only` names (all when empty) at
         `target`, written whole or not at all: (versions written, citations)."""
-        ids = [c.id for c in self.citations(include_removed=True)]
-        unknown = [i for i in only if i not in ids]
+        listed = self.citations(include_removed=True)
+        keys = {c.key: c.watched_id for c in listed}
+        unknown = [i for i in only if i not in keys]
         if unknown:
             raise ConfigError(f"no citation with id {', '.join(unknown)} in the store")
-        chosen = list(only) or ids
-        pointers = [v.warc for cid in chosen for v in self.versions(cid) if v.warc is not None]
-        return self.warc.export(pointers, target), len(chosen)
+        chosen = list(dict.fromkeys(keys[k] for k in only)) if only else list(dict.fromkeys(keys.values()))
+        pointers = [v.warc for wid in chosen for v in self.versions(wid) if v.warc is not None]
+        return self.warc.export(pointers, target), len(only or keys)
 
     # soft-404 probes -----------------------------------------------------------------------------
 
@@ -256,15 +276,16 @@ class Store:
 
     # health --------------------------------------------------------------------------------------
 
-    def health(self, citation_id: str) -> Health | None:
-        return health.health(self.db, citation_id)
+    def health(self, citation_id: str, article: str = LIST_ARTICLE) -> Health | None:
+        return health.health(self.db, article, citation_id)
 
-    def all_health(self) -> dict[str, Health]:
+    def all_health(self) -> dict[tuple[str, str], Health]:
+        """Every citation's health, by (article, citation id)."""
         return health.all_health(self.db)
 
-    def save_health(self, folded: Health, now: datetime, evidence: str) -> HealthStatus:
+    def save_health(self, folded: Health, now: datetime, evidence: str, article: str = LIST_ARTICLE) -> HealthStatus:
         """Keep a citation's health, and the change when its status moved; returns the old status."""
-        return health.save(self.db, folded, now, evidence)
+        return health.save(self.db, article, folded, now, evidence)
 
     # captures, look-ups and the capture outbox ---------------------------------------------------
 

@@ -1,0 +1,198 @@
+"""A publication, not one article: 24 articles in six formats citing 10 pages of the simulated web.
+Each page is fetched once a pass whatever the number of articles citing it (counted by the server),
+each article's claims are checked for itself, and the report gives the publication's summary (articles
+ranked by the share of their citations that no longer hold) and each article's own report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import loopback_resolver
+from publication import BY_KEY, SOURCES, WRONG, serve_sources, write_publication
+from simweb import LOREM, article
+
+from archiver.cli import cli
+from archiver.errors import SourceError
+from archiver.importing import import_articles
+from archiver.models import LIST_ARTICLE
+from archiver.pipeline import run_check
+from archiver.report import build_report
+from archiver.sources import read_sources
+from archiver.store import Store
+
+
+def pages_fetched(web) -> Counter[tuple[str, str]]:
+    return Counter((r.host, r.path.split("?")[0]) for r in web.requests)
+
+
+@pytest.fixture
+def publication(web, settings, tmp_path):
+    serve_sources(web)
+    cited = write_publication(web, tmp_path / "articles")
+    result = CliRunner().invoke(cli, ["--sources", str(settings.sources), "import", str(tmp_path / "articles")])
+    assert result.exit_code == 0, result.output
+    assert "24 articles, 72 citation(s) read" in result.output
+    return cited
+
+
+def entries(settings, article: str | None = None) -> dict[tuple[str, str], dict]:
+    with Store.open(settings.data_dir, read_only=True) as store:
+        report = build_report(store, datetime.now(UTC), article).to_json()
+    return {(e["article"], e["url"]): e for e in report["citations"]}
+
+
+def test_importing_a_folder_gives_one_article_per_file_each_with_its_own_ids(publication, settings):
+    citations = read_sources(settings.sources)
+    by_article = Counter(c.article for c in citations)
+    assert len(by_article) == 24 and set(by_article.values()) == {3}
+    assert set(by_article) == set(publication)  # ids from the file names
+    md = [c for c in citations if c.article == "md-00"]
+    assert [c.id for c in md] == ["1", "2", "3"] and md[0].claim == "Officials said 11,000 soldiers were sent to Kursk."
+    assert md[0].extra["article_title"] == "Story md-00" and md[0].extra["article_published"] == "2025-03-01"
+    bib = [c for c in citations if c.article == "bib-16"]
+    assert [c.id for c in bib] == ["river", "ships", "engineers"] and {c.cited_at for c in bib} == {
+        "2025-02-10",
+        "2025-02-11",
+        "2025-02-12",
+    }  # urldate kept as cited_at
+    wiki = [c for c in citations if c.article == "wiki-23"]
+    assert wiki[0].cited_at == "2025-02-10" and wiki[0].claim.startswith("Nearly 400 engineers")
+    # importing again merges: nothing new, the same list byte for byte
+    before = settings.sources.read_bytes()
+    again = CliRunner().invoke(
+        cli, ["--sources", str(settings.sources), "import", str(settings.sources.parent / "articles")]
+    )
+    assert again.exit_code == 0 and "0 new, 72 already listed, 72 in all" in again.output
+    assert settings.sources.read_bytes() == before
+
+
+def test_each_page_is_fetched_once_a_pass_and_each_article_keeps_its_own_claims(web, settings, publication):
+    first = run_check(settings, resolver=loopback_resolver)
+    fetched = pages_fetched(web)
+    assert {(s.host, s.path): 1 for s in SOURCES} == dict(fetched)  # 72 citations, 10 pages, 10 requests
+    assert len(first.checks) == 10 and first.new_versions == 10
+    got = entries(settings)
+    assert len(got) == 72
+    troops = BY_KEY["troops"].url(web)
+    right = got[("md-00", troops)]
+    wrong = next(e for (a, url), e in got.items() if a == "html-07" and url.startswith(troops))
+    assert right["status"] == "ok" and right["claim"]["supported"] is True and right["claim"]["found"] == ["11,000"]
+    assert wrong["claim"]["supported"] is False and wrong["claim"]["missing"] == [WRONG]
+    assert wrong["url"].endswith("?utm_source=newsletter")  # kept as cited, watched as the same page
+
+    # the second pass: a figure changes on one page, two pages are gone
+    web.requests.clear()
+    serve_sources(web, changed={"troops": "12,000"}, gone=("containers", "deal"))
+    second = run_check(settings, resolver=loopback_resolver)
+    assert {(s.host, s.path): 1 for s in SOURCES} == dict(pages_fetched(web)) and len(second.checks) == 10
+    got = entries(settings)
+    right, wrong = got[("md-00", troops)], got[("html-07", wrong["url"])]
+    assert right["status"] == wrong["status"] == "drifted"  # content drift is the page's
+    assert right["claim"]["lost"] == ["11,000"] and "claim_drift" in right["flags"]  # the claim is the article's
+    assert wrong["claim"]["lost"] == [] and "claim_drift" not in wrong["flags"]
+    containers = BY_KEY["containers"].url(web)
+    gone = [e for (a, url), e in got.items() if url.split("?")[0] == containers]
+    assert len(gone) == 7 and {e["status"] for e in gone} == {"rotten"}  # every article citing it
+    # a status change per citation, each named by its article
+    changed = {c.citation_id for c in second.changes}
+    assert "md-00:1" in changed and any(key.startswith("html-07:") for key in changed)
+
+
+def test_the_report_ranks_articles_and_each_article_has_its_own_report(web, settings, publication):
+    run_check(settings, resolver=loopback_resolver)
+    serve_sources(web, changed={"troops": "12,000"}, gone=("containers", "deal"))
+    run_check(settings, resolver=loopback_resolver)
+    runner = CliRunner()
+    base = ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), "report"]
+    whole = json.loads(runner.invoke(cli, [*base, "--format", "json"]).output)
+    ranked = [(a["id"], a["no_longer_hold"], a["citations"]) for a in whole["articles"]]
+    worst = ("bib-17", "html-07", "json-21", "md-01", "md-04", "txt-11", "txt-14")  # two of three no longer hold
+    assert len(ranked) == 24 and ranked[:7] == [(a, 2, 3) for a in worst] and ranked[7][1] == 1
+    assert ranked[-1][1] == 0 and whole["articles"][0]["share"] == pytest.approx(2 / 3, abs=1e-3)
+    assert len(whole["citations"]) == 72 and whole["summary"]["rotten"] == 14
+    md = runner.invoke(cli, [*base, "--format", "md"]).output
+    summary, sections = md.split("## Publication summary", 1)[1].split("\n## ", 1)
+    assert "| 1 | [bib-17](#article-bib-17) | 3 | 2 | 67% |" in summary  # a bibliography names no title
+    assert sections.count("| # | status |") == 24
+    one = json.loads(runner.invoke(cli, [*base, "--article", "md-04", "--format", "json"]).output)
+    assert {c["article"] for c in one["citations"]} == {"md-04"} and len(one["citations"]) == 3
+    assert [a["id"] for a in one["articles"]] == ["md-04"]
+    links = runner.invoke(cli, [*base, "--article", "md-04", "--format", "robustlinks"]).output
+    assert links.count("<li ") == 3 and "<section" not in links and "data-versiondate=" in links
+    missing = runner.invoke(cli, [*base, "--article", "nope"])
+    assert missing.exit_code == 3 and "no article 'nope'" in missing.output
+
+
+def test_check_lookup_and_serve_take_an_article(web, settings, publication):
+    runner = CliRunner()
+    base = ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources)]
+    checked = run_check(settings, article="wiki-23", resolver=loopback_resolver)
+    assert len(checked.checks) == 3 and len(web.requests) == 3
+    found = runner.invoke(cli, [*base, "lookup", "troops", "--article", "wiki-23"])
+    assert found.exit_code == 0, found.output
+    assert "[wiki-23:troops]" in found.output and "the same page is cited by: " in found.output
+    assert "md-00:1" in found.output  # every article citing the page
+    by_key = runner.invoke(cli, [*base, "lookup", "wiki-23:troops"])
+    assert by_key.output == found.output
+
+
+def test_articles_are_imported_from_their_urls_through_the_guarded_fetcher(web, settings, tmp_path):
+    serve_sources(web)
+    links = " ".join(
+        f'<p>{s.claim.format(s.fact)}, <a href="{s.url(web)}">said the source</a>.</p>' for s in SOURCES[:2]
+    )
+    page = web.page(
+        web.url("/2025/03/column.html", "opinion.test"),
+        article("A column", *LOREM).replace("</article>", links + "</article>"),
+    )
+    outcome = import_articles([page], settings.sources, fetch=settings.fetch_settings, resolver=loopback_resolver)
+    (read,) = outcome.articles
+    assert read.article.id == "column" and read.article.source == page and read.article.title == "A column"
+    assert [c.url for c in read.result.citations] == [s.url(web) for s in SOURCES[:2]]
+    missing = web.url("/nowhere.html", "opinion.test")
+    with pytest.raises(SourceError, match="nowhere.html: could not be fetched"):
+        import_articles([missing], settings.sources, fetch=settings.fetch_settings, resolver=loopback_resolver)
+
+
+def test_malformed_files_are_named_with_their_line_or_entry_and_nothing_is_written(tmp_path):
+    folder = tmp_path / "articles"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "good.md").write_text("See [a source](https://a.example/story).\n", encoding="utf-8")
+    (folder / "deep" / "refs.bib").write_text(
+        "@online{smith2020,\n  url = {https://b.example/x},\n  urldate = {2021-02-30},\n}\n", encoding="utf-8"
+    )
+    (folder / "deep" / "page.wiki").write_text(
+        "Text.<ref>{{cite news |url=www.c.example/page |title=C}}</ref>\n", encoding="utf-8"
+    )
+    target = tmp_path / "sources.csv"
+    result = CliRunner().invoke(cli, ["--sources", str(target), "import", str(folder)])
+    assert result.exit_code == 3, result.output
+    assert "refs.bib:1: entry 'smith2020': urldate '2021-02-30' is not a real day" in result.output
+    assert "page.wiki:1: {{cite news}}: url 'www.c.example/page' is not an absolute http" in result.output
+    assert "Traceback" not in result.output and not target.exists()
+
+
+def test_a_list_made_before_articles_is_one_article_and_keeps_its_ids(web, settings):
+    rows = 'id,url,claim\n1,{},"Officials said 11,000 soldiers were sent to Kursk."\n'
+    serve_sources(web)
+    settings.sources.write_text(rows.format(BY_KEY["troops"].url(web)), encoding="utf-8")
+    run_check(settings, resolver=loopback_resolver)
+    with Store.open(settings.data_dir, read_only=True) as store:
+        (citation,) = store.citations()
+        assert (citation.article, citation.id, citation.watched_id) == (LIST_ARTICLE, "1", "1")
+        assert [a.id for a in store.articles()] == [LIST_ARTICLE] and len(store.checks("1")) == 1
+    report = json.loads(
+        CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "report", "--format", "json"]).output
+    )
+    assert [c["id"] for c in report["citations"]] == ["1"] and report["citations"][0]["article"] == LIST_ARTICLE
+    md = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "report", "--format", "md"]).output
+    assert "Publication summary" not in md  # one article: the report as it always was
+
+
+def relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
