@@ -5,8 +5,9 @@ cite it. Pure: citations and watched URLs in, what to check out.
 port, no fragment, no tracking parameters): `?mod=`, `utm_*` or `#top` never make two watched pages.
 Everything else (path, case of the path, the other parameters, `www.`) does, because sites serve
 different pages there. A watched URL is fetched at the URL its first citation wrote, judged for rot,
-paywalls and drift once, against the version in force at its earliest citation date; each citation
-keeps its own claim, checked per article."""
+paywalls and drift once, against the version in force at its earliest citation date (the first
+version when a citation has no date: the oldest baseline any of them has); each citation keeps its own
+claim, checked per article, and its own report diff (`report.build`), from its own date."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def watch_list(
     """One entry per watched URL the `chosen` citations cite, in their order: named by the watched
     URL's id, fetched at its URL, with the claim and `expect` phrases of its first listed citation
     (what each new version's claim check records), the earliest citation date of all its
-    citations, and the shortest of their intervals."""
+    citations (none when one has none), and the shortest of their intervals."""
     rows = {(c.article, c.id): c for c in listed}
     by_watched: dict[str, list[CitationRow]] = {}
     for c in listed:
@@ -38,7 +39,7 @@ def watch_list(
         citing = by_watched[row.watched_id]
         first = citing[0]
         dated = sorted((x.cited, x.cited_at) for x in citing if x.cited is not None)
-        earliest = dated[0][1] if dated else ""
+        earliest = dated[0][1] if dated and len(dated) == len(citing) else ""
         intervals = [x.interval for x in citing if x.interval]
         shortest = min(intervals, key=parse_duration) if intervals else ""
         out.append(Citation(row.watched_id, urls[row.watched_id].url, first.claim, earliest, first.expect, shortest))

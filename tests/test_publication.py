@@ -6,24 +6,33 @@ ranked by the share of their citations that no longer hold) and each article's o
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import Counter
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import loopback_resolver
+from conftest import SUBPROCESS_ENV, archiver_cmd, loopback_resolver
 from publication import BY_KEY, SOURCES, WRONG, serve_sources, write_publication
 from simweb import LOREM, article
+from test_formats_roundtrip import identity, inserted_only
 
+from archiver.annotating import link_status
 from archiver.cli import cli
+from archiver.detect.health import fold
 from archiver.errors import SourceError
+from archiver.extract import extract
+from archiver.formats import LinkStatus, parse
 from archiver.importing import import_articles
-from archiver.models import LIST_ARTICLE
+from archiver.models import LIST_ARTICLE, Citation, Extraction, Health, HealthStatus, RotVerdict
+from archiver.models.rows import Capture
 from archiver.pipeline import run_check
 from archiver.report import build_report
 from archiver.sources import read_sources
-from archiver.store import Store
+from archiver.store import Store, content_hash, files, schema
+from archiver.store.db import Database
 
 
 def pages_fetched(web) -> Counter[tuple[str, str]]:
@@ -194,5 +203,150 @@ def test_a_list_made_before_articles_is_one_article_and_keeps_its_ids(web, setti
     assert "Publication summary" not in md  # one article: the report as it always was
 
 
-def relative(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+# --- annotate: each article written back with its archived copies -----------------------------------
+
+
+def verified_copies(settings, web, but: tuple[str, ...] = ()) -> None:
+    """A verified capture of every watched page but `but` (what the archiving step leaves in the store)."""
+    with Store.open(settings.data_dir) as store:
+        for s in SOURCES:
+            if s.key in but:
+                continue
+            row = store.citation(s.url(web))
+            assert row is not None
+            capture = Capture("20250301120000", s.url(web))
+            store.add_captures(row.watched_id, [capture], "cdx", datetime(2025, 3, 2, tzinfo=UTC))
+            store.mark_capture(row.watched_id, capture, True, "the archived text is our version")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["md/md-02.md", "html/html-06.html", "txt/txt-12.txt", "bib/bib-16.bib", "json/json-19.json", "wiki/wiki-22.wiki"],
+)
+def test_annotate_writes_each_verified_copy_back_and_nothing_else(web, settings, publication, tmp_path, name):
+    run_check(settings, resolver=loopback_resolver)
+    verified_copies(settings, web, but=("ships",))
+    source = tmp_path / "articles" / name
+    out = tmp_path / f"annotated-{source.name}"
+    proc = subprocess.run(
+        archiver_cmd(settings, "annotate", str(source), "-o", str(out)),
+        env=SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2 citation(s) given an archived copy, 1 left as they were" in proc.stdout
+    ships = BY_KEY["ships"].url(web)
+    (left,) = proc.stderr.splitlines()  # left as it is, and listed
+    assert left.startswith("left [") and ships in left and left.endswith(": no verified archived copy")
+    before, after = source.read_text("utf-8"), out.read_text("utf-8")
+    added = "".join(inserted_only(before, after))  # nothing of the article changed or removed
+    assert "https://web.archive.org/web/20250301120000/" in added and ships not in added
+    assert identity(parse(after, out.name)) == identity(parse(before, source.name))
+    again = CliRunner().invoke(cli, ["--sources", str(tmp_path / "again.csv"), "import", str(out)])
+    assert again.exit_code == 0, again.output
+    original = [(c.id, c.url, c.claim, c.cited_at) for c in read_sources(settings.sources) if c.article == source.stem]
+    reread = [(c.id, c.url, c.claim, c.cited_at) for c in read_sources(tmp_path / "again.csv")]
+    assert reread == original  # the output, imported, gives the same citations
+
+
+def test_annotate_refuses_to_overwrite_the_article_and_needs_an_output(settings, publication, tmp_path):
+    source = tmp_path / "articles" / "md" / "md-02.md"
+    runner = CliRunner()
+    base = ["--data-dir", str(settings.data_dir)]
+    run_check(settings, resolver=loopback_resolver)
+    same = runner.invoke(cli, [*base, "annotate", str(source), "-o", str(source)])
+    assert same.exit_code == 3 and "is the article itself" in same.output
+    none = runner.invoke(cli, [*base, "annotate", str(source)])
+    assert none.exit_code == 3 and "annotate needs -o OUT" in none.output
+
+
+@pytest.mark.parametrize(
+    "status,kind,final_url,expected",
+    [
+        (HealthStatus.OK, "", "https://a.example/story", LinkStatus.LIVE),
+        (HealthStatus.PAYWALLED, "", "https://a.example/story", LinkStatus.LIVE),
+        (HealthStatus.FAILING, "server_error", "https://a.example/story", LinkStatus.LIVE),
+        (HealthStatus.ROTTEN, "not_found", "https://a.example/story", LinkStatus.DEAD),
+        (HealthStatus.ROTTEN, "redirect_home", "https://www.a.example/", LinkStatus.DEAD),  # its own home page
+        (HealthStatus.ROTTEN, "parked", "https://a.example/story", LinkStatus.USURPED),
+        (HealthStatus.ROTTEN, "redirect_home", "https://casino.example/", LinkStatus.USURPED),  # another site
+    ],
+)
+def test_url_status_says_dead_for_rot_usurped_for_a_page_taken_over_live_otherwise(status, kind, final_url, expected):
+    health = Health("1", "https://a.example/story", status, (), "", "", 200, final_url, RotVerdict(status, kind))
+    assert link_status(health, "https://a.example/story") == expected
+    assert link_status(None, "https://a.example/story") == LinkStatus.LIVE  # never checked: nothing said against it
+
+
+# --- a store made before articles ---------------------------------------------------------------------
+
+
+def old_store(data_dir: Path, rows: list[tuple[str, str, str, bytes]]) -> None:
+    """A store as the release before articles left it: its schema (every migration before m007), one
+    citation per row watching its own URL under its own id, a pass, a check and a version of each (the
+    page as served, its files written), and each one's health."""
+    data_dir.mkdir(parents=True)
+    db = Database.open(data_dir / schema.DATABASE)
+    schema.migrations.apply(db.sqlite, stop_before="m007_articles")
+    at = "2026-01-01T12:00:00+00:00"
+    db.execute("INSERT INTO passes (id, started_at, finished_at, citations) VALUES (1, ?, ?, ?)", [at, at, len(rows)])
+    for cid, url, claim, body in rows:
+        text = extract(body, url, "text/html").text
+        written, digest = files.write(data_dir, body, text), content_hash(Extraction(text), body)
+        db.execute("INSERT INTO citations (id, url, claim, added_at) VALUES (?, ?, ?, ?)", [cid, url, claim, at])
+        db.execute(
+            """INSERT INTO versions (citation_id, hash, first_seen, title, words, text_path, raw_path, raw_hash,
+                                     baseline_hash) VALUES (?, ?, ?, 'Old', 100, ?, ?, ?, ?)""",
+            [cid, digest, at, written.text_path, written.raw_path, written.raw_hash, digest],
+        )
+        db.execute(
+            """INSERT INTO checks (citation_id, pass_id, checked_at, url, outcome, http_status, version_hash,
+                                  new_version) VALUES (?, 1, ?, ?, 'ok', 200, ?, 1)""",
+            [cid, at, url, digest],
+        )
+        health = replace(fold(Citation(cid, url, claim), [], [], None), status=HealthStatus.OK)
+        db.execute(
+            "INSERT INTO health (citation_id, status, since, updated_at, report) VALUES (?, 'ok', '', ?, ?)",
+            [cid, at, json.dumps(asdict(health))],
+        )
+    db.close()
+
+
+def test_a_store_made_before_articles_is_one_article_whose_histories_go_on(web, settings):
+    serve_sources(web)
+    troops, aid = BY_KEY["troops"].url(web), BY_KEY["aid"].url(web)
+    rows = [
+        ("1", troops, "Officials said 11,000 soldiers were sent to Kursk."),
+        ("2", aid, ""),
+        ("3", aid + "?mod=x", ""),
+    ]
+    served = {(s.host, s.path): web.routes[(s.host, s.path)] for s in SOURCES}  # the pages as served now
+    bodies = {s.url(web): served[(s.host, s.path)].body for s in SOURCES}  # type: ignore[union-attr]
+    old_store(settings.data_dir, [(cid, url, claim, bodies[url.split("?")[0]]) for cid, url, claim in rows])
+    settings.sources.write_text(
+        "id,url,claim\n" + "".join(f'{cid},{url},"{claim}"\n' for cid, url, claim in rows), encoding="utf-8"
+    )
+    with Store.open(settings.data_dir) as store:  # a writing command upgrades it
+        assert [(c.article, c.id, c.watched_id) for c in store.citations()] == [
+            (LIST_ARTICLE, "1", "1"),
+            (LIST_ARTICLE, "2", "2"),
+            (LIST_ARTICLE, "3", "3"),
+        ]
+        assert store.health("1") is not None and store.health("1").status == HealthStatus.OK  # type: ignore[union-attr]
+    summary = run_check(settings, resolver=loopback_resolver)
+    assert not [c for c in summary.changes if c.old != HealthStatus.UNCHECKED]  # no alert: nothing changed
+    assert pages_fetched(web)[("daily.test", "/story/aid")] == 1  # the page it watched twice, fetched once now
+    with Store.open(settings.data_dir, read_only=True) as store:
+        old, new = store.checks("1")
+        assert new.version_hash == old.version_hash and not new.new_version  # the same page: its version goes on
+        assert [c.watched_id for c in store.citations()] == ["1", "2", "2"]  # [3] joins the page's first history
+        assert len(store.checks("3")) == 1  # its own history is kept, and grows no more
+        report = build_report(store, datetime.now(UTC)).to_json()
+    assert [(c["id"], c["article"], c["status"]) for c in report["citations"]] == [
+        ("1", LIST_ARTICLE, "ok"),
+        ("2", LIST_ARTICLE, "ok"),
+        ("3", LIST_ARTICLE, "ok"),
+    ]
+    assert [a["id"] for a in report["articles"]] == [LIST_ARTICLE]

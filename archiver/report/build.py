@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from archiver.archive.selection import best_capture
+from archiver.archive.selection import baseline, best_capture
 from archiver.detect.drift import EDITS, unified_diff
 from archiver.detect.health import mark
 from archiver.errors import ConfigError
@@ -54,17 +54,19 @@ def _entry(store: Store, citation: CitationRow, health: Health | None, first_see
         first_seen,
         str(store.data_dir / health.snapshot) if health and health.snapshot else "",
         timeline,
-        _diff(store, wid, health) if health else None,
+        _diff(store, citation, health) if health else None,
     )
 
 
-def _diff(store: Store, watched_id: str, health: Health) -> str | None:
-    """The current version against its baseline, for a citation whose drift is an edit."""
+def _diff(store: Store, citation: CitationRow, health: Health) -> str | None:
+    """The current version against the citation's own baseline (the version in force when it was
+    cited: several articles may cite one page on different days), for a drift that is an edit."""
     if health.drift is None or health.drift.drift_class not in EDITS:
         return None
-    versions = store.versions(watched_id)
-    current = store.current_version(watched_id)
-    baseline = next((v for v in versions if current and v.hash == current.drift.baseline_hash), None)
-    if current is None or baseline is None:
+    wid = _watched(citation)
+    versions = store.versions(wid)
+    current = store.current_version(wid)
+    base = baseline(store.checks(wid), versions, citation.cited)
+    if current is None or base is None:
         return None
-    return unified_diff(store.read_text(baseline), store.read_text(current))
+    return unified_diff(store.read_text(base), store.read_text(current))

@@ -26,7 +26,6 @@ from archiver.cadence import Record
 from archiver.errors import ConfigError, StoreError
 from archiver.models import (
     LIST_ARTICLE,
-    Article,
     CheckVerdicts,
     Citation,
     Extraction,
@@ -41,14 +40,12 @@ from archiver.models.rows import (
     Capture,
     CaptureRow,
     CheckRow,
-    CitationRow,
     OutboxRow,
     ProbeRow,
     TimelinePoint,
     VersionRow,
-    WatchedRow,
 )
-from archiver.store import captures, checks, citations, files, health, outbox, probes, schema, versions, watched
+from archiver.store import captures, checks, citations, files, health, outbox, probes, schema, versions
 from archiver.store.db import Database
 from archiver.store.files import SnapshotFiles
 from archiver.store.lock import DataDirLock
@@ -69,8 +66,9 @@ class StoredCheck:
     version: VersionRow | None
 
 
-class Store:
-    """The archive of checks and versions in one data directory. Use `Store.open(path)`."""
+class Store(citations.Publication):
+    """The archive of checks and versions in one data directory. Use `Store.open(path)`. Its articles,
+    citations and watched URLs are read and written through `citations.Publication`."""
 
     def __init__(self, data_dir: Path, db: Database) -> None:
         self.data_dir = data_dir
@@ -99,35 +97,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # articles, their citations and the watched URLs ---------------------------------------------
-
-    def sync_citations(self, listed: Iterable[Citation], now: datetime, articles: Iterable[Article] = ()) -> None:
-        """Make the articles and citations match the list (each citation watching its page's watched
-        URL); removed ones keep their history. `articles` describes them (by default, ids alone)."""
-        listed = list(listed)
-        described = {a.id: a for a in articles}
-        every = [described.get(a, Article(a)) for a in dict.fromkeys(c.article for c in listed)]
-        citations.sync(self.db, listed, every, now)
-
-    def citations(self, include_removed: bool = False, article: str | None = None) -> list[CitationRow]:
-        """Every article's citations (or one article's): the list's own article first, each in footnote order."""
-        return citations.all_citations(self.db, include_removed, article)
-
-    def citation(self, key: str, article: str | None = None) -> CitationRow | None:
-        """A citation by key (`3`, `ARTICLE:3`), by id within `article`, or by URL as cited or
-        canonical; None when the store does not know it."""
-        return citations.find(self.db, key, article)
-
-    def articles(self, include_removed: bool = False) -> list[Article]:
-        return citations.articles(self.db, include_removed)
-
-    def watching(self, watched_id: str) -> list[CitationRow]:
-        """The listed citations, in every article, of one watched URL."""
-        return citations.watching(self.db, watched_id)
-
-    def watched(self, watched_id: str) -> WatchedRow | None:
-        return watched.get(self.db, watched_id)
 
     # passes and checks ---------------------------------------------------------------------------
 

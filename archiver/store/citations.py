@@ -10,7 +10,7 @@ from datetime import datetime
 
 from archiver.models import LIST_ARTICLE, Article, Citation
 from archiver.models.records import footnote_order
-from archiver.models.rows import CitationRow
+from archiver.models.rows import CitationRow, WatchedRow
 from archiver.store import watched
 from archiver.store.db import Database, Row
 from archiver.urls import is_http_url
@@ -70,17 +70,10 @@ def _not_in(column: str, values: list[str]) -> str:
 
 
 def _watched_id(db: Database, c: Citation, now: datetime) -> str:
-    """The watched URL of a citation's page: the one it already watches when its page is the same,
-    else the one watching that page, else a new one named after the citation (see `watched.create`)."""
-    key = watched.canonical_key(c.url)
-    held = db.one(
-        """SELECT w.id, w.canonical FROM article_citations a JOIN citations w ON w.id = a.watched_id
-           WHERE a.article_id = ? AND a.id = ?""",
-        [c.article, c.id],
-    )
-    if held is not None and held["canonical"] == key:
-        return str(held["id"])
-    found = watched.find(db, key)
+    """The watched URL of a citation's page: the first one made for that page (a store made before
+    articles may watch one page under two ids: the later one's history is kept, and grows no more),
+    else a new one named after the citation (see `watched.create`)."""
+    found = watched.find(db, watched.canonical_key(c.url))
     return found.id if found is not None else watched.create(db, c.key, c.url, now)
 
 
@@ -141,3 +134,36 @@ def _row(r: Row) -> CitationRow:
         removed_at=r["removed_at"],
         watched_id=r["watched_id"],
     )
+
+
+class Publication:
+    """The store's articles, their citations and the watched URLs (a part of `Store`)."""
+
+    db: Database
+
+    def sync_citations(self, listed: Iterable[Citation], now: datetime, articles: Iterable[Article] = ()) -> None:
+        """Make the articles and citations match the list (each citation watching its page's watched
+        URL); removed ones keep their history. `articles` describes them (by default, ids alone)."""
+        listed = list(listed)
+        described = {a.id: a for a in articles}
+        every = [described.get(a, Article(a)) for a in dict.fromkeys(c.article for c in listed)]
+        sync(self.db, listed, every, now)
+
+    def citations(self, include_removed: bool = False, article: str | None = None) -> list[CitationRow]:
+        """Every article's citations (or one article's): the list's own article first, each in footnote order."""
+        return all_citations(self.db, include_removed, article)
+
+    def citation(self, key: str, article: str | None = None) -> CitationRow | None:
+        """A citation by key (`3`, `ARTICLE:3`), by id within `article`, or by URL as cited or
+        canonical; None when the store does not know it."""
+        return find(self.db, key, article)
+
+    def articles(self, include_removed: bool = False) -> list[Article]:
+        return articles(self.db, include_removed)
+
+    def watching(self, watched_id: str) -> list[CitationRow]:
+        """The listed citations, in every article, of one watched URL."""
+        return watching(self.db, watched_id)
+
+    def watched(self, watched_id: str) -> WatchedRow | None:
+        return watched.get(self.db, watched_id)
