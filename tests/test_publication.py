@@ -12,12 +12,14 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import SUBPROCESS_ENV, archiver_cmd, loopback_resolver
 from publication import BY_KEY, SOURCES, WRONG, serve_sources, write_publication
 from simweb import LOREM, article
 from test_formats_roundtrip import identity, inserted_only
+from test_serve import serving
 
 from archiver.annotating import link_status
 from archiver.cli import cli
@@ -133,6 +135,9 @@ def test_the_report_ranks_articles_and_each_article_has_its_own_report(web, sett
     assert [a["id"] for a in one["articles"]] == ["md-04"]
     links = runner.invoke(cli, [*base, "--article", "md-04", "--format", "robustlinks"]).output
     assert links.count("<li ") == 3 and "<section" not in links and "data-versiondate=" in links
+    own = runner.invoke(cli, [*base, "--article", "md-04", "--format", "md"]).output
+    assert "## Story md-04\n\n`md-04` (published 2025-03-05, " in own and "Publication summary" not in own
+    assert own.count("| # | status |") == 1 and "md-00" not in own
     missing = runner.invoke(cli, [*base, "--article", "nope"])
     assert missing.exit_code == 3 and "no article 'nope'" in missing.output
 
@@ -148,6 +153,13 @@ def test_check_lookup_and_serve_take_an_article(web, settings, publication):
     assert "md-00:1" in found.output  # every article citing the page
     by_key = runner.invoke(cli, [*base, "lookup", "wiki-23:troops"])
     assert by_key.output == found.output
+    with serving(settings, "--article", "wiki-23") as (_, url):  # the real command, for the article's editor
+        served = httpx.get(f"{url}/api/report", timeout=10).json()
+        page = httpx.get(f"{url}/", timeout=10).text
+    assert {c["article"] for c in served["citations"]} == {"wiki-23"} and len(served["citations"]) == 3
+    assert [a["id"] for a in served["articles"]] == ["wiki-23"] and "<h2>wiki-23</h2>" in page  # named
+    unknown = runner.invoke(cli, [*base, "serve", "--port", "0", "--article", "nope"])
+    assert unknown.exit_code == 3 and "no article 'nope'" in unknown.output
 
 
 def test_articles_are_imported_from_their_urls_through_the_guarded_fetcher(web, settings, tmp_path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from archiver.models import HealthStatus
+from archiver.models import LIST_ARTICLE, Article, HealthStatus
 from archiver.report.model import Entry, Report
 from archiver.report.words import COLOURS, STATUS_WORDS, article_label, capture_date, day, explain, headline, support
 
@@ -34,7 +34,8 @@ def render_html(report: Report, local_files: bool = True) -> str:
     )
     sections = report.by_article()
     if len(sections) <= 1:
-        body = _table(report.entries, local_files)
+        named = [s for s in sections if s.article.id != LIST_ARTICLE]  # an article's own report names it
+        body = "".join(_heading(s.article) for s in named) + _table(report.entries, local_files)
     else:
         ranked = "".join(
             f'<tr><td>{rank}</td><td><a href="#article-{e_(s.article.id)}">{e_(article_label(s.article))}</a></td>'
@@ -47,10 +48,8 @@ def render_html(report: Report, local_files: bool = True) -> str:
             f"<th>no longer hold</th><th>share</th><th>statuses</th></tr></thead><tbody>{ranked}</tbody></table>"
         )
         for s in sections:
-            a = s.article
-            about = " · ".join(e_(p) for p in (a.id, f"published {a.published}" if a.published else "", a.source) if p)
             body += (
-                f'<section id="article-{e_(a.id)}"><h2>{e_(article_label(a))}</h2><p><small>{about}</small></p>'
+                f'<section id="article-{e_(s.article.id)}">{_heading(s.article)}'
                 f"<p>{e_(headline(s.summary))}.</p>{_table(s.entries, local_files)}</section>"
             )
     legend = "".join(
@@ -72,6 +71,12 @@ def render_html(report: Report, local_files: bool = True) -> str:
 <p class="summary">{chips}</p><p>{e_(headline(report.summary))}. <small>Timeline: {legend}</small></p>
 {body}</body></html>
 """
+
+
+def _heading(a: Article) -> str:
+    e_ = html.escape
+    about = " · ".join(e_(p) for p in (a.id, f"published {a.published}" if a.published else "", a.source) if p)
+    return f"<h2>{e_(article_label(a))}</h2><p><small>{about}</small></p>"
 
 
 def _table(entries: tuple[Entry, ...], local_files: bool) -> str:

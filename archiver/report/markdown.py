@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from archiver.models import HealthStatus
+from archiver.models import LIST_ARTICLE, Article, HealthStatus
 from archiver.report.model import Entry, Report
 from archiver.report.words import STATUS_WORDS, article_label, capture_date, day, explain, headline, support
 
@@ -22,7 +22,9 @@ def render_markdown(report: Report) -> str:
     ]
     sections = report.by_article()
     if len(sections) <= 1:
-        return "\n".join(lines + _table(report.entries)) + "\n"
+        named = [s for s in sections if s.article.id != LIST_ARTICLE]  # an article's own report names it
+        heading = [line for s in named for line in (f"## {_md(article_label(s.article))}", "", _about(s.article), "")]
+        return "\n".join(lines + heading + _table(report.entries)) + "\n"
     lines += [
         "## Publication summary",
         "",
@@ -39,11 +41,15 @@ def render_markdown(report: Report) -> str:
         )
     for s in sections:
         a = s.article
-        about = ", ".join(p for p in (f"published {a.published}" if a.published else "", _md(a.source)) if p)
         lines += ["", f'<a id="{_anchor(a.id)}"></a>', f"## {_md(article_label(a))}", ""]
-        lines += [f"`{_md(a.id)}`" + (f" ({about})" if about else "") + f". {headline(s.summary)}.", ""]
+        lines += [f"{_about(a)}. {headline(s.summary)}.", ""]
         lines += _table(s.entries)
     return "\n".join(lines) + "\n"
+
+
+def _about(a: Article) -> str:
+    about = ", ".join(p for p in (f"published {a.published}" if a.published else "", _md(a.source)) if p)
+    return f"`{_md(a.id)}`" + (f" ({about})" if about else "")
 
 
 _SHOWN = (HealthStatus.ROTTEN, HealthStatus.DRIFTED, HealthStatus.FAILING, HealthStatus.PAYWALLED, HealthStatus.OK)

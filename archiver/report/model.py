@@ -144,11 +144,10 @@ class Report:
     def by_article(self) -> list[ArticleSummary]:
         """Each article with its entries, in the order the store lists articles."""
         known = {a.id: a for a in self.articles}
-        order = list(dict.fromkeys([*known, *(e.citation.article for e in self.entries)]))
-        return [
-            ArticleSummary(known.get(a, Article(a)), tuple(e for e in self.entries if e.citation.article == a))
-            for a in order
-        ]
+        grouped: dict[str, list[Entry]] = {a: [] for a in known}
+        for e in self.entries:  # one walk: a publication has up to hundreds of thousands of articles
+            grouped.setdefault(e.citation.article, []).append(e)
+        return [ArticleSummary(known.get(a, Article(a)), tuple(entries)) for a, entries in grouped.items()]
 
     def ranking(self) -> list[ArticleSummary]:
         """The publication summary: articles ranked by the share of their citations that no longer
