@@ -263,6 +263,22 @@ def test_annotate_writes_each_verified_copy_back_and_nothing_else(web, settings,
     assert reread == original  # the output, imported, gives the same citations
 
 
+def test_annotate_keeps_a_byte_order_mark_and_crlf_line_endings(web, settings, publication, tmp_path):
+    run_check(settings, resolver=loopback_resolver)
+    verified_copies(settings, web)
+    source = tmp_path / "articles" / "md" / "md-02.md"
+    windows = tmp_path / "md-02-windows.md"
+    windows.write_bytes(b"\xef\xbb\xbf" + source.read_bytes().replace(b"\n", b"\r\n"))
+    out = tmp_path / "out.md"
+    done = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "annotate", str(windows), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    before, after = windows.read_bytes(), out.read_bytes()
+    assert after.startswith(b"\xef\xbb\xbf") and after.count(b"\r\n") == before.count(b"\r\n")
+    assert b"\n" not in after.replace(b"\r\n", b"")  # no line ending of another kind added
+    added = "".join(inserted_only(before.decode("utf-8"), after.decode("utf-8")))
+    assert added.count("https://web.archive.org/web/20250301120000/") == 3
+
+
 def test_annotate_refuses_to_overwrite_the_article_and_needs_an_output(settings, publication, tmp_path):
     source = tmp_path / "articles" / "md" / "md-02.md"
     runner = CliRunner()
