@@ -215,6 +215,23 @@ def test_a_list_made_before_articles_is_one_article_and_keeps_its_ids(web, setti
     assert "Publication summary" not in md  # one article: the report as it always was
 
 
+def test_an_article_dropped_from_the_list_leaves_the_report_and_comes_back_with_its_history(settings):
+    page = "https://a.example/story"
+    one = [Citation("1", page, article="first"), Citation("1", page + "?utm_source=x", article="second")]
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with Store.open(settings.data_dir) as store:
+        store.sync_citations(one, now)
+        assert [a.id for a in store.articles()] == ["first", "second"] and len(
+            {c.watched_id for c in store.citations()}
+        ) == 1
+        store.sync_citations(one[:1], now)
+        assert [a.id for a in store.articles()] == ["first"] and [c.article for c in store.citations()] == ["first"]
+        assert [a.id for a in store.articles(include_removed=True)] == ["first", "second"]  # its rows are kept
+        store.sync_citations(one, now)
+        assert [a.id for a in store.articles()] == ["first", "second"]
+        assert len({c.watched_id for c in store.citations()}) == 1  # the same watched page, its history whole
+
+
 # --- annotate: each article written back with its archived copies -----------------------------------
 
 

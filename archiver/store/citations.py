@@ -31,7 +31,10 @@ def sync(db: Database, listed: Iterable[Citation], articles: Iterable[Article], 
                      published=excluded.published, removed_at=NULL""",
                 [a.id, a.title, a.source, a.published, stamp],
             )
-        db.execute(f"UPDATE articles SET removed_at = ? WHERE removed_at IS NULL{_not_in('id', kept)}", [stamp, *kept])
+        listed_articles = set(kept)  # compared here, not in SQL: a publication has more ids than SQL has variables
+        for r in db.query("SELECT id FROM articles WHERE removed_at IS NULL"):
+            if r["id"] not in listed_articles:
+                db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", [stamp, r["id"]])
         keys: list[tuple[str, str]] = []
         for c in citations:
             keys.append((c.article, c.id))
@@ -63,10 +66,6 @@ def sync(db: Database, listed: Iterable[Citation], articles: Iterable[Article], 
                     [stamp, r["article_id"], r["id"]],
                 )
         watched.refresh(db, now)
-
-
-def _not_in(column: str, values: list[str]) -> str:
-    return f" AND {column} NOT IN ({','.join('?' * len(values))})" if values else ""
 
 
 def _watched_id(db: Database, c: Citation, now: datetime) -> str:
