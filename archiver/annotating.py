@@ -13,12 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 from archiver.archive.selection import best_capture
+from archiver.errors import SourceError
 from archiver.formats import Annotated, ArchivedCopy, LinkStatus, annotate, detect_format, parse, read_article
 from archiver.importing import LIMITS
 from archiver.models import Health, HealthStatus
 from archiver.models.time import parse_date
 from archiver.store import Store
-from archiver.urls import host_of
+from archiver.urls import host_of, is_http_url
 
 
 def annotate_file(store: Store, path: Path, *, templates: bool = False) -> Annotated:
@@ -42,6 +43,20 @@ def annotate_file(store: Store, path: Path, *, templates: bool = False) -> Annot
     if _has_bom(path):  # read_article drops a byte-order mark; the file keeps its own
         return Annotated("\ufeff" + done.text, done.format, done.written, done.left)
     return done
+
+
+def article_file(store: Store, given: Path) -> Path:
+    """The file to annotate: `given` when it is a file, else the source file of the article whose id
+    it is (as `import` recorded it), else a SourceError saying what was looked for."""
+    if given.is_file():
+        return given
+    found = next((a for a in store.articles() if a.id == str(given)), None)
+    if found is None:
+        raise SourceError(given, [(None, "no such file, nor an article id of the store")])
+    if not found.source or is_http_url(found.source) or not Path(found.source).is_file():
+        where = found.source or "no source recorded"
+        raise SourceError(given, [(None, f"article {found.id}'s source is not a file here ({where}): name the file")])
+    return Path(found.source)
 
 
 def link_status(health: Health | None, cited_url: str) -> LinkStatus:

@@ -305,6 +305,10 @@ def test_annotate_refuses_to_overwrite_the_article_and_needs_an_output(settings,
     assert same.exit_code == 3 and "is the article itself" in same.output
     none = runner.invoke(cli, [*base, "annotate", str(source)])
     assert none.exit_code == 3 and "annotate needs -o OUT" in none.output
+    by_id = runner.invoke(cli, [*base, "annotate", "md-02", "-o", str(tmp_path / "by-id.md")])  # its source file
+    assert by_id.exit_code == 0 and "written to" in by_id.output and (tmp_path / "by-id.md").exists()
+    unknown = runner.invoke(cli, [*base, "annotate", "nope", "-o", str(tmp_path / "x.md")])
+    assert unknown.exit_code == 3 and "nope: no such file, nor an article id of the store" in unknown.output
 
 
 @pytest.mark.parametrize(

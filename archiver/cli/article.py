@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archiver.annotating import annotate_file
+from archiver.annotating import annotate_file, article_file
 from archiver.cli.app import cli, output_option, user_errors, write_file
 from archiver.config import Settings
 from archiver.errors import ConfigError
@@ -45,21 +45,23 @@ def import_(settings: Settings, inputs: tuple[str, ...], output: Path | None) ->
 
 
 @cli.command()
-@click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("article", metavar="ARTICLE", type=click.Path(dir_okay=False, path_type=Path))
 @output_option("Where to write the annotated article (required; never the article itself).")
 @click.option("--templates", is_flag=True, help="Wikitext: turn a bare link alone in its <ref> into a {{cite web}}.")
 @click.pass_obj
 def annotate(settings: Settings, article: Path, output: Path | None, templates: bool) -> None:
-    """Write the article back with each citation's best verified archived copy, in its own format,
-    changing nothing else; citations without a verified copy are left as they are and listed.
+    """Write the article (a file, or the id of an article imported from one) back with each
+    citation's best verified archived copy, in its own format, changing nothing else; citations
+    without a verified copy are left as they are and listed.
 
     Example: archiver annotate articles/river-heat.md -o river-heat.archived.md"""
     with user_errors():
         if output is None:
             raise ConfigError("annotate needs -o OUT: the file to write (the article itself is never overwritten)")
-        if output.resolve() == article.resolve():
-            raise ConfigError(f"-o {output} is the article itself: write the annotated copy elsewhere")
         with Store.open(settings.data_dir, read_only=True) as store:
+            article = article_file(store, article)
+            if output.resolve() == article.resolve():
+                raise ConfigError(f"-o {output} is the article itself: write the annotated copy elsewhere")
             done = annotate_file(store, article, templates=templates)
         write_file(output, done.text)
     for left in done.left:
