@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import SUBPROCESS_ENV, archiver_cmd, loopback_resolver
+from conftest import SUBPROCESS_ENV, archiver_cmd, loopback_resolver, no_network_resolver
 from publication import BY_KEY, SOURCES, WRONG, serve_sources, write_publication
 from simweb import LOREM, article
 from test_formats_roundtrip import identity, inserted_only
@@ -230,6 +230,17 @@ def test_an_article_dropped_from_the_list_leaves_the_report_and_comes_back_with_
         store.sync_citations(one, now)
         assert [a.id for a in store.articles()] == ["first", "second"]
         assert len({c.watched_id for c in store.citations()}) == 1  # the same watched page, its history whole
+
+
+def test_the_repositorys_own_list_is_still_one_article_with_its_ids(settings):
+    repo_list = Path(__file__).resolve().parent.parent / "sources.csv"  # the shared article's, made before articles
+    settings.sources.write_bytes(repo_list.read_bytes())
+    summary = run_check(settings, resolver=no_network_resolver)  # `archiver check` on a fresh clone, offline here
+    assert summary.offline and len(summary.checks) == 14
+    with Store.open(settings.data_dir, read_only=True) as store:
+        assert [a.id for a in store.articles()] == [LIST_ARTICLE]
+        assert [(c.article, c.id) for c in store.citations()] == [(LIST_ARTICLE, str(i)) for i in range(1, 15)]
+    assert settings.sources.read_bytes() == repo_list.read_bytes()  # the list is not rewritten
 
 
 # --- annotate: each article written back with its archived copies -----------------------------------
