@@ -21,7 +21,7 @@ from archiver.fetch import Fetcher, Resolver
 from archiver.formats import DEFAULT_LIMITS, Format, Limits, detect_format, parse, read_article
 from archiver.formats.describe import describe
 from archiver.formats.records import ImportResult, ImportWarning
-from archiver.merge import Imported, article_id, merge_articles, read_rows
+from archiver.merge import ArticleIds, Imported, merge_articles, read_rows
 from archiver.models import LIST_ARTICLE, Article, Outcome
 from archiver.sources import MAX_CELL_CHARS, MAX_SOURCES_BYTES, parse_sources, read_bounded
 from archiver.urls import canonical, is_http_url
@@ -82,11 +82,10 @@ def import_articles(
         failures += url_failures
     if failures:
         raise SourceError.many(failures)
-    taken: list[dict[str, str]] = list(rows)
+    ids = ArticleIds(rows)
     for one in read:
         if one.article.id != LIST_ARTICLE:
-            one.article = replace(one.article, id=article_id(taken, one.article.source, one.article.id))
-            taken.append({"article": one.article.id, "article_source": one.article.source})
+            one.article = replace(one.article, id=ids.assign(one.article.source, one.article.id))
         one.result.citations = [replace(c, article=one.article.id) for c in one.result.citations]
     canonicals = {
         c.url: form

@@ -50,8 +50,12 @@ def merge_articles(
     header, rows = read_rows(existing)
     notes: list[str] = []
     added = kept = 0
+    by_article: dict[str, list[dict[str, str]]] = {}  # one walk of the rows: a publication has many articles
+    for row in rows:
+        by_article.setdefault(article_of(row), []).append(row)
     for one in articles:
-        a, k = _merge_one(header, rows, one, canonical_of or {}, notes, existing is not None)
+        own = by_article.setdefault(one.article.id, [])
+        a, k = _merge_one(header, rows, own, one, canonical_of or {}, notes, existing is not None)
         added, kept = added + a, kept + k
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\n")
@@ -76,31 +80,44 @@ def article_of(row: Mapping[str, str | None]) -> str:
     return (row.get("article") or "").strip() or LIST_ARTICLE
 
 
-def article_id(rows: Sequence[Mapping[str, str | None]], source: str, name: str) -> str:
-    """The id an article read from `source` gets in this list: the id it already has (same source),
-    else `name` made an id (letters, digits, `.`, `_`, `-`), numbered when another article has it."""
-    for row in rows:
-        if source and (row.get("article_source") or "") == source:
-            return article_of(row)
-    wanted = _NOT_ID.sub("-", name).strip("-._")[:60] or "article"
-    taken = {article_of(r) for r in rows} | {LIST_ARTICLE}
-    candidate, n = wanted, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{wanted}-{n}"
-    return candidate
+class ArticleIds:
+    """The ids articles get in a list: an article read from a source the list knows keeps the id it
+    has; another gets its name made an id (letters, digits, `.`, `_`, `-`), numbered when another
+    article has it (`story-2`). Indexed once: a publication has up to a hundred thousand articles."""
+
+    def __init__(self, rows: Sequence[Mapping[str, str | None]]) -> None:
+        self.by_source: dict[str, str] = {}
+        self.taken = {LIST_ARTICLE}
+        for row in rows:
+            self.taken.add(article_of(row))
+            self.by_source.setdefault(row.get("article_source") or "", article_of(row))
+        self.by_source.pop("", None)
+
+    def assign(self, source: str, name: str) -> str:
+        if source and source in self.by_source:
+            return self.by_source[source]
+        wanted = _NOT_ID.sub("-", name).strip("-._")[:60] or "article"
+        candidate, n = wanted, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self.taken.add(candidate)
+        if source:
+            self.by_source[source] = candidate
+        return candidate
 
 
 def _merge_one(
     header: list[str],
     rows: list[dict[str, str]],
+    own: list[dict[str, str]],
     one: Imported,
     canonical_of: Mapping[str, str],
     notes: list[str],
     existed: bool,
 ) -> tuple[int, int]:
     art = one.article
-    own = [r for r in rows if article_of(r) == art.id]
+    before = list(own)  # the article's rows already listed
     described = {
         "article_title": art.title,
         "article_source": art.source,
@@ -147,6 +164,7 @@ def _merge_one(
             if art.id != LIST_ARTICLE:
                 row["article"] = art.id
             rows.append(row)
+            own.append(row)
             by_id[c.id] = row
             added += 1
         else:
@@ -158,13 +176,12 @@ def _merge_one(
             row["canonical"] = canonical_of[c.url]
         matched.add(id(row))
     if art.id != LIST_ARTICLE:
-        for row in rows:
-            if article_of(row) == art.id:
-                for column, value in described.items():
-                    if value and not (row.get(column) or "").strip():
-                        row[column] = value
+        for row in own:
+            for column, value in described.items():
+                if value and not (row.get(column) or "").strip():
+                    row[column] = value
     whose = "the article" if art.id == LIST_ARTICLE else f"article {art.id}"
-    for row in own:
+    for row in before:
         if id(row) not in matched and existed:
             notes.append(f"[{row.get('id')}] {row.get('url')} is no longer cited by {whose}; kept")
     return added, kept
