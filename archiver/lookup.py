@@ -4,7 +4,7 @@ looked up in the archives by `archive.unwatched`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from archiver.archive.selection import capture_at, version_in_force
@@ -23,6 +23,7 @@ class Found:
     versions: list[VersionRow]  # newest first
     captures: list[CaptureRow]  # newest first
     checks: list[CheckRow]  # oldest first
+    cited_by: list[CitationRow] = field(default_factory=list)  # every listed citation of the same page
 
     def version_at(self, when: datetime | None) -> VersionRow | None:
         """The version in force at `when`; the newest one when no date is given."""
@@ -42,21 +43,24 @@ class Found:
         if len(matches) == 1:
             return matches[0]
         raise ConfigError(
-            f"no single version {ref!r} of citation {self.citation.id}: give its number "
+            f"no single version {ref!r} of citation {self.citation.key}: give its number "
             f"(1 = newest, up to {len(self.versions)}) or a longer hash prefix"
         )
 
 
-def find(store: Store, key: str) -> Found | None:
-    """A citation by id, or by URL (as cited or canonical); None when the store does not watch it."""
-    citation = store.citation(key)
+def find(store: Store, key: str, article: str | None = None) -> Found | None:
+    """A citation by key (`3`, `ARTICLE:3`), by id within `article`, or by URL (as cited or
+    canonical); None when the store does not watch it. What is stored is its watched URL's."""
+    citation = store.citation(key, article)
     if citation is None:
         return None
+    watched_id = citation.watched_id or citation.id
     return Found(
         citation,
-        list(reversed(store.versions(citation.id))),
-        store.captures(citation.id),
-        store.checks(citation.id),
+        list(reversed(store.versions(watched_id))),
+        store.captures(watched_id),
+        store.checks(watched_id),
+        store.watching(watched_id),
     )
 
 

@@ -1,8 +1,8 @@
 """`archiver serve`: a small read-only web application over the store, and a Memento endpoint
 (RFC 7089) so any Memento client can treat our store as one more web archive.
 
-    /                          the HTML health report
-    /citations/{id}            a citation's versions: dates, text, diffs, replay links
+    /                          the HTML health report (of the publication, or of `--article`)
+    /citations/{id}            a citation's versions: dates, text, diffs, replay links (id: 3 or ARTICLE:3)
     /memento/{14 digits}/{url} a version replayed as stored, with Memento-Datetime and Link headers
     /timegate/{url}            redirects to the version in force at Accept-Datetime (default: newest)
     /timemap/link/{url}        every version in link format
@@ -56,9 +56,10 @@ def _when(version: VersionRow) -> datetime:
 class Archive:
     """What the web application reads: the store, opened per request (SQLite connections are per thread)."""
 
-    def __init__(self, data_dir: Path, base: str) -> None:
+    def __init__(self, data_dir: Path, base: str, article: str | None = None) -> None:
         self.data_dir = data_dir
         self.base = base.rstrip("/")
+        self.article = article  # the report is this article's only
 
     def open(self) -> Store:
         return Store.open(self.data_dir, read_only=True)
@@ -127,16 +128,16 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
 
         def home(self) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
-                page = render_html(build_report(store, utcnow()), local_files=False)  # paths are not for browsers
+                page = render_html(build_report(store, utcnow(), archive.article), local_files=False)  # no paths
             return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP}, page.encode()
 
         def citation_page(self, cid: str) -> tuple[int, dict[str, str], bytes]:
             e = html.escape
             with archive.open() as store:
                 row = store.citation(cid)
-                if row is None or row.id != cid:
+                if row is None or row.key != cid:
                     return _text(404, f"no citation {cid}")
-                versions = store.versions(cid)
+                versions = store.versions(row.watched_id or row.id)
                 texts = [store.read_text(v) for v in versions]
             parts = [
                 f"<h1>[{e(cid)}] {e(row.url)}</h1><p><em>{e(row.claim)}</em></p>",
@@ -164,14 +165,15 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
 
         def api_report(self) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
-                report = build_report(store, utcnow())
+                report = build_report(store, utcnow(), archive.article)
             return _json(report.to_json())
 
         def api_citation(self, cid: str) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
                 row = store.citation(cid)
-                if row is None or row.id != cid or row.removed_at is not None:
+                if row is None or row.key != cid or row.removed_at is not None:
                     return _text(404, f"no citation {cid}")
+                watched_id = row.watched_id or row.id
                 entry = build_entry(store, row).to_json()
                 entry["versions_list"] = [
                     {
@@ -181,18 +183,18 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                         "words": v.words,
                         "memento": f"{archive.base}/memento/{memento_stamp(v)}/{row.url}",
                     }
-                    for v in store.versions(cid)
+                    for v in store.versions(watched_id)
                 ]
-                entry["captures"] = [_capture_json(c) for c in store.captures(cid)]
+                entry["captures"] = [_capture_json(c) for c in store.captures(watched_id)]
             return _json(entry)
 
         # Memento -------------------------------------------------------------------------------------
 
         def _versions_of(self, store: Store, url: str) -> tuple[CitationRow, list[VersionRow]] | None:
             row = store.citation(url)
-            if row is None or row.id == url:
+            if row is None or row.key == url:
                 return None
-            return row, store.versions(row.id)
+            return row, store.versions(row.watched_id or row.id)
 
         def timemap(self, url: str) -> tuple[int, dict[str, str], bytes]:
             with archive.open() as store:
@@ -228,7 +230,7 @@ def make_handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 return _text(400, f"Accept-Datetime {shown!r} is not an RFC 1123 date within years 1 to 9999")
             with archive.open() as store:
                 found = self._versions_of(store, url)
-                checks = store.checks(found[0].id) if found else []
+                checks = store.checks(found[0].watched_id or found[0].id) if found else []
             if not found or not found[1]:
                 return _text(404, f"no mementos of {url}")
             row, versions = found
@@ -346,11 +348,12 @@ def make_server(
     *,
     max_connections: int = MAX_CONNECTIONS,
     idle_timeout: float = IDLE_TIMEOUT,
+    article: str | None = None,
 ) -> ThreadingHTTPServer:
     server = _BoundedServer((host, port), max_connections)
     bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    handler = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}"))
+    handler = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}", article))
     handler.timeout = idle_timeout  # StreamRequestHandler puts it on the socket: every read waits this long at most
     server.RequestHandlerClass = handler
     return server

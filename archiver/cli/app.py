@@ -110,7 +110,7 @@ def write_file(path: Path, text: str) -> None:
     """Write through a temporary file, so a failure never leaves half a file behind."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8", newline="")  # the text's own line endings, on every OS
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -37,14 +37,16 @@ from archiver.urls import is_http_url
     help="md (the default on a terminal), html, json (the default otherwise), or robustlinks.",
 )
 @output_option("Write to this file instead of standard output.")
+@click.option("--article", default=None, metavar="ID", help="Only this article's report, for its editor.")
 @click.pass_obj
-def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
-    """Print the citation health report.
+def report(settings: Settings, fmt: str | None, output: Path | None, article: str | None) -> None:
+    """Print the citation health report: for a publication, its summary (articles ranked by the share
+    of their citations that no longer hold) first, then each article's; or one article's.
 
-    Example: archiver report --format html -o report.html"""
+    Example: archiver report --article river-heat --format robustlinks"""
     fmt = fmt or ("md" if sys.stdout.isatty() and output is None else "json")
     with user_errors(), Store.open(settings.data_dir, read_only=True) as store:
-        data = build_report(store, utcnow())
+        data = build_report(store, utcnow(), article)
     renderers: dict[str, Callable[[Report], str]] = {
         "md": render_markdown,
         "html": render_html,
@@ -74,6 +76,7 @@ def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
 @click.option(
     "--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record."
 )
+@click.option("--article", default=None, metavar="ARTICLE", help="ID is a citation of this article.")
 @click.pass_obj
 def lookup(
     settings: Settings,
@@ -84,16 +87,17 @@ def lookup(
     versions: tuple[str, ...],
     show_path: bool,
     show_raw: bool,
+    article: str | None,
 ) -> None:
-    """Every stored version and known archived copy of a citation, newest first.
+    """Every stored version and known archived copy of a citation (ID, ARTICLE:ID, or its URL), newest first.
 
-    Example: archiver lookup 3 --at 2025-04-28 --text"""
+    Example: archiver lookup 3 --article river-heat --at 2025-04-28 --text"""
     with user_errors():
         when = lookups.parse_at(at) if at else None
         found = None
         if settings.database_path.exists():
             with Store.open(settings.data_dir, read_only=True) as store:
-                found = lookups.find(store, key)
+                found = lookups.find(store, key, article)
                 if found is not None:
                     if show_raw:
                         _replay(store, found, when)
@@ -101,7 +105,8 @@ def lookup(
                         _show_lookup(store, found, when, show_text, show_diff, versions, show_path)
                     return
         if not is_http_url(key):
-            raise ConfigError(f"{key!r} is neither a citation id in {settings.data_dir} nor an http(s) URL")
+            where = f" of article {article!r}" if article else ""
+            raise ConfigError(f"{key!r} is neither a citation id{where} in {settings.data_dir} nor an http(s) URL")
         captures = archived_copies(settings.archive_settings, key)
         if captures is None:
             raise ArchiveServiceError(f"no web archive could be asked (the Wayback Machine at {settings.wayback_url})")
@@ -116,7 +121,8 @@ def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
     raw = store.raw_response(version) if version else None
     if raw is None:
         raise ConfigError(
-            f"citation {found.citation.id} has no version with a WARC record" + (f" at {when:%Y-%m-%d}" if when else "")
+            f"citation {found.citation.key} has no version with a WARC record"
+            + (f" at {when:%Y-%m-%d}" if when else "")
         )
     sys.stdout.buffer.write(raw)
     sys.stdout.buffer.flush()
@@ -131,7 +137,7 @@ def _show_lookup(
     refs: tuple[str, ...],
     show_path: bool,
 ) -> None:
-    cid = found.citation.id
+    cid = found.citation.key
     chosen = found.version_at(when)
     if show_diff:
         if refs and len(refs) != 2:
@@ -150,7 +156,10 @@ def _show_lookup(
             raise ConfigError(f"citation {cid} has no stored version" + (f" at {when:%Y-%m-%d}" if when else ""))
         click.echo(store.read_text(chosen) if show_text else str(store.data_dir / chosen.raw_path))
         return
-    click.echo(f"[{cid}] {found.citation.url}")
+    click.echo(f"[{found.citation.key}] {found.citation.url}")
+    also = [c.key for c in found.cited_by if c.key != found.citation.key]
+    if also:
+        click.echo(f"the same page is cited by: {', '.join(also)}")
     click.echo(f"versions ({len(found.versions)}), newest first:")
     for n, v in enumerate(found.versions, 1):
         mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
@@ -180,7 +189,9 @@ def _show_lookup(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The WARC file to write (gzip-compressed, WARC 1.1).",
 )
-@click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@click.option(
+    "--only", "only", multiple=True, metavar="ID", help="Only these citations (ID, or ARTICLE:ID; repeatable)."
+)
 @click.pass_obj
 def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     """Write one self-contained WARC of the chosen citations' versions, for deposit elsewhere.
@@ -208,8 +219,11 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     type=float,
     help="Seconds a connection may stay silent before it is closed.",
 )
+@click.option("--article", default=None, metavar="ID", help="Serve this article's report only (default: all).")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, max_connections: int, idle_timeout: float) -> None:
+def serve(
+    settings: Settings, host: str, port: int, max_connections: int, idle_timeout: float, article: str | None
+) -> None:
     """Serve the report, citation pages and a Memento TimeGate/TimeMap over the store (read-only).
 
     Example: archiver serve --port 8080, then open http://127.0.0.1:8080/"""
@@ -220,10 +234,17 @@ def serve(settings: Settings, host: str, port: int, max_connections: int, idle_t
             raise ConfigError(f"--max-connections {max_connections}: must be from 1 to 1000")
         if not (math.isfinite(idle_timeout) and 0 < idle_timeout <= 3600):
             raise ConfigError(f"--idle-timeout {idle_timeout!r}: must be a number of seconds above 0 up to 3600")
-        Store.open(settings.data_dir, read_only=True).close()  # a store we cannot read is refused now
+        with Store.open(settings.data_dir, read_only=True) as store:  # a store we cannot read is refused now
+            if article is not None:
+                build_report(store, utcnow(), article)  # so is an article it does not know
         try:
             server = make_server(
-                settings.data_dir, host, port, max_connections=max_connections, idle_timeout=idle_timeout
+                settings.data_dir,
+                host,
+                port,
+                max_connections=max_connections,
+                idle_timeout=idle_timeout,
+                article=article,
             )
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -23,27 +23,33 @@ from archiver.notify import worth_telling
 from archiver.pipeline import run_archiving, run_check
 from archiver.schedule import cron_trigger, run_daemon
 from archiver.sources import read_sources, select
+from archiver.urls import canonical
+
+ARTICLE = click.option("--article", default=None, metavar="ID", help="Only this article's citations (default: all).")
 
 
 @cli.command()
-@click.option("--only", "only", multiple=True, metavar="ID", help="Check only these citation ids (repeatable).")
+@click.option(
+    "--only", "only", multiple=True, metavar="ID", help="Check only these citations (ID, or ARTICLE:ID; repeatable)."
+)
+@ARTICLE
 @click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
 @WAIT
 @click.pass_context
-def check(ctx: click.Context, only: tuple[str, ...], no_wayback: bool, wait: bool) -> None:
-    """Fetch every citation once, extract its text and keep a version when it changed;
-    then capture new versions in the Wayback Machine.
+def check(ctx: click.Context, only: tuple[str, ...], article: str | None, no_wayback: bool, wait: bool) -> None:
+    """Fetch the page of every citation once (a page cited by several articles too), extract its text
+    and keep a version when it changed; then capture new versions in the Wayback Machine.
 
-    Example: archiver check --only 3 --no-wayback"""
+    Example: archiver check --article river-heat --no-wayback"""
     settings: Settings = ctx.obj
     quiet = ctx.meta["quiet"]
     if no_wayback:
         settings = settings.with_(wayback=False)
     with user_errors():
         citations = read_sources(settings.sources)  # a bad list is named before anything is created
-        total = len(select(citations, only))
+        total = len({canonical(c.url) for c in select(citations, only, article)})  # one fetch per page
     with user_errors(), locked(settings, "archiver check", wait), _progress(total, quiet) as tick:
-        summary = run_check(settings, only, citations=citations, on_check=tick)
+        summary = run_check(settings, only, citations=citations, on_check=tick, article=article)
     if not quiet:
         _print_summary(summary)
         if summary.archive is not None:
@@ -148,16 +154,19 @@ def _print_changes(summary: PassSummary, problems_only: bool) -> None:
 
 
 @cli.command()
-@click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@click.option(
+    "--only", "only", multiple=True, metavar="ID", help="Only these citations (ID, or ARTICLE:ID; repeatable)."
+)
+@ARTICLE
 @WAIT
 @click.pass_obj
-def archive(settings: Settings, only: tuple[str, ...], wait: bool) -> None:
+def archive(settings: Settings, only: tuple[str, ...], article: str | None, wait: bool) -> None:
     """Look up captures (the Wayback Machine and every Memento archive), submit what needs one, and
     verify each capture against our own version before it is offered.
 
     Example: archiver archive --only 3"""
     with user_errors(), locked(settings, "archiver archive", wait):
-        summary = run_archiving(settings, only)
+        summary = run_archiving(settings, only, article=article)
     _print_archive(summary)
 
 

@@ -20,7 +20,16 @@ from archiver.models.enums import (
     PaywallKind,
     Severity,
 )
-from archiver.models.records import Citation, Extraction, FetchResult, Hop, Validators
+from archiver.models.records import (
+    LIST_ARTICLE,
+    Article,
+    Citation,
+    Extraction,
+    FetchResult,
+    Hop,
+    Validators,
+    citation_key,
+)
 from archiver.models.summaries import ArchiveSummary, CheckSummary, PassSummary, StatusChange
 from archiver.models.time import Clock, utcnow
 from archiver.models.verdicts import (
@@ -39,6 +48,8 @@ from archiver.models.verdicts import (
 
 __all__ = [
     "HEALTHY",
+    "LIST_ARTICLE",
+    "Article",
     "ArchiveSummary",
     "BrowserMode",
     "CheckSummary",
@@ -69,5 +80,6 @@ __all__ = [
     "StatusChange",
     "Validators",
     "VersionDrift",
+    "citation_key",
     "utcnow",
 ]

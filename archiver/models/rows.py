@@ -1,9 +1,9 @@
 """What the store keeps, read back as typed rows: no caller indexes an SQL column.
 
-Two concepts share one table today and are kept apart here: the *citation* (an article's footnote:
-its id, claim and date, `CitationRow`) and the *watched URL* (what is fetched, versioned, captured
-and queued for capture: the rows that carry a `watched_id`). Each citation watches its own URL under
-its own id for now; several citations of one URL may come to share one watched URL. No I/O."""
+Two concepts are kept apart: the *citation* (an article's footnote: its id, claim and date,
+`CitationRow`) and the *watched URL* (what is fetched, versioned, captured and queued for capture:
+`WatchedRow`, and the rows that carry a `watched_id`). Every citation of one page, in whatever
+article, watches one watched URL (see `archiver.watched`). No I/O."""
 
 from __future__ import annotations
 
@@ -25,6 +25,20 @@ class CitationRow(Citation):
 
     added_at: str = ""
     removed_at: str | None = None  # set when the list dropped it; its history stays
+    watched_id: str = ""  # the watched URL it cites
+
+
+@dataclass(frozen=True)
+class WatchedRow:
+    """A watched URL: fetched once a pass whatever the number of citations of it, under `id`, at
+    `url` (as its first citation wrote it); `canonical` (`urls.canonical`) is what makes two cited
+    URLs the same page."""
+
+    id: str
+    url: str
+    canonical: str
+    added_at: str = ""
+    removed_at: str | None = None  # no citation watches it any more; its history stays
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from archiver.detect.drift import EDITS
-from archiver.models import ClaimState, Health, HealthStatus, PaywallKind
+from archiver.models import Article, ClaimState, Health, HealthStatus, PaywallKind
 from archiver.models.rows import CaptureRow, CitationRow
 from archiver.models.time import timestamp_day
 
@@ -95,3 +95,8 @@ def link_date(citation: CitationRow, first_seen: str) -> str:
 
 def archive_label(archive: str) -> str:
     return "Wayback Machine" if archive == "wayback" else archive
+
+
+def article_label(article: Article) -> str:
+    """How a report names an article: its title, else its id."""
+    return article.title or article.id

@@ -13,8 +13,10 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from archiver.errors import StoreError
+from archiver.models import LIST_ARTICLE
 from archiver.store.db import Database
 from archiver.store.warc_format import exchange_length
+from archiver.urls import canonical
 
 DATABASE = "archiver.db"
 migrations = Migrations("archiver")
@@ -194,6 +196,56 @@ def _health_fields(text: str) -> str:
 
 
 _ROT = ("status", "kind", "since", "confirmed", "failures", "evidence", "recovered_at", "moved_to")
+
+
+@migrations()
+def m007_articles(db: sqlite_utils.Database) -> None:
+    """A publication: articles, and their citations, each watching one watched URL. The `citations`
+    table keeps the watched URLs (checks, versions, captures and the outbox point at its ids, as they
+    did when each citation watched its own URL), with their canonical form as the key that makes two
+    cited URLs one watched page. A store made before articles is one article, `sources` (the
+    citation list's own): each of its citations watches the URL it watched under its own id."""
+    db.execute("ALTER TABLE citations ADD COLUMN canonical TEXT NOT NULL DEFAULT ''")
+    for watched_id, url in db.execute("SELECT id, url FROM citations").fetchall():
+        db.execute("UPDATE citations SET canonical = ? WHERE id = ?", [_canonical(url), watched_id])
+    db.execute("CREATE INDEX citations_by_canonical ON citations (canonical)")
+    db.execute("""CREATE TABLE articles (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',
+        published TEXT NOT NULL DEFAULT '', added_at TEXT NOT NULL, removed_at TEXT)""")
+    db.execute("""CREATE TABLE article_citations (
+        article_id TEXT NOT NULL REFERENCES articles(id), id TEXT NOT NULL, url TEXT NOT NULL,
+        watched_id TEXT NOT NULL REFERENCES citations(id), claim TEXT NOT NULL DEFAULT '',
+        cited_at TEXT NOT NULL DEFAULT '', expect TEXT NOT NULL DEFAULT '[]',
+        interval TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT '{}',
+        added_at TEXT NOT NULL, removed_at TEXT, PRIMARY KEY (article_id, id))""")
+    db.execute("CREATE INDEX article_citations_by_watched ON article_citations (watched_id)")
+    db.execute("""CREATE TABLE citation_health (
+        article_id TEXT NOT NULL, citation_id TEXT NOT NULL, status TEXT NOT NULL,
+        since TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL, report TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (article_id, citation_id))""")
+    db.execute(f"ALTER TABLE status_changes ADD COLUMN article_id TEXT NOT NULL DEFAULT '{LIST_ARTICLE}'")
+    first = db.execute("SELECT min(added_at) FROM citations").fetchone()[0]
+    if first is None:
+        return  # a new store: nothing to carry over
+    db.execute("INSERT INTO articles (id, added_at) VALUES (?, ?)", [LIST_ARTICLE, first])
+    db.execute(
+        """INSERT INTO article_citations (article_id, id, url, watched_id, claim, cited_at, expect, interval,
+                                          extra, added_at, removed_at)
+           SELECT ?, id, url, id, claim, cited_at, expect, interval, extra, added_at, removed_at FROM citations""",
+        [LIST_ARTICLE],
+    )
+    db.execute(
+        """INSERT INTO citation_health (article_id, citation_id, status, since, updated_at, report)
+           SELECT ?, citation_id, status, since, updated_at, report FROM health""",
+        [LIST_ARTICLE],
+    )
+
+
+def _canonical(url: str) -> str:
+    try:
+        return canonical(url)
+    except ValueError:
+        return url
 
 
 def open_writable(data_dir: Path) -> Database:
