@@ -9,7 +9,7 @@ from archiver.archive.selection import baseline, best_capture
 from archiver.detect.drift import EDITS, unified_diff
 from archiver.detect.health import mark
 from archiver.errors import ConfigError
-from archiver.models import Health
+from archiver.models import Decision, Health
 from archiver.models.rows import CitationRow
 from archiver.report.model import Entry, Report
 from archiver.store import Store
@@ -59,14 +59,18 @@ def _entry(store: Store, citation: CitationRow, health: Health | None, first_see
 
 
 def _diff(store: Store, citation: CitationRow, health: Health) -> str | None:
-    """The current version against the citation's own baseline (the version in force when it was
-    cited: several articles may cite one page on different days), for a drift that is an edit."""
+    """The current version against the citation's own baseline (the version an editor accepted, else
+    the one in force when it was cited: several articles may cite one page on different days), for a
+    drift that is an edit."""
     if health.drift is None or health.drift.drift_class not in EDITS:
         return None
     wid = _watched(citation)
     versions = store.versions(wid)
     current = store.current_version(wid)
-    base = baseline(store.checks(wid), versions, citation.cited)
+    accepted = next((r.version_hash for r in health.reviews if r.decision == Decision.ACCEPT), "")
+    base = next((v for v in versions if v.hash == accepted), None) or baseline(
+        store.checks(wid), versions, citation.cited
+    )
     if current is None or base is None:
         return None
     return unified_diff(store.read_text(base), store.read_text(current))

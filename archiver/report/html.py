@@ -8,9 +8,19 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from archiver.models import HealthStatus
+from archiver.models import Health, HealthStatus
 from archiver.report.model import Entry, Report
-from archiver.report.words import COLOURS, STATUS_WORDS, article_label, capture_date, day, explain, headline, support
+from archiver.report.words import (
+    COLOURS,
+    STATUS_WORDS,
+    article_label,
+    capture_date,
+    day,
+    explain,
+    headline,
+    reviewed,
+    support,
+)
 
 _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
@@ -94,7 +104,7 @@ def _table(entries: tuple[Entry, ...], local_files: bool) -> str:
             f"{e_(STATUS_WORDS[e.status])}</span><br><small>{e_(day(h.since if h else ''))}</small></td>"
             f'<td>{title}<div class="url"><a href="{e_(url)}">{e_(url)}</a></div>'
             f"{_timeline_svg(e.timeline)}</td>"
-            f"<td>{e_(explain(h))}{diff}</td>"
+            f"<td>{e_(explain(h))}{diff}{_review(h)}</td>"
             f'<td class="claim">{e_(e.citation.claim)}<br><small>supported: {e_(support(h.claim if h else None))}</small></td>'
             f"<td>{e.versions}</td><td>{copy}</td><td>{local}</td></tr>"
         )
@@ -103,6 +113,11 @@ def _table(entries: tuple[Entry, ...], local_files: bool) -> str:
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>"""
+
+
+def _review(health: Health | None) -> str:
+    words = reviewed(health)
+    return f'<div class="review"><small>reviewed: {html.escape(words)}</small></div>' if words else ""
 
 
 def diff_html(diff: str) -> str:

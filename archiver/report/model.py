@@ -83,6 +83,18 @@ class Entry:
                 "first_seen": self.first_seen or None,
                 "timeline": list(self.timeline),  # (checked_at, mark) pairs: JSON arrays
                 "diff": self.diff,
+                "reviews": [
+                    {
+                        "decision": r.decision,
+                        "at": r.at,
+                        "by": r.by,
+                        "note": r.note or None,
+                        "version": r.version_hash or None,
+                        "rot_kind": r.rot_kind or None,
+                        "holds": r.holds,
+                    }
+                    for r in (h.reviews if h else ())
+                ],
             }
         )
         return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from archiver.detect.drift import EDITS
-from archiver.models import Article, ClaimState, Health, HealthStatus, PaywallKind
+from archiver.models import Article, ClaimState, Decision, Health, HealthStatus, PaywallKind
 from archiver.models.rows import CaptureRow, CitationRow
 from archiver.models.time import timestamp_day
 
@@ -56,6 +56,22 @@ def explain(health: Health | None) -> str:
     if status == HealthStatus.OFFLINE:
         parts.append("the last pass could reach no host")
     return "; ".join(parts) or ("never checked" if status == HealthStatus.UNCHECKED else "")
+
+
+REVIEW_WORDS = {Decision.ACCEPT: "accepted", Decision.NOT_ROT: "not rot", Decision.IGNORE: "ignored"}
+
+
+def reviewed(health: Health | None) -> str:
+    """The editors' decisions in force, in words: "accepted by alice on 2026-11-30: a typo fixed"; a
+    decision the page has changed since says so."""
+    if health is None:
+        return ""
+    parts = []
+    for r in health.reviews:
+        what = REVIEW_WORDS[r.decision] + (f" ({r.rot_kind.replace('_', ' ')})" if r.rot_kind else "")
+        line = f"{what} by {r.by} on {r.at[:10]}" + (f": {r.note}" if r.note else "")
+        parts.append(line if r.holds else f"{line} (the page has changed since)")
+    return "; ".join(parts)
 
 
 def support(claim: ClaimState | None) -> str:

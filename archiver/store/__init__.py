@@ -7,7 +7,7 @@ the data directory. `Store` is the facade every stage uses; behind it:
 - `lock`         one writer per data directory;      `verify`: the integrity check
 - the table families, each turning its rows into `archiver.models.rows`: `citations` (articles and
   their citations), `watched` (the watched URLs, one per page), `checks` (passes and checks),
-  `versions`, `captures` (and look-ups), `outbox`, `probes` and `health` (and changes of status)
+  `versions`, `captures` (and look-ups), `outbox`, `probes`, `health` (and changes of status) and `reviews`
 
 A file is named by the SHA-256 of its content and written (temporary name, then rename) before the
 row that points to it is committed, so a crash leaves at worst an orphan file, never a row pointing
@@ -28,6 +28,7 @@ from archiver.models import (
     LIST_ARTICLE,
     CheckVerdicts,
     Citation,
+    Decision,
     Extraction,
     FetchResult,
     Health,
@@ -42,10 +43,11 @@ from archiver.models.rows import (
     CheckRow,
     OutboxRow,
     ProbeRow,
+    ReviewRow,
     TimelinePoint,
     VersionRow,
 )
-from archiver.store import captures, checks, citations, files, health, outbox, probes, schema, versions
+from archiver.store import captures, checks, citations, files, health, outbox, probes, reviews, schema, versions
 from archiver.store.db import Database
 from archiver.store.files import SnapshotFiles
 from archiver.store.lock import DataDirLock
@@ -255,6 +257,27 @@ class Store(citations.Publication):
     def save_health(self, folded: Health, now: datetime, evidence: str, article: str = LIST_ARTICLE) -> HealthStatus:
         """Keep a citation's health, and the change when its status moved; returns the old status."""
         return health.save(self.db, article, folded, now, evidence)
+
+    # review decisions ----------------------------------------------------------------------------
+
+    def add_review(self, review: ReviewRow) -> ReviewRow:
+        """Keep an editor's decision (replacing the same decision in force on the citation)."""
+        return reviews.add(self.db, review)
+
+    def undo_review(
+        self, article: str, citation_id: str, decision: Decision | None, by: str, now: datetime
+    ) -> ReviewRow | None:
+        return reviews.undo(self.db, article, citation_id, decision, by, now)
+
+    def reviews(self, article: str, citation_id: str, watched_id: str) -> list[ReviewRow]:
+        """The decisions in force that bear on the citation's health (see `store.reviews`)."""
+        return reviews.bearing(self.db, article, citation_id, watched_id)
+
+    def review_history(self, article: str, citation_id: str) -> list[ReviewRow]:
+        return reviews.history(self.db, article, citation_id)
+
+    def ignored(self) -> set[tuple[str, str]]:
+        return reviews.ignored(self.db)
 
     # captures, look-ups and the capture outbox ---------------------------------------------------
 
