@@ -91,6 +91,13 @@ def lookup(
 ) -> None:
     """Every stored version and known archived copy of a citation (ID, ARTICLE:ID, or its URL), newest first.
 
+    \b
+    --at DATE      the version in force then (a bare date: the end of that day)
+    --diff         what changed between the two newest versions;
+    --diff V1 V2   between these two: each a number in the list (1 = newest)
+                   or a prefix of its hash
+    --raw          the exact stored response, headers and body, from its WARC record
+
     Example: archiver lookup 3 --article river-heat --at 2025-04-28 --text"""
     with user_errors():
         when = lookups.parse_at(at) if at else None
@@ -113,7 +120,7 @@ def lookup(
     where = "the web archives know" if settings.memento_endpoints else "the Wayback Machine knows"
     click.echo(f"{key} is not a citation we watch; {where} {len(captures)} capture(s):")
     for capture in closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True):
-        click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.archive:<14} {capture.url}")
+        click.echo(f"  {capture.when:%Y-%m-%d %H:%M:%S}  {capture.archive:<14} {capture.url}")
 
 
 def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
@@ -149,7 +156,8 @@ def _show_lookup(
             if refs
             else (found.versions[1], found.versions[0])
         )
-        click.echo(lookups.diff(store, older, newer) or "(no difference in the text)")
+        names = (lookups.version_name(found, older), lookups.version_name(found, newer))
+        click.echo(lookups.diff(store, older, newer, names) or "(no difference in the text)")
         return
     if show_text or show_path:
         if chosen is None:
@@ -166,7 +174,7 @@ def _show_lookup(
         drift = v.drift if n < len(found.versions) else None
         change = f"  [{drift.previous_class.replace('_', ' ')} vs {n + 1}]" if drift else ""
         click.echo(
-            f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
+            f"  {n}. {v.first_seen[:19]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
             f"{clip(v.title, 60)}{change}{mark}"
         )
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
@@ -204,7 +212,7 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0: any free port).")
 @click.option(
     "--max-connections",
     default=MAX_CONNECTIONS,
