@@ -28,7 +28,6 @@ from archiver.models import (
     LIST_ARTICLE,
     CheckVerdicts,
     Citation,
-    Decision,
     Extraction,
     FetchResult,
     Health,
@@ -43,7 +42,6 @@ from archiver.models.rows import (
     CheckRow,
     OutboxRow,
     ProbeRow,
-    ReviewRow,
     TimelinePoint,
     VersionRow,
 )
@@ -68,9 +66,10 @@ class StoredCheck:
     version: VersionRow | None
 
 
-class Store(citations.Publication):
+class Store(citations.Publication, reviews.Reviews):
     """The archive of checks and versions in one data directory. Use `Store.open(path)`. Its articles,
-    citations and watched URLs are read and written through `citations.Publication`."""
+    citations and watched URLs are read and written through `citations.Publication`, its editors'
+    decisions through `reviews.Reviews`."""
 
     def __init__(self, data_dir: Path, db: Database) -> None:
         self.data_dir = data_dir
@@ -257,27 +256,6 @@ class Store(citations.Publication):
     def save_health(self, folded: Health, now: datetime, evidence: str, article: str = LIST_ARTICLE) -> HealthStatus:
         """Keep a citation's health, and the change when its status moved; returns the old status."""
         return health.save(self.db, article, folded, now, evidence)
-
-    # review decisions ----------------------------------------------------------------------------
-
-    def add_review(self, review: ReviewRow) -> ReviewRow:
-        """Keep an editor's decision (replacing the same decision in force on the citation)."""
-        return reviews.add(self.db, review)
-
-    def undo_review(
-        self, article: str, citation_id: str, decision: Decision | None, by: str, now: datetime
-    ) -> ReviewRow | None:
-        return reviews.undo(self.db, article, citation_id, decision, by, now)
-
-    def reviews(self, article: str, citation_id: str, watched_id: str) -> list[ReviewRow]:
-        """The decisions in force that bear on the citation's health (see `store.reviews`)."""
-        return reviews.bearing(self.db, article, citation_id, watched_id)
-
-    def review_history(self, article: str, citation_id: str) -> list[ReviewRow]:
-        return reviews.history(self.db, article, citation_id)
-
-    def ignored(self) -> set[tuple[str, str]]:
-        return reviews.ignored(self.db)
 
     # captures, look-ups and the capture outbox ---------------------------------------------------
 

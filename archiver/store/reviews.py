@@ -99,3 +99,28 @@ def _row(r: Row) -> ReviewRow:
         undone_at=r["undone_at"],
         undone_by=r["undone_by"],
     )
+
+
+class Reviews:
+    """The `Store`'s review decisions (a mixin over its `db`)."""
+
+    db: Database
+
+    def add_review(self, review: ReviewRow) -> ReviewRow:
+        """Keep an editor's decision (replacing the same decision in force on the citation)."""
+        return add(self.db, review)
+
+    def undo_review(
+        self, article: str, citation_id: str, decision: Decision | None, by: str, now: datetime
+    ) -> ReviewRow | None:
+        return undo(self.db, article, citation_id, decision, by, now)
+
+    def reviews(self, article: str, citation_id: str, watched_id: str) -> list[ReviewRow]:
+        """The decisions in force that bear on the citation's health (see `bearing`)."""
+        return bearing(self.db, article, citation_id, watched_id)
+
+    def review_history(self, article: str, citation_id: str) -> list[ReviewRow]:
+        return history(self.db, article, citation_id)
+
+    def ignored(self) -> set[tuple[str, str]]:
+        return ignored(self.db)
