@@ -90,8 +90,9 @@ def _table(entries: tuple[Entry, ...], local_files: bool) -> str:
     for e in entries:
         h, cid, url = e.health, e.citation.id, e.citation.url
         copy = f'<a href="{e_(e.archive.url)}">{capture_date(e.archive)}</a>' if e.archive else "none"
-        link = 'href="file://' if local_files else 'data-local="'
-        local = f'<a {link}{e_(e.snapshot)}">text</a>' if e.snapshot else ""
+        # from disk, the file's absolute file: URI; over HTTP, the citation's page (no file links)
+        href = e.snapshot_uri if local_files else f"citations/{e.citation.key}"
+        local = f'<a href="{e_(href)}">text</a>' if e.snapshot else ""
         diff = (
             f'<details><summary>what changed</summary><div class="diff">{diff_html(e.diff)}</div></details>'
             if e.diff

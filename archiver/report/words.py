@@ -20,15 +20,17 @@ STATUS_WORDS = {
     HealthStatus.OFFLINE: "Offline",
     HealthStatus.UNCHECKED: "Unchecked",
 }
+# Badge backgrounds under white text: each at least 4.5:1 (WCAG 2.1 AA for normal text), and so
+# at least 3:1 against the white page for timeline marks (tests/test_pages.py computes them).
 COLOURS = {
     HealthStatus.OK: "#2e7d32",
     HealthStatus.PAYWALLED: "#6a1b9a",
-    HealthStatus.DRIFTED: "#ef6c00",
-    HealthStatus.BLOCKED: "#607d8b",
-    HealthStatus.FAILING: "#f9a825",
+    HealthStatus.DRIFTED: "#b34700",
+    HealthStatus.BLOCKED: "#37474f",
+    HealthStatus.FAILING: "#8d5a00",
     HealthStatus.ROTTEN: "#c62828",
-    HealthStatus.OFFLINE: "#b0bec5",
-    HealthStatus.UNCHECKED: "#cfd8dc",
+    HealthStatus.OFFLINE: "#546e7a",
+    HealthStatus.UNCHECKED: "#6b6b6b",
 }
 
 
