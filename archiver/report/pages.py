@@ -42,7 +42,7 @@ max-height:22rem;overflow:auto}.diff del{background:#ffebee;text-decoration:none
 .diff ins{background:#e8f5e9;text-decoration:none;color:#1b5e20;display:block}pre{white-space:pre-wrap}
 .box{border:1px solid #ddd;border-radius:.4rem;padding:.8rem 1rem;margin:.8rem 0}
 .review button{margin:.2rem .3rem .2rem 0;padding:.35rem .8rem;font-size:.95rem}
-.timeline{width:100%;height:auto;max-width:1100px}.shot{max-width:240px;border:1px solid #ccc}
+.timeline{max-width:100%;height:auto}.shot{max-width:240px;border:1px solid #ccc}
 """
 
 
