@@ -139,3 +139,27 @@ def test_bad_review_input_is_named_and_exits_3(history, settings, args, message)
     result = invoke(settings, "review", *args)
     assert result.exit_code == 3 and message in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_the_fold_takes_decisions_as_typed_rows_and_a_decision_on_other_content_does_not_hold():
+    from archiver.detect.health import fold
+    from archiver.models import CheckVerdicts, Citation, Decision, Outcome, Severity, Signal
+    from archiver.models.rows import CheckRow, ReviewRow
+
+    citation = Citation("1", "http://127.0.0.1/x")
+    gone = CheckVerdicts(Signal("soft_404", Severity.PERMANENT, "the page says it is not found"))
+    checks = [
+        CheckRow(1, "1", "2026-01-01T12:00:00+00:00", Outcome.OK, 200, "", "aaa", True, "", verdicts=gone),
+        CheckRow(2, "1", "2026-01-02T12:00:00+00:00", Outcome.OK, 200, "", "aaa", False, "", verdicts=gone),
+    ]
+    assert fold(citation, checks, [], None).status == "rotten"
+
+    def judged(on: str, kind: str = "soft_404") -> ReviewRow:
+        return ReviewRow(1, "sources", "1", "1", Decision.NOT_ROT, "2026-01-02T13:00:00+00:00", "ed", "", on, kind)
+
+    alarm = fold(citation, checks, [], None, reviews=[judged("aaa")])
+    assert alarm.status == "ok" and alarm.flags == () and alarm.reviews[0].holds
+    changed = fold(citation, checks, [], None, reviews=[judged("bbb")])  # judged on other content
+    assert changed.status == "rotten" and not changed.reviews[0].holds
+    other_kind = fold(citation, checks, [], None, reviews=[judged("aaa", "not_found")])
+    assert other_kind.status == "rotten"
