@@ -28,7 +28,7 @@ h1{font-size:1.6rem;margin:0 0 .3rem}.summary span{display:inline-block;margin:.
 border-radius:1rem;color:#fff;font-weight:600}table{border-collapse:collapse;width:100%;margin-top:1rem}
 th,td{border-bottom:1px solid #ddd;padding:.5rem;vertical-align:top;text-align:left}th{background:#f5f5f5}
 .status{color:#fff;border-radius:.3rem;padding:.1rem .45rem;font-weight:600;white-space:nowrap}
-.url{word-break:break-all;font-size:.85rem}.claim{font-style:italic;max-width:22rem}.diff{font:12px/1.4 monospace;
+.url{word-break:break-all;font-size:.85rem}.claim{font-style:italic;min-width:16rem;max-width:28rem}.diff{font:12px/1.4 monospace;
 white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.5rem;max-height:18rem;overflow:auto}
 .diff del{background:#ffebee;text-decoration:none;color:#b71c1c;display:block}
 .diff ins{background:#e8f5e9;text-decoration:none;color:#1b5e20;display:block}details{margin-top:.3rem}
@@ -139,7 +139,7 @@ def diff_html(diff: str) -> str:
 
 def _timeline_svg(marks: Sequence[tuple[str, HealthStatus]]) -> str:
     """One mark per check, coloured by outcome; the newest on the right."""
-    width, size, gap = 6, 14, 2
+    width, size, gap = 8, 18, 3  # a mark a pointer can hover, 90 of them in 990 px
     total = max(1, len(marks)) * (width + gap)
     rects = []
     for i, (when, state) in enumerate(marks):  # `state` is a word of ours, `when` a stamp we wrote
