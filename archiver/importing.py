@@ -9,6 +9,7 @@ is one that `check` reads."""
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +25,7 @@ from archiver.formats.records import ImportResult, ImportWarning
 from archiver.merge import ArticleIds, Imported, merge_articles, read_rows
 from archiver.models import LIST_ARTICLE, Article, Outcome
 from archiver.sources import MAX_CELL_CHARS, MAX_SOURCES_BYTES, parse_sources, read_bounded
-from archiver.urls import canonical, is_http_url
+from archiver.urls import canonical, is_http_url, mangled, why_unfetchable
 
 LIMITS: Limits = DEFAULT_LIMITS
 MAX_CLAIM_CHARS = 2_000  # a sentence; a longer "sentence" is a run of links or markup
@@ -176,10 +177,27 @@ def parse_article(text: str, name: str = "") -> ImportResult:
 
 
 def bounded(result: ImportResult, name: str = "article") -> ImportResult:
-    """Never a cell that `check` would refuse: a URL over the cell limit is left out, a claim is
-    clipped; both are said."""
+    """Never a cell that `check` would refuse: a URL it cannot fetch as written or over the cell
+    limit is left out, a claim is clipped; each is said."""
     kept, clipped = [], 0
+    told = {w.citation_id for w in result.warnings if w.kind == "mangled_url"}
     for c in result.citations:
+        if (problem := why_unfetchable(c.url)) and len(c.url) <= MAX_CELL_CHARS:
+            # never a URL `check` refuses: left out, said, with a correction when one is plain
+            if c.id not in told:
+                hint = suggest(c.url)
+                result.warnings.append(
+                    ImportWarning(
+                        "unfetchable_url",
+                        f"[{c.id[:20]}] URL {c.url[:200]!r} {problem}"
+                        + (f"; did you mean {hint!r}?" if hint else "")
+                        + " (left out: fix it in the article)",
+                        c.line,
+                        c.id[:20],
+                        hint,
+                    )
+                )
+            continue
         if len(c.url) > MAX_CELL_CHARS or len(c.id) > MAX_CELL_CHARS:
             result.warnings.append(
                 ImportWarning(
@@ -201,3 +219,17 @@ def bounded(result: ImportResult, name: str = "article") -> ImportResult:
         )
     result.citations = kept
     return result
+
+
+def suggest(url: str) -> str:
+    """A plain correction of an unfetchable cited URL ("" when none): the mangled-URL rule's, or a
+    misspelt scheme (`htp:`, `htps:`) put right."""
+    fixed = mangled(url)[1]
+    if fixed and not why_unfetchable(fixed):
+        return fixed
+    scheme, sep, rest = url.partition(":")
+    close = difflib.get_close_matches(scheme.lower(), ["http", "https"], n=1, cutoff=0.6)
+    if sep and close:
+        candidate = f"{close[0]}://{rest.lstrip('/')}"
+        return "" if why_unfetchable(candidate) else candidate
+    return ""

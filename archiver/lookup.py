@@ -4,8 +4,9 @@ looked up in the archives by `archive.unwatched`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from archiver.archive.selection import capture_at, version_in_force
 from archiver.detect.drift import unified_diff
@@ -65,12 +66,26 @@ def find(store: Store, key: str, article: str | None = None) -> Found | None:
 
 
 def parse_at(text: str) -> datetime:
-    """The `--at` date, by the same rule as a citation's `cited_at` (UTC when no offset is given)."""
+    """The `--at` date, by the same rule as a citation's `cited_at` (UTC when no offset is given);
+    a bare date means the end of that day, so what was stored that day counts."""
     try:
-        return parse_date(text)
+        when = parse_date(text)
     except ValueError:
         raise ConfigError(f"--at {text[:40]!r} is not a date like 2025-04-28 or 2025-04-28T12:00") from None
+    if _BARE_DATE.fullmatch(text.strip()):
+        return when + timedelta(days=1) - timedelta(microseconds=1)
+    return when
 
 
-def diff(store: Store, older: VersionRow, newer: VersionRow) -> str:
-    return unified_diff(store.read_text(older), store.read_text(newer), limit=2000)
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def diff(store: Store, older: VersionRow, newer: VersionRow, names: tuple[str, str] = ("before", "after")) -> str:
+    """What changed from `older` to `newer`, its two sides headed by `names`."""
+    return unified_diff(store.read_text(older), store.read_text(newer), limit=2000, names=names)
+
+
+def version_name(found: Found, version: VersionRow) -> str:
+    """How `lookup` names a version: its number (1 = newest), hash prefix and time to the second."""
+    n = next(i for i, v in enumerate(found.versions, 1) if v.hash == version.hash)
+    return f"version {n} {version.hash[:12]} {version.first_seen[:19]}"

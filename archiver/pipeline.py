@@ -24,14 +24,19 @@ from archiver.archive.step import run_archive
 from archiver.cadence import due_citations
 from archiver.check import Checker
 from archiver.config import Settings
-from archiver.detect.claims import check_claim, facts_of
-from archiver.detect.health import fold
 from archiver.fetch import Fetcher, Resolver
-from archiver.models import ArchiveSummary, CheckSummary, Citation, Clock, PassSummary, RotPolicy, StatusChange, utcnow
-from archiver.models.rows import CitationRow, VersionRow
+from archiver.models import (
+    ArchiveSummary,
+    CheckSummary,
+    Citation,
+    Clock,
+    PassSummary,
+    utcnow,
+)
+from archiver.models.rows import CitationRow
 from archiver.notify import send
 from archiver.probe import Prober
-from archiver.report.words import explain
+from archiver.refold import update_health
 from archiver.sources import articles_of, read_sources, select
 from archiver.store import Store
 from archiver.watchlist import watch_list
@@ -69,8 +74,10 @@ def sync(store: Store, citations: Sequence[Citation], now: datetime) -> None:
 
 
 def watched(store: Store, chosen: Sequence[Citation]) -> list[Citation]:
-    """The watched URLs the chosen citations cite, each once (see `watchlist`)."""
-    listed = store.citations()
+    """The watched URLs the chosen citations cite, each once (see `watchlist`); a citation an editor
+    ignored watches nothing (its URL is still checked for another citation of it)."""
+    ignored = store.ignored()
+    listed = [c for c in store.citations() if (c.article, c.id) not in ignored]
     urls = {w.id: w for wid in dict.fromkeys(c.watched_id for c in listed) if (w := store.watched(wid))}
     return watch_list(chosen, listed, urls)
 
@@ -212,42 +219,3 @@ async def _cancel_on(stop: threading.Event, tasks: Sequence[asyncio.Future[None]
 def _listed(store: Store, citation: Citation) -> list[CitationRow]:
     row = store.citation(citation.key)
     return [row] if row is not None else []
-
-
-def update_health(store: Store, citation: Citation, policy: RotPolicy, now: datetime) -> StatusChange | None:
-    """Fold a citation's whole record (its watched URL's, its own claim) into its health and keep
-    it; the change of status, if any."""
-    wid = citation.watched_id if isinstance(citation, CitationRow) and citation.watched_id else citation.id
-    versions, current = own_claims(store, citation, store.versions(wid), store.current_version(wid))
-    health = fold(citation, store.checks(wid), versions, current, policy)
-    evidence = explain(health) or str(health.status)
-    old = store.save_health(health, now, evidence, citation.article)
-    if old == health.status:
-        return None
-    return StatusChange(citation.key, citation.url, now.isoformat(), old, health.status, evidence, citation.article)
-
-
-def own_claims(
-    store: Store, citation: Citation, versions: list[VersionRow], current: VersionRow | None
-) -> tuple[list[VersionRow], VersionRow | None]:
-    """The versions with this citation's own claim checked in the two that its health compares (the
-    current one and its baseline). A version records the claim check of its watched URL's first
-    citation; for another claim (another article citing the same page) its text is read and checked."""
-    if current is None:
-        return versions, None
-    facts = tuple(f.label for f in facts_of(citation.claim, citation.expect))
-    needed = {current.hash, current.drift.baseline_hash}
-
-    def own(v: VersionRow) -> VersionRow:
-        if v.hash not in needed or v.drift.claim_facts == facts:
-            return v
-        try:
-            text = store.read_text(v)
-        except (OSError, ValueError):  # a damaged text file (`verify` names it): the record as it stands
-            return v
-        check = check_claim(citation.claim, text, citation.expect)
-        drift = replace(v.drift, claim_facts=check.facts, claim_found=check.found, claim_missing=check.missing)
-        return replace(v, drift=drift)
-
-    mine = [own(v) for v in versions]
-    return mine, next((v for v in mine if v.hash == current.hash), current)

@@ -4,10 +4,11 @@ that prints or exits.
 - `app`      the `archiver` group, its global options, logging, errors as exit statuses
 - `watch`    `check`, `daemon`, `archive`: the commands that write the store
 - `read`     `report`, `lookup`, `export`, `verify`, `serve`: the commands that only read it
-- `article`  `import`
+- `article`  `import`, `annotate`
+- `review`   `review`: an editor's decision on a citation
 """
 
-from archiver.cli import article, read, watch
+from archiver.cli import article, read, review, watch
 from archiver.cli.app import cli, main
 
-__all__ = ["article", "cli", "main", "read", "watch"]
+__all__ = ["article", "cli", "main", "read", "review", "watch"]

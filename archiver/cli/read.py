@@ -23,7 +23,8 @@ from archiver.errors import ArchiveServiceError, ConfigError, StoreError
 from archiver.models import utcnow
 from archiver.models.time import timestamp_day
 from archiver.report import Report, build_report, render_html, render_markdown, render_robustlinks
-from archiver.serve import IDLE_TIMEOUT, MAX_CONNECTIONS, make_server
+from archiver.serve import IDLE_TIMEOUT, MAX_CONNECTIONS, Editing, make_server
+from archiver.serve.auth import check_hash, hash_password
 from archiver.store import Store
 from archiver.urls import is_http_url
 
@@ -91,6 +92,13 @@ def lookup(
 ) -> None:
     """Every stored version and known archived copy of a citation (ID, ARTICLE:ID, or its URL), newest first.
 
+    \b
+    --at DATE      the version in force then (a bare date: the end of that day)
+    --diff         what changed between the two newest versions;
+    --diff V1 V2   between these two: each a number in the list (1 = newest)
+                   or a prefix of its hash
+    --raw          the exact stored response, headers and body, from its WARC record
+
     Example: archiver lookup 3 --article river-heat --at 2025-04-28 --text"""
     with user_errors():
         when = lookups.parse_at(at) if at else None
@@ -113,7 +121,7 @@ def lookup(
     where = "the web archives know" if settings.memento_endpoints else "the Wayback Machine knows"
     click.echo(f"{key} is not a citation we watch; {where} {len(captures)} capture(s):")
     for capture in closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True):
-        click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.archive:<14} {capture.url}")
+        click.echo(f"  {capture.when:%Y-%m-%d %H:%M:%S}  {capture.archive:<14} {capture.url}")
 
 
 def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
@@ -149,7 +157,8 @@ def _show_lookup(
             if refs
             else (found.versions[1], found.versions[0])
         )
-        click.echo(lookups.diff(store, older, newer) or "(no difference in the text)")
+        names = (lookups.version_name(found, older), lookups.version_name(found, newer))
+        click.echo(lookups.diff(store, older, newer, names) or "(no difference in the text)")
         return
     if show_text or show_path:
         if chosen is None:
@@ -166,7 +175,7 @@ def _show_lookup(
         drift = v.drift if n < len(found.versions) else None
         change = f"  [{drift.previous_class.replace('_', ' ')} vs {n + 1}]" if drift else ""
         click.echo(
-            f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
+            f"  {n}. {v.first_seen[:19]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
             f"{clip(v.title, 60)}{change}{mark}"
         )
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
@@ -204,7 +213,7 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0: any free port).")
 @click.option(
     "--max-connections",
     default=MAX_CONNECTIONS,
@@ -224,7 +233,9 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
 def serve(
     settings: Settings, host: str, port: int, max_connections: int, idle_timeout: float, article: str | None
 ) -> None:
-    """Serve the report, citation pages and a Memento TimeGate/TimeMap over the store (read-only).
+    """Serve the dashboard, citation pages, the report and a Memento TimeGate/TimeMap over the store;
+    read-only unless ARCHIVER_EDITOR_PASSWORD_HASH is set (see `archiver hash-password`): then an
+    editor who logs in records review decisions from a citation's page.
 
     Example: archiver serve --port 8080, then open http://127.0.0.1:8080/"""
     with user_errors():
@@ -234,6 +245,8 @@ def serve(
             raise ConfigError(f"--max-connections {max_connections}: must be from 1 to 1000")
         if not (math.isfinite(idle_timeout) and 0 < idle_timeout <= 3600):
             raise ConfigError(f"--idle-timeout {idle_timeout!r}: must be a number of seconds above 0 up to 3600")
+        if settings.editor_password_hash and (problem := check_hash(settings.editor_password_hash)):
+            raise ConfigError(f"ARCHIVER_EDITOR_PASSWORD_HASH {problem}")
         with Store.open(settings.data_dir, read_only=True) as store:  # a store we cannot read is refused now
             if article is not None:
                 build_report(store, utcnow(), article)  # so is an article it does not know
@@ -245,11 +258,13 @@ def serve(
                 max_connections=max_connections,
                 idle_timeout=idle_timeout,
                 article=article,
+                editing=Editing(settings, settings.editor_password_hash, settings.trust_proxy),
             )
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     url = f"http://{host}:{server.server_address[1]}/"
-    click.echo(f"serving {settings.data_dir} at {url} (Ctrl-C to stop)", err=True)
+    mode = "editors may log in to review" if settings.editor_password_hash else "read-only"
+    click.echo(f"serving {settings.data_dir} at {url} (Ctrl-C to stop; {mode})", err=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     try:
         server.serve_forever()
@@ -280,3 +295,20 @@ def verify(settings: Settings) -> None:
     )
     if not result.ok:
         sys.exit(6)
+
+
+@cli.command("hash-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def hash_password_(password_stdin: bool) -> None:
+    """Print the hash of an editor password, for ARCHIVER_EDITOR_PASSWORD_HASH (only the hash is kept).
+
+    Example: export ARCHIVER_EDITOR_PASSWORD_HASH=$(archiver hash-password)"""
+    with user_errors():
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt("Editor password", hide_input=True, confirmation_prompt=True, err=True)
+        try:
+            click.echo(hash_password(password))
+        except ValueError as exc:
+            raise ConfigError(f"the password must be {exc}") from None

@@ -51,7 +51,7 @@ class ImportWarning:
     """Something a careful editor would catch; it never stops an import."""
 
     kind: str  # missing_reference, uncited_reference, mangled_url, duplicate_url, tracking_params,
-    # url_too_long, claim_clipped
+    # url_too_long, unfetchable_url, claim_clipped
     message: str
     line: int = 0
     citation_id: str = ""
@@ -91,7 +91,7 @@ def url_warnings(citations: list[Citation]) -> list[ImportWarning]:
                 ImportWarning(
                     "mangled_url",
                     f"[{c.id}] URL looks mangled ({problem}): {c.url!r}; did you mean {suggestion!r}? "
-                    "(kept as written)",
+                    + ("(left out: fix it in the article)" if why_unfetchable(c.url) else "(kept as written)"),
                     c.line,
                     c.id,
                     suggestion,

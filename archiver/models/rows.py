@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from archiver.models.enums import OutboxState, Outcome, Severity
+from archiver.models.enums import Decision, OutboxState, Outcome, Severity
 from archiver.models.records import Citation
 from archiver.models.time import parse_stamp, parse_timestamp
 from archiver.models.verdicts import CheckVerdicts, VersionDrift
@@ -177,3 +177,23 @@ class ProbeRow:
     status: int | None
     text: str
     probed_at: str
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """An editor's decision as kept: made on a citation of an article (`not_rot` holds for every
+    citation of its watched URL: rot is the page's), on the content in force then; undone decisions
+    stay, with who undid them and when."""
+
+    id: int
+    article: str
+    citation_id: str
+    watched_id: str
+    decision: Decision
+    at: str
+    by: str
+    note: str = ""
+    version_hash: str = ""
+    rot_kind: str = ""
+    undone_at: str | None = None
+    undone_by: str = ""

@@ -8,9 +8,19 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from archiver.models import LIST_ARTICLE, Article, HealthStatus
+from archiver.models import LIST_ARTICLE, Article, Health, HealthStatus
 from archiver.report.model import Entry, Report
-from archiver.report.words import COLOURS, STATUS_WORDS, article_label, capture_date, day, explain, headline, support
+from archiver.report.words import (
+    COLOURS,
+    STATUS_WORDS,
+    article_label,
+    capture_date,
+    day,
+    explain,
+    headline,
+    reviewed,
+    support,
+)
 
 _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
@@ -18,7 +28,7 @@ h1{font-size:1.6rem;margin:0 0 .3rem}.summary span{display:inline-block;margin:.
 border-radius:1rem;color:#fff;font-weight:600}table{border-collapse:collapse;width:100%;margin-top:1rem}
 th,td{border-bottom:1px solid #ddd;padding:.5rem;vertical-align:top;text-align:left}th{background:#f5f5f5}
 .status{color:#fff;border-radius:.3rem;padding:.1rem .45rem;font-weight:600;white-space:nowrap}
-.url{word-break:break-all;font-size:.85rem}.claim{font-style:italic;max-width:22rem}.diff{font:12px/1.4 monospace;
+.url{word-break:break-all;font-size:.85rem}.claim{font-style:italic;min-width:16rem;max-width:28rem}.diff{font:12px/1.4 monospace;
 white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.5rem;max-height:18rem;overflow:auto}
 .diff del{background:#ffebee;text-decoration:none;color:#b71c1c;display:block}
 .diff ins{background:#e8f5e9;text-decoration:none;color:#1b5e20;display:block}details{margin-top:.3rem}
@@ -85,8 +95,9 @@ def _table(entries: tuple[Entry, ...], local_files: bool) -> str:
     for e in entries:
         h, cid, url = e.health, e.citation.id, e.citation.url
         copy = f'<a href="{e_(e.archive.url)}">{capture_date(e.archive)}</a>' if e.archive else "none"
-        link = 'href="file://' if local_files else 'data-local="'
-        local = f'<a {link}{e_(e.snapshot)}">text</a>' if e.snapshot else ""
+        # from disk, the file's absolute file: URI; over HTTP, the citation's page (no file links)
+        href = e.snapshot_uri if local_files else f"citations/{e.citation.key}"
+        local = f'<a href="{e_(href)}">text</a>' if e.snapshot else ""
         diff = (
             f'<details><summary>what changed</summary><div class="diff">{diff_html(e.diff)}</div></details>'
             if e.diff
@@ -99,7 +110,7 @@ def _table(entries: tuple[Entry, ...], local_files: bool) -> str:
             f"{e_(STATUS_WORDS[e.status])}</span><br><small>{e_(day(h.since if h else ''))}</small></td>"
             f'<td>{title}<div class="url"><a href="{e_(url)}">{e_(url)}</a></div>'
             f"{_timeline_svg(e.timeline)}</td>"
-            f"<td>{e_(explain(h))}{diff}</td>"
+            f"<td>{e_(explain(h))}{diff}{_review(h)}</td>"
             f'<td class="claim">{e_(e.citation.claim)}<br><small>supported: {e_(support(h.claim if h else None))}</small></td>'
             f"<td>{e.versions}</td><td>{copy}</td><td>{local}</td></tr>"
         )
@@ -108,6 +119,11 @@ def _table(entries: tuple[Entry, ...], local_files: bool) -> str:
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>"""
+
+
+def _review(health: Health | None) -> str:
+    words = reviewed(health)
+    return f'<div class="review"><small>reviewed: {html.escape(words)}</small></div>' if words else ""
 
 
 def diff_html(diff: str) -> str:
@@ -128,7 +144,7 @@ def diff_html(diff: str) -> str:
 
 def _timeline_svg(marks: Sequence[tuple[str, HealthStatus]]) -> str:
     """One mark per check, coloured by outcome; the newest on the right."""
-    width, size, gap = 6, 14, 2
+    width, size, gap = 8, 18, 3  # a mark a pointer can hover, 90 of them in 990 px
     total = max(1, len(marks)) * (width + gap)
     rects = []
     for i, (when, state) in enumerate(marks):  # `state` is a word of ours, `when` a stamp we wrote

@@ -10,7 +10,16 @@ from collections.abc import Sequence
 
 from archiver.models import LIST_ARTICLE, Article, HealthStatus
 from archiver.report.model import Entry, Report
-from archiver.report.words import STATUS_WORDS, article_label, capture_date, day, explain, headline, support
+from archiver.report.words import (
+    STATUS_WORDS,
+    article_label,
+    capture_date,
+    day,
+    explain,
+    headline,
+    reviewed,
+    support,
+)
 
 
 def render_markdown(report: Report) -> str:
@@ -72,7 +81,7 @@ def _table(entries: Sequence[Entry]) -> list[str]:
             f"[{_md(e.citation.id)}]({_md(e.citation.url)})",
             f"**{STATUS_WORDS[e.status]}**",
             _md(day(h.since if h else "")),
-            _md(explain(h)),
+            _md("; ".join(p for p in (explain(h), f"reviewed: {reviewed(h)}" if h and h.reviews else "") if p)),
             _md(e.citation.claim),
             _md(support(h.claim if h else None)),
             str(e.versions),

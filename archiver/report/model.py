@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from archiver.models import Article, Health, HealthStatus
-from archiver.models.rows import CaptureRow, CitationRow
+from archiver.models.rows import CaptureRow, CitationRow, VersionRow
 
 # What "no longer holds" means for a citation: its source is gone (rotten) or no longer says what it
 # said (drifted: a fact changed, a rewrite, a fact of the claim lost). A paywall, a refusal, a failure
@@ -29,6 +29,7 @@ class Entry:
     snapshot: str = ""  # the newest text's path
     timeline: tuple[tuple[str, HealthStatus], ...] = ()  # (checked_at, mark) of the latest checks
     diff: str | None = None  # the latest drift against the baseline, when it is an edit
+    snapshot_uri: str = ""  # the newest text as a file: URI (absolute), for a report opened from disk
 
     @property
     def status(self) -> HealthStatus:
@@ -83,9 +84,54 @@ class Entry:
                 "first_seen": self.first_seen or None,
                 "timeline": list(self.timeline),  # (checked_at, mark) pairs: JSON arrays
                 "diff": self.diff,
+                "reviews": [
+                    {
+                        "decision": r.decision,
+                        "at": r.at,
+                        "by": r.by,
+                        "note": r.note or None,
+                        "version": r.version_hash or None,
+                        "rot_kind": r.rot_kind or None,
+                        "holds": r.holds,
+                    }
+                    for r in (h.reviews if h else ())
+                ],
             }
         )
         return out
+
+
+@dataclass(frozen=True)
+class CheckMark:
+    """One check on a citation page's timeline: how it went, and the events it brought."""
+
+    checked_at: str
+    mark: HealthStatus
+    paywall: str = ""  # the paywall kind it saw ("" none)
+    drift: str = ""  # the drift class of the new version it stored, when that raises a flag
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """A version as a citation page shows it: its number (1 = newest), its text and what changed
+    from the version before it, and its screenshot when one was taken (issue 21)."""
+
+    version: VersionRow
+    number: int
+    text: str
+    diff: str = ""
+    screenshot: str = ""  # path of the PNG, relative to the data directory
+
+
+@dataclass(frozen=True)
+class CitationPage:
+    """Everything the page of one citation shows: the place an editor decides."""
+
+    entry: Entry
+    checks: tuple[CheckMark, ...]
+    versions: tuple[VersionView, ...]  # newest first
+    captures: tuple[CaptureRow, ...]  # newest first, with what verification found
+    cited_by: tuple[str, ...] = ()  # the other citations of the same page
 
 
 def summary_of(entries: tuple[Entry, ...]) -> dict[HealthStatus, int]:

@@ -7,7 +7,7 @@ the data directory. `Store` is the facade every stage uses; behind it:
 - `lock`         one writer per data directory;      `verify`: the integrity check
 - the table families, each turning its rows into `archiver.models.rows`: `citations` (articles and
   their citations), `watched` (the watched URLs, one per page), `checks` (passes and checks),
-  `versions`, `captures` (and look-ups), `outbox`, `probes` and `health` (and changes of status)
+  `versions`, `captures` (and look-ups), `outbox`, `probes`, `health` (and changes of status) and `reviews`
 
 A file is named by the SHA-256 of its content and written (temporary name, then rename) before the
 row that points to it is committed, so a crash leaves at worst an orphan file, never a row pointing
@@ -45,7 +45,7 @@ from archiver.models.rows import (
     TimelinePoint,
     VersionRow,
 )
-from archiver.store import captures, checks, citations, files, health, outbox, probes, schema, versions
+from archiver.store import captures, checks, citations, files, health, outbox, probes, reviews, schema, versions
 from archiver.store.db import Database
 from archiver.store.files import SnapshotFiles
 from archiver.store.lock import DataDirLock
@@ -66,9 +66,10 @@ class StoredCheck:
     version: VersionRow | None
 
 
-class Store(citations.Publication):
+class Store(citations.Publication, reviews.Reviews):
     """The archive of checks and versions in one data directory. Use `Store.open(path)`. Its articles,
-    citations and watched URLs are read and written through `citations.Publication`."""
+    citations and watched URLs are read and written through `citations.Publication`, its editors'
+    decisions through `reviews.Reviews`."""
 
     def __init__(self, data_dir: Path, db: Database) -> None:
         self.data_dir = data_dir

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from archiver.models import (
     ClaimState,
+    Decision,
     DriftClass,
     DriftState,
     Flag,
@@ -20,6 +21,7 @@ from archiver.models import (
     HealthStatus,
     PaywallKind,
     PaywallState,
+    Review,
     RotVerdict,
 )
 from archiver.store.db import Database
@@ -105,6 +107,7 @@ def _decode(text: str) -> Health:
         )
         if claim
         else None,
+        reviews=tuple(Review(**{**r, "decision": Decision(r["decision"])}) for r in d.get("reviews", ())),
         title=d["title"],
         versions=d["versions"],
         snapshot=d["snapshot"],

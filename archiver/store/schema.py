@@ -241,6 +241,18 @@ def m007_articles(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m008_reviews(db: sqlite_utils.Database) -> None:
+    """Editors' review decisions, one row each, never deleted: an undo sets `undone_at`. Portable SQL."""
+    db.execute("""CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, citation_id TEXT NOT NULL,
+        watched_id TEXT NOT NULL, decision TEXT NOT NULL, at TEXT NOT NULL, by_user TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '', version_hash TEXT NOT NULL DEFAULT '',
+        rot_kind TEXT NOT NULL DEFAULT '', undone_at TEXT, undone_by TEXT NOT NULL DEFAULT '')""")
+    db.execute("CREATE INDEX reviews_by_citation ON reviews (article_id, citation_id)")
+    db.execute("CREATE INDEX reviews_by_watched ON reviews (watched_id)")
+
+
 def _canonical(url: str) -> str:
     try:
         return canonical(url)
