@@ -230,11 +230,16 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
     root = HERE.parent / "archiver"
     vendor_line = _line_of(root / "detect" / "paywall.py", "_VENDORS.items()")
     gzip_line = _line_of(root / "analysis.py", "gzip.compress(")
-    check_hash = _line_of(root / "pipeline.py", "hashlib.sha256(fetched.body)")
-    fsyncs = {n for n, text in enumerate((root / "store.py").read_text().splitlines(), 1) if "os.fsync(" in text}
+    check_hash = _line_of(root / "check.py", "hashlib.sha256(fetched.body)")
+    fsyncs = {
+        n
+        for path in (root / "store" / "files.py", root / "store" / "warc.py")
+        for n, text in enumerate(path.read_text().splitlines(), 1)
+        if "os.fsync(" in text
+    }
     snap_hashes = {
-        _line_of(root / "store.py", "raw_hash = hashlib.sha256"),
-        _line_of(root / "store.py", "text_hash = hashlib"),
+        _line_of(root / "store" / "files.py", "raw_hash = hashlib.sha256"),
+        _line_of(root / "store" / "files.py", "text_hash = hashlib"),
     }
 
     def f(
@@ -255,21 +260,25 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("process pool messages and pickling", f("multiprocessing/connection.py")),
         ("process pool messages and pickling", f("multiprocessing/reduction.py")),
         ("event loop", f("asyncio/", weak=True)),
-        ("fetch (httpx, our fetcher)", f("archiver/fetch.py")),
+        ("fetch (httpx, our fetcher)", f("archiver/fetch/")),
         ("fetch (httpx, our fetcher)", f("httpx/")),
         ("fetch (httpx, our fetcher)", f("httpcore/")),
         ("fetch (httpx, our fetcher)", f("anyio/")),
-        ("store: reads", f("archiver/store.py")),
-        ("store: check row", f("archiver/store.py", "record_check", "_insert_version")),
-        ("store: snapshot files (write, fsync, rename)", f("archiver/store.py", "write_snapshot", "_write_file")),
-        ("hashing (sha256 of body and text)", f("archiver/store.py", "write_snapshot", line=snap_hashes)),
-        ("hashing (sha256 of body and text)", f("archiver/store.py", "content_hash")),
-        ("hashing (sha256 of body and text)", f("archiver/pipeline.py", "_check_one", line=check_hash)),
-        ("WARC record compression", f("archiver/warc.py")),
+        ("store: reads", f("archiver/store/")),
+        ("store: check row", f("archiver/store/__init__.py", "record_check")),
+        ("store: check row", f("archiver/store/checks.py", "insert")),
+        ("store: check row", f("archiver/store/versions.py", "insert", "identify", "new_row")),
+        ("store: snapshot files (write, fsync, rename)", f("archiver/store/__init__.py", "write_snapshot")),
+        ("store: snapshot files (write, fsync, rename)", f("archiver/store/files.py", "write", "_write_file")),
+        ("hashing (sha256 of body and text)", f("archiver/store/files.py", "paths", line=snap_hashes)),
+        ("hashing (sha256 of body and text)", f("archiver/store/versions.py", "content_hash")),
+        ("hashing (sha256 of body and text)", f("archiver/check.py", "_same_bytes", line=check_hash)),
+        ("WARC record compression", f("archiver/store/warc.py")),
+        ("WARC record compression", f("archiver/store/warc_format.py")),
         ("WARC record compression", f("warcio/")),
-        ("health update (end of pass)", f("archiver/pipeline.py", "update_health", "_paywall_state")),
+        ("health update (end of pass)", f("archiver/pipeline.py", "update_health")),
         ("health update (end of pass)", f("archiver/detect/health.py")),
-        ("drift", f("archiver/pipeline.py", "_new_version_drift", "version_drift", "_snapshot")),
+        ("drift", f("archiver/check.py", "_drift", "_snapshot")),
         ("drift", f("archiver/detect/drift.py")),
         ("drift", f("archiver/detect/claims.py")),
         ("drift (changed page only): re-read the stored page", f("archiver/analysis.py", "boilerplate_of")),
@@ -286,7 +295,7 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("link-line detection", f("archiver/detect/page.py", "link_texts", "links_text")),
         ("gzip of the raw body (raw/*.gz)", f("archiver/analysis.py", "analyse", line=gzip_line)),
         ("gzip of the raw body (raw/*.gz)", f("gzip.py", "compress")),
-        (WAIT, f("archiver/store.py", "_append_warc", "_write_file", line=fsyncs)),
+        (WAIT, f("archiver/store/", "append", "_write_file", line=fsyncs)),
         ("imports and start-up", f(".py", "<module>")),  # a module's own code, run as it is imported
     ]
 

@@ -151,7 +151,7 @@ def test_py_spy_samples_are_sorted_into_the_steps_they_belong_to():
     VENDOR_LINE = next(n for n, line in enumerate(source, 1) if "_VENDORS.items()" in line)  # noqa: N806
 
     rules = markers()
-    fetch = ["_run_once (asyncio/base_events.py:1900)", "fetch (archiver/fetch.py:250)", "send (httpx/_client.py:1600)",
+    fetch = ["_run_once (asyncio/base_events.py:1900)", "fetch (archiver/fetch/client.py:250)", "send (httpx/_client.py:1600)",
              "read (asyncio/streams.py:700)"]  # fmt: skip
     assert bucket(fetch, rules) == "fetch (httpx, our fetcher)"
     extract = ["analyse (archiver/analysis.py:40)", "extract (archiver/extract.py:250)",
@@ -177,7 +177,7 @@ def test_py_spy_stacks_of_workers_are_told_from_the_main_process(tmp_path):
 
     raw = tmp_path / "raw.txt"
     raw.write_text(
-        'process 10:"python -c spawn";fetch (archiver/fetch.py:250) 7\n'
+        'process 10:"python -c spawn";fetch (archiver/fetch/client.py:250) 7\n'
         'process 10:"python -c spawn";process 11:"python -c spawn";bare_extraction (trafilatura/core.py:300) 5\n'
     )
     samples = read_raw(raw)
