@@ -220,7 +220,9 @@ def test_the_per_host_limit_counts_each_origin_scheme_host_and_port(web, setting
                 for i in range(2) for site in (web, other)]  # fmt: skip
 
         async def go():
-            async with Fetcher(settings.with_(per_host=1, concurrency=4).fetch_settings, resolver=loopback_resolver) as f:
+            async with Fetcher(
+                settings.with_(per_host=1, concurrency=4).fetch_settings, resolver=loopback_resolver
+            ) as f:
                 return await asyncio.gather(*(f.fetch(u) for u in urls))
 
         assert all(r.outcome == Outcome.OK for r in asyncio.run(go()))
