@@ -102,8 +102,8 @@ class Clock:
 
 
 def _vendor_scan(html: str) -> list[str]:
-    # the same expression detect_paywall runs on a page it judged paywalled
-    return [name for name, pattern in paywall_module._VENDORS.items() if re.search(pattern, html, re.I)]
+    # what detect_paywall runs on a page it judged paywalled
+    return paywall_module.vendor_scripts(html)
 
 
 def one_page(body: bytes, status: int, store: Store, n: int, edited: bytes | None) -> dict[str, float]:
@@ -228,7 +228,6 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
     wins, and among rules naming one frame the last; a weak rule (the event loop, which sits under
     every fetch) only when no other names any frame."""
     root = HERE.parent / "archiver"
-    vendor_line = _line_of(root / "detect" / "paywall.py", "_VENDORS.items()")
     gzip_line = _line_of(root / "analysis.py", "gzip.compress(")
     check_hash = _line_of(root / "check.py", "hashlib.sha256(fetched.body)")
     fsyncs = {
@@ -289,7 +288,7 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("trafilatura (on the parsed tree)", f("trafilatura/core.py", "bare_extraction")),
         ("page facts (Page.from_tree)", f("archiver/detect/page.py", "from_tree", "parse")),
         ("paywall detector", f("archiver/detect/paywall.py")),
-        ("paywall vendor scan", f("archiver/detect/paywall.py", "<listcomp>", line=vendor_line)),
+        ("paywall vendor scan", f("archiver/detect/paywall.py", "vendor_scripts")),
         ("rot verdict", f("archiver/detect/rot.py")),
         ("link-line detection", f("archiver/detect/body.py", "link_lines")),
         ("link-line detection", f("archiver/detect/page.py", "link_texts", "links_text")),
