@@ -224,3 +224,10 @@ def open_read_only(data_dir: Path) -> Database:
             "command (`archiver check`) once with write access to upgrade it"
         )
     return db
+
+
+@migrations()
+def m007_version_region(db: sqlite_utils.Database) -> None:
+    """Where each version's main text sat in its page (archiver.region): a re-check finding the same
+    text in the same place skips the full extraction."""
+    db.execute("ALTER TABLE versions ADD COLUMN region TEXT NOT NULL DEFAULT ''")
