@@ -201,3 +201,15 @@ def test_versions_other_than_the_real_changes_are_a_failure_named_by_page():
     wrong = {"new_version_ids": [1, 2]}  # URL 2 serves a.html, which did not change
     (problem,) = real.check_versions(first, wrong, {0, 1, 2, 3}, frozenset({1}), pages, 2)
     assert "stored 2 versions, expected exactly the 1 really changed" in problem and "a.html ×1" in problem
+
+
+def test_a_missed_target_is_named_and_makes_the_benchmark_fail():
+    import real
+
+    fast = [{"cpu_ms_per_page": 39.0}, {"cpu_ms_per_page": 15.0}]
+    assert real.cpu_targets(fast, 32.0)["targets_missed"] == []
+    slow = real.cpu_targets([{"cpu_ms_per_page": 80.0}, {"cpu_ms_per_page": 70.0}], 32.0)
+    assert slow["first_over_floor_cpu"] == 2.5 and slow["targets_missed"] == [
+        "first_over_floor_cpu 2.50 > 1.3",
+        "recheck_over_first_cpu 0.88 > 0.5",
+    ]
