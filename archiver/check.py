@@ -2,8 +2,10 @@
 
 1. fetch its URL, conditional on the validators of the last response that gave content;
 2. the very bytes of the version held: recorded as that version, with its verdicts, nothing extracted;
-3. extract and judge in a worker (rot, paywall); a page whose extraction overruns its deadline is
-   recorded as such, which is not rot;
+3. extract and judge in a worker (rot, paywall; see `analysis`), which is told what the citation
+   holds: a page whose main-text region is unchanged is the current version without a full
+   extraction, and only content not held yet is compressed for the store; a page whose extraction
+   overruns its deadline is recorded as such, which is not rot;
 4. a page that says nothing of itself is put to the soft-404 probe;
 5. new content: compared with the baseline and the version before it (drift, claim), its files
    written (in a thread: fsync waits on the disk, not on the event loop);
@@ -17,14 +19,24 @@ import hashlib
 import time
 from dataclasses import dataclass, replace
 
-from archiver.analysis import Analysis, analyse, boilerplate_of
+from archiver.analysis import Analysis, Held, analyse, boilerplate_of
 from archiver.archive.selection import baseline
 from archiver.detect.claims import check_claim
 from archiver.detect.drift import Snapshot, compare
 from archiver.detect.health import check_verdict
 from archiver.detect.rot import classify
 from archiver.fetch import Fetcher
-from archiver.models import CheckSummary, CheckVerdicts, Citation, FetchResult, Outcome, Severity, Signal, VersionDrift
+from archiver.models import (
+    CheckSummary,
+    CheckVerdicts,
+    Citation,
+    Extraction,
+    FetchResult,
+    Outcome,
+    Severity,
+    Signal,
+    VersionDrift,
+)
 from archiver.models.rows import VersionRow
 from archiver.probe import Prober
 from archiver.store import Store, content_hash
@@ -49,9 +61,11 @@ class Checker:
         current = store.current_version(citation.id)
         if fetched.outcome == Outcome.OK and current is not None and _same_bytes(fetched, current):
             return self._unchanged(citation, fetched, current)
+        versions = store.versions(citation.id)
+        held = self._held(versions, current if fetched.outcome == Outcome.OK else None)
         try:
             analysis: Analysis = await self.workers.run(
-                analyse, fetched, [v.words for v in store.versions(citation.id)]
+                analyse, fetched, [v.words for v in versions], held, self.user_agent
             )
         except ExtractionAborted as exc:
             if fetched.outcome == Outcome.OK:
@@ -69,22 +83,34 @@ class Checker:
         extract_ms = _ms(t0)
         verdicts = CheckVerdicts(signal, analysis.paywall)
         drift = files = None
+        region = ""
         if fetched.outcome == Outcome.NOT_MODIFIED:
             verdicts = self._held_verdicts(citation.id) or verdicts
         elif analysis.extraction is not None:
             version_hash = content_hash(analysis.extraction, fetched.body)
-            if version_hash and not store.has_version(citation.id, version_hash):
+            seen = next((v for v in versions if v.hash == version_hash), None)
+            region = analysis.region if seen is None or analysis.region != seen.region else ""
+            if version_hash and seen is None:
                 drift = await self._drift(citation, analysis)
                 files = await asyncio.to_thread(
                     store.write_snapshot,
                     fetched.body,
                     analysis.extraction.text,
-                    analysis.body_gz,
                     fetched,
                     self.user_agent,
+                    analysis.packed,
                 )
         stored = store.record_check(
-            citation, fetched, analysis.extraction, fetched.started_at, self.pass_id, extract_ms, verdicts, drift, files
+            citation,
+            fetched,
+            analysis.extraction,
+            fetched.started_at,
+            self.pass_id,
+            extract_ms,
+            verdicts,
+            drift,
+            files,
+            region=region,
         )
         return CheckSummary(
             citation,
@@ -130,6 +156,19 @@ class Checker:
             citation, unread.outcome, fetched.status, fetched.final_url, False, "", "", unread.error, fetched.elapsed_ms
         )
 
+    def _held(self, versions: list[VersionRow], current: VersionRow | None) -> Held:
+        """What the worker is told the citation holds: its versions' hashes, and the current version's
+        text and region when a page may be found to hold it (see `region`)."""
+        hashes = frozenset(v.hash for v in versions)
+        if current is None or not current.region:
+            return Held(hashes)
+        try:
+            text = self.store.read_text(current)
+        except OSError:  # a missing text file (`verify` names it): extract in full
+            return Held(hashes)
+        extraction = Extraction(text, current.title, current.author, current.date, current.language, extracted=True)
+        return Held(hashes, extraction, current.region)
+
     def _held_verdicts(self, watched_id: str) -> CheckVerdicts | None:
         """A 304 or the same bytes say the page is what it was: the verdicts of the last check that saw
         it still hold."""
@@ -167,8 +206,8 @@ class Checker:
     async def _snapshot(self, version: VersionRow) -> Snapshot:
         text = self.store.read_text(version)
         try:
-            body = self.store.read_raw(version) if version.raw_path and text else b""
-        except (OSError, EOFError):  # a damaged raw file (`verify` names it): judge on the text alone
+            body = self.store.read_raw(version) if text else b""
+        except (OSError, EOFError, ValueError):  # a damaged raw copy (`verify` names it): judge on the text alone
             body = b""
         links = await self.workers.run(boilerplate_of, body, "", text) if body else frozenset[str]()
         return Snapshot(text, version.title, version.author, version.date, links)

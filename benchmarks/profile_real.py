@@ -7,9 +7,9 @@
 `stages` runs, in this process, what a check does to each corpus page (as served: fresh boilerplate,
 weighted by how often the benchmark's URLs serve it) one step at a time, and times each with the
 process CPU clock, median of `--repeats`: decode, lxml parse, trafilatura, the page facts, the
-paywall detector (its vendor-script scan apart), the rot verdict, link-line detection, gzip of the
-raw body, the WARC record's compression, pickling to a worker and back, hashing, the snapshot files
-and the check row, and drift (for a changed page only). No network, no workers: the cost of each step.
+paywall detector (its vendor-script scan apart), the rot verdict, link-line detection, the main-text
+region, the WARC exchange's one compression, pickling to a worker and back, hashing, the text file
+and WARC append, the check row, the re-check fast path (an article again with new boilerplate), and drift (for a changed page only). No network, no workers: the cost of each step.
 
 `spy` runs the benchmark's first and re-check passes under py-spy (`--subprocesses --nonblocking`,
 CPU samples only) and sorts every sample of the main process and of the extraction workers into
@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -66,8 +64,9 @@ from archiver.detect.paywall import PaywallKind, detect_paywall  # noqa: E402
 from archiver.detect.rot import classify, worth_probing  # noqa: E402
 from archiver.extract import decode, extract  # noqa: E402
 from archiver.models import Citation, FetchResult, Outcome  # noqa: E402
+from archiver.region import holds, locate  # noqa: E402
 from archiver.store import Store, content_hash  # noqa: E402
-from archiver.store.warc_format import write_exchange  # noqa: E402
+from archiver.store.warc_format import pack_exchange  # noqa: E402
 
 UA = "citation-archiver/bench"
 RAW_DIR = Path(tempfile.gettempdir()) / "archiver-pyspy"  # py-spy's raw stacks, kept for `respy`
@@ -102,11 +101,13 @@ class Clock:
 
 
 def _vendor_scan(html: str) -> list[str]:
-    # the same expression detect_paywall runs on a page it judged paywalled
-    return [name for name, pattern in paywall_module._VENDORS.items() if re.search(pattern, html, re.I)]
+    # what detect_paywall runs on a page it judged paywalled
+    return paywall_module.vendor_scripts(html)
 
 
-def one_page(body: bytes, status: int, store: Store, n: int, edited: bytes | None) -> dict[str, float]:
+def one_page(
+    body: bytes, status: int, store: Store, n: int, edited: bytes | None, quiet: bool = False
+) -> dict[str, float]:
     """Every step of one check of one page, timed."""
     clock = Clock()
     fetched = fetched_of(body, status, n)
@@ -139,20 +140,25 @@ def one_page(body: bytes, status: int, store: Store, n: int, edited: bytes | Non
         worth_probing(signal_, extraction.text, page.article_evidence, verdict.paywalled, redirected=False)
     with clock("link-line detection"):
         plate = link_lines(extraction.text, page.link_texts())
-    with clock("gzip of the raw body (raw/*.gz)"):
-        body_gz = gzip.compress(body, 6, mtime=0)
-    analysis = Analysis(extraction, signal_, verdict, False, body_gz, plate)
+    with clock("main-text region (locate, after a full extraction)"):
+        located = locate(tree, extraction.text) if extraction.text else None
+    with clock("WARC exchange compressed once (pack_exchange, in the worker)"):
+        packed = pack_exchange(fetched, UA)
+    analysis = Analysis(extraction, signal_, verdict, False, plate, packed, located.encode() if located else "")
     with clock("pickling to a worker and back"):
         pickle.loads(pickle.dumps(analysis, pickle.HIGHEST_PROTOCOL))
     with clock("hashing (sha256 of body and text)"):
         hashlib.sha256(body).hexdigest()  # the "same bytes as the version we hold" test
         version = content_hash(extraction, body)
-        hashlib.sha256(body).hexdigest()  # write_snapshot names the raw file
+        hashlib.sha256(body).hexdigest()  # write_snapshot's raw hash
         hashlib.sha256(extraction.text.encode()).hexdigest()  # and the text file
-    with clock("WARC record compression"):
-        write_exchange(io.BytesIO(), fetched, UA)
-    with clock("store: snapshot files (write, fsync, rename)"):
-        files = store.write_snapshot(body, extraction.text, body_gz)
+    with clock("store: text file and WARC append (write, fsync, rename)"):
+        files = store.write_snapshot(body, extraction.text, fetched, UA, packed)
+    if located is not None:  # what a re-check of the same article with new boilerplate costs instead
+        again = Template.of(body, None).render(random.Random(n), time.time(), not quiet)
+        with clock("re-check fast path: decode, parse, region holds"):
+            held_html = decode(again, ct)
+            holds(load_html(held_html), located)  # False sends the page to full extraction
     with clock("store: check row"):
         store.record_check(
             Citation(str(n), fetched.url), fetched, extraction, fetched.started_at, 1, 0, None, None, files
@@ -186,7 +192,7 @@ def stages(args: argparse.Namespace) -> dict[str, Any]:
                 body = read_body(args.corpus, page)
                 served = Template.of(body, None).render(rng, time.time(), not f.quiet)
                 edited = body.replace(f.edit.old, f.edit.new) if f.edit else None
-                runs = [one_page(served, page.status, store, i, edited) for _ in range(args.repeats)]
+                runs = [one_page(served, page.status, store, i, edited, f.quiet) for _ in range(args.repeats)]
                 names = set().union(*runs)
                 per_page[page.file] = {s: statistics.median(r.get(s, 0.0) for r in runs) for s in names}
     finally:
@@ -228,13 +234,16 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
     wins, and among rules naming one frame the last; a weak rule (the event loop, which sits under
     every fetch) only when no other names any frame."""
     root = HERE.parent / "archiver"
-    vendor_line = _line_of(root / "detect" / "paywall.py", "_VENDORS.items()")
-    gzip_line = _line_of(root / "analysis.py", "gzip.compress(")
-    check_hash = _line_of(root / "pipeline.py", "hashlib.sha256(fetched.body)")
-    fsyncs = {n for n, text in enumerate((root / "store.py").read_text().splitlines(), 1) if "os.fsync(" in text}
+    check_hash = _line_of(root / "check.py", "hashlib.sha256(fetched.body)")
+    fsyncs = {
+        n
+        for path in (root / "store" / "files.py", root / "store" / "warc.py")
+        for n, text in enumerate(path.read_text().splitlines(), 1)
+        if "os.fsync(" in text
+    }
     snap_hashes = {
-        _line_of(root / "store.py", "raw_hash = hashlib.sha256"),
-        _line_of(root / "store.py", "text_hash = hashlib"),
+        _line_of(root / "store" / "files.py", "raw_hash = hashlib.sha256"),
+        _line_of(root / "store" / "files.py", "text_hash = hashlib"),
     }
 
     def f(
@@ -255,21 +264,27 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("process pool messages and pickling", f("multiprocessing/connection.py")),
         ("process pool messages and pickling", f("multiprocessing/reduction.py")),
         ("event loop", f("asyncio/", weak=True)),
-        ("fetch (httpx, our fetcher)", f("archiver/fetch.py")),
+        ("fetch (httpx, our fetcher)", f("archiver/fetch/")),
         ("fetch (httpx, our fetcher)", f("httpx/")),
         ("fetch (httpx, our fetcher)", f("httpcore/")),
         ("fetch (httpx, our fetcher)", f("anyio/")),
-        ("store: reads", f("archiver/store.py")),
-        ("store: check row", f("archiver/store.py", "record_check", "_insert_version")),
-        ("store: snapshot files (write, fsync, rename)", f("archiver/store.py", "write_snapshot", "_write_file")),
-        ("hashing (sha256 of body and text)", f("archiver/store.py", "write_snapshot", line=snap_hashes)),
-        ("hashing (sha256 of body and text)", f("archiver/store.py", "content_hash")),
-        ("hashing (sha256 of body and text)", f("archiver/pipeline.py", "_check_one", line=check_hash)),
-        ("WARC record compression", f("archiver/warc.py")),
-        ("WARC record compression", f("warcio/")),
+        ("store: reads", f("archiver/store/")),
+        ("store: check row", f("archiver/store/__init__.py", "record_check")),
+        ("store: check row", f("archiver/store/checks.py", "insert")),
+        ("store: check row", f("archiver/store/versions.py", "insert", "identify", "new_row")),
+        ("store: text file and WARC append (write, fsync, rename)", f("archiver/store/__init__.py", "write_snapshot")),
+        (
+            "store: text file and WARC append (write, fsync, rename)",
+            f("archiver/store/files.py", "write", "_write_file"),
+        ),
+        ("hashing (sha256 of body and text)", f("archiver/store/files.py", "paths", line=snap_hashes)),
+        ("hashing (sha256 of body and text)", f("archiver/store/versions.py", "content_hash")),
+        ("hashing (sha256 of body and text)", f("archiver/check.py", "_same_bytes", line=check_hash)),
+        ("store: text file and WARC append (write, fsync, rename)", f("archiver/store/warc.py")),
+        ("WARC exchange compressed once (pack_exchange, in the worker)", f("warcio/")),
         ("health update (end of pass)", f("archiver/refold.py", "update_health", "own_claims")),
         ("health update (end of pass)", f("archiver/detect/health.py")),
-        ("drift", f("archiver/pipeline.py", "_new_version_drift", "version_drift", "_snapshot")),
+        ("drift", f("archiver/check.py", "_drift", "_snapshot")),
         ("drift", f("archiver/detect/drift.py")),
         ("drift", f("archiver/detect/claims.py")),
         ("drift (changed page only): re-read the stored page", f("archiver/analysis.py", "boilerplate_of")),
@@ -280,13 +295,13 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("trafilatura (on the parsed tree)", f("trafilatura/core.py", "bare_extraction")),
         ("page facts (Page.from_tree)", f("archiver/detect/page.py", "from_tree", "parse")),
         ("paywall detector", f("archiver/detect/paywall.py")),
-        ("paywall vendor scan", f("archiver/detect/paywall.py", "<listcomp>", line=vendor_line)),
+        ("paywall vendor scan", f("archiver/detect/paywall.py", "vendor_scripts")),
         ("rot verdict", f("archiver/detect/rot.py")),
         ("link-line detection", f("archiver/detect/body.py", "link_lines")),
         ("link-line detection", f("archiver/detect/page.py", "link_texts", "links_text")),
-        ("gzip of the raw body (raw/*.gz)", f("archiver/analysis.py", "analyse", line=gzip_line)),
-        ("gzip of the raw body (raw/*.gz)", f("gzip.py", "compress")),
-        (WAIT, f("archiver/store.py", "_append_warc", "_write_file", line=fsyncs)),
+        ("main-text region (locate, or holds on a re-check)", f("archiver/region.py")),
+        ("WARC exchange compressed once (pack_exchange, in the worker)", f("archiver/store/warc_format.py")),
+        (WAIT, f("archiver/store/", "append", "_write_file", line=fsyncs)),
         ("imports and start-up", f(".py", "<module>")),  # a module's own code, run as it is imported
     ]
 

@@ -147,11 +147,8 @@ def test_the_sampler_reads_a_worker_s_own_peak_not_its_parent_s():
 def test_py_spy_samples_are_sorted_into_the_steps_they_belong_to():
     from profile_real import WAIT, bucket, markers
 
-    source = (HERE.parent / "archiver" / "detect" / "paywall.py").read_text().splitlines()
-    VENDOR_LINE = next(n for n, line in enumerate(source, 1) if "_VENDORS.items()" in line)  # noqa: N806
-
     rules = markers()
-    fetch = ["_run_once (asyncio/base_events.py:1900)", "fetch (archiver/fetch.py:250)", "send (httpx/_client.py:1600)",
+    fetch = ["_run_once (asyncio/base_events.py:1900)", "fetch (archiver/fetch/client.py:250)", "send (httpx/_client.py:1600)",
              "read (asyncio/streams.py:700)"]  # fmt: skip
     assert bucket(fetch, rules) == "fetch (httpx, our fetcher)"
     extract = ["analyse (archiver/analysis.py:40)", "extract (archiver/extract.py:250)",
@@ -166,7 +163,8 @@ def test_py_spy_samples_are_sorted_into_the_steps_they_belong_to():
     assert bucket(idle_loop, rules) == WAIT
     scan = [
         "analyse (archiver/analysis.py:41)",
-        f"detect_paywall.<locals>.<listcomp> (archiver/detect/paywall.py:{VENDOR_LINE})",
+        "detect_paywall (archiver/detect/paywall.py:120)",
+        "vendor_scripts (archiver/detect/paywall.py:140)",
     ]
     assert bucket(scan, rules) == "paywall vendor scan"
     assert bucket(["mystery (elsewhere.py:1)"], rules) == "other"
@@ -177,7 +175,7 @@ def test_py_spy_stacks_of_workers_are_told_from_the_main_process(tmp_path):
 
     raw = tmp_path / "raw.txt"
     raw.write_text(
-        'process 10:"python -c spawn";fetch (archiver/fetch.py:250) 7\n'
+        'process 10:"python -c spawn";fetch (archiver/fetch/client.py:250) 7\n'
         'process 10:"python -c spawn";process 11:"python -c spawn";bare_extraction (trafilatura/core.py:300) 5\n'
     )
     samples = read_raw(raw)
@@ -203,3 +201,15 @@ def test_versions_other_than_the_real_changes_are_a_failure_named_by_page():
     wrong = {"new_version_ids": [1, 2]}  # URL 2 serves a.html, which did not change
     (problem,) = real.check_versions(first, wrong, {0, 1, 2, 3}, frozenset({1}), pages, 2)
     assert "stored 2 versions, expected exactly the 1 really changed" in problem and "a.html ×1" in problem
+
+
+def test_a_missed_target_is_named_and_makes_the_benchmark_fail():
+    import real
+
+    fast = [{"cpu_ms_per_page": 39.0}, {"cpu_ms_per_page": 15.0}]
+    assert real.cpu_targets(fast, 32.0)["targets_missed"] == []
+    slow = real.cpu_targets([{"cpu_ms_per_page": 80.0}, {"cpu_ms_per_page": 70.0}], 32.0)
+    assert slow["first_over_floor_cpu"] == 2.5 and slow["targets_missed"] == [
+        "first_over_floor_cpu 2.50 > 1.3",
+        "recheck_over_first_cpu 0.88 > 0.5",
+    ]

@@ -131,10 +131,10 @@ def test_sigterm_in_the_middle_of_a_pass_leaves_a_consistent_store(web, settings
     with sqlite3.connect(settings.data_dir / "archiver.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM passes WHERE finished_at IS NULL").fetchone() == (0,)
-        files = conn.execute("SELECT text_path, raw_path FROM versions").fetchall()
+        files = conn.execute("SELECT text_path, warc_file FROM versions").fetchall()
         assert len(files) == done
-        for text_path, raw_path in files:
-            assert (settings.data_dir / text_path).exists() and (settings.data_dir / raw_path).exists()
+        for text_path, warc_file in files:  # the WARC record is the body's one copy
+            assert (settings.data_dir / text_path).exists() and (settings.data_dir / warc_file).exists()
     assert not list(Path(settings.data_dir).rglob(".tmp-*"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from archiver.detect.page import Page
-from archiver.detect.paywall import PaywallKind, detect_paywall
+from archiver.detect.paywall import PaywallKind, detect_paywall, vendor_scripts
 
 LONG = " ".join(["The committee met on Tuesday to discuss the budget for the coming year."] * 60)
 
@@ -95,3 +95,13 @@ def test_vendor_scripts_alone_do_not_make_a_paywall():
     assert not judge(head=head, body=f"<p>{LONG}</p>").paywalled
     locked = judge(head=head + '<meta property="article:content_tier" content="locked">')
     assert "paywall vendor script: Piano/Tinypass" in locked.evidence
+
+
+def test_vendor_scripts_are_named_in_any_case_and_only_as_whole_names():
+    found = vendor_scripts(
+        '<script src="https://CDN.TinyPass.com/api.js"></script><script>window.Poool = 1; tp.experience.init()</script>'
+        '<div class="Leaky_Paywall"></div><script src="//api.sophi.io/x.js"></script>'
+    )
+    assert found == ["Piano/Tinypass", "Poool", "Leaky Paywall", "Sophi"]
+    # the words alone, in other names, are not the vendors
+    assert vendor_scripts("<p>pooolside, leaky roof, atp.experienced, sophia.io, zephyr</p>") == []

@@ -212,6 +212,27 @@ def test_per_host_and_overall_concurrency_are_limited(web, settings):
     assert sum(web.max_in_flight.values()) >= 3  # both hosts were served at once
 
 
+def test_the_per_host_limit_counts_each_origin_scheme_host_and_port(web, settings):
+    """Two ports of one host are two origins: each gets its own slots, and neither gets more."""
+    other = SimWeb()
+    try:
+        urls = [site.set(site.url(f"/p{i}", "a.test"), Response(200, b"<p>x</p>", delay=0.3))
+                for i in range(2) for site in (web, other)]  # fmt: skip
+
+        async def go():
+            async with Fetcher(
+                settings.with_(per_host=1, concurrency=4).fetch_settings, resolver=loopback_resolver
+            ) as f:
+                return await asyncio.gather(*(f.fetch(u) for u in urls))
+
+        assert all(r.outcome == Outcome.OK for r in asyncio.run(go()))
+    finally:
+        other.close()
+    assert web.max_in_flight["a.test"] == 1 and other.max_in_flight["a.test"] == 1  # one at a time per origin
+    first_a, first_b = web.requests[0].at, other.requests[0].at
+    assert abs(first_a - first_b) < 0.3  # the second origin did not wait for the first one's slot
+
+
 def test_cookies_do_not_carry_over_between_fetches(web, settings):
     def meter(seen):
         return Response(

@@ -188,11 +188,10 @@ def test_snapshot_file_names_come_from_content_hashes_only(web, settings):
         for p in Path(settings.data_dir).rglob("*")
         if p.is_file() and not p.name.startswith("archiver.db")
     ]
-    assert len(files) == 3
+    assert len(files) == 2  # the text, and the WARC record: the body's one copy (no raw/*.gz beside it)
     for name in files:  # content hashes, or the day's WARC file
         assert re.fullmatch(
-            r"(raw/[0-9a-f]{2}/[0-9a-f]{64}\.gz|text/[0-9a-f]{2}/[0-9a-f]{64}\.txt|"
-            r"warc/\d{4}-\d{2}-\d{2}(-\d+)?\.warc\.gz)",
+            r"(text/[0-9a-f]{2}/[0-9a-f]{64}\.txt|warc/\d{4}-\d{2}-\d{2}(-\d+)?\.warc\.gz)",
             name,
         )
 

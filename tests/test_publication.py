@@ -354,7 +354,7 @@ def old_store(data_dir: Path, rows: list[tuple[str, str, str, bytes]]) -> None:
     db.execute("INSERT INTO passes (id, started_at, finished_at, citations) VALUES (1, ?, ?, ?)", [at, at, len(rows)])
     for cid, url, claim, body in rows:
         text = extract(body, url, "text/html").text
-        written, digest = files.write(data_dir, body, text), content_hash(Extraction(text), body)
+        written, digest = files.write(data_dir, body, text, raw_file=True), content_hash(Extraction(text), body)
         db.execute("INSERT INTO citations (id, url, claim, added_at) VALUES (?, ?, ?, ?)", [cid, url, claim, at])
         db.execute(
             """INSERT INTO versions (citation_id, hash, first_seen, title, words, text_path, raw_path, raw_hash,

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from simweb import LOREM, article
 
 from archiver import run_check
 from archiver.cli import cli
+from archiver.store.warc_format import read_response
 
 HOSTILE = '<script>alert("x")</script><b>Troops</b> & "friends"'
 
@@ -183,8 +185,9 @@ def test_lookup_at_a_date_text_diff_and_raw_path(history):
     diff = invoke(history, "lookup", "1", "--diff")
     assert "-North Korean troops have been deployed" in diff.output and "+North Korean troops" in diff.output
     assert invoke(history, "lookup", "1", "--diff", "2", "1").output == diff.output
-    raw = invoke(history, "lookup", "1", "--open").output.strip()
-    assert raw.endswith(".gz") and (history.data_dir / "raw").as_posix() in raw
+    where, offset = invoke(history, "lookup", "1", "--open").output.split()  # the body's WARC record
+    assert where.endswith(".warc.gz") and (history.data_dir / "warc").as_posix() in where
+    assert b"thousands of soldiers" in read_response(Path(where), int(offset))[2]
     marked = invoke(history, "lookup", "1", "--at", "2026-01-02")
     assert "2. 2026-01-01T12:00" in marked.output and "<- in force at that date" in marked.output
 

@@ -4,6 +4,7 @@ and the database seam every statement goes through."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 from dataclasses import replace
@@ -26,7 +27,7 @@ from archiver.models import (
     Signal,
 )
 from archiver.models.rows import Capture
-from archiver.store import Store, schema
+from archiver.store import Store, files, schema
 from archiver.store.db import Database
 
 T = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -223,3 +224,40 @@ def test_citations_come_in_footnote_order(tmp_path):
         assert [c.id for c in store.citations()] == ["u-3fa2c1d0", "1", "1b", "2", "10"]
         store.sync_citations([], T)  # an empty list drops every citation, and keeps its history
         assert store.citations() == [] and len(store.citations(include_removed=True)) == 5
+
+
+def test_a_body_is_kept_once_in_its_warc_record_and_verify_checks_it_against_the_raw_hash(store):
+    stored = store.record_check(Citation("1", URL), fetched(b"<p>one</p>"), text("one"), T)
+    assert stored.version is not None and stored.version.raw_path == "" and stored.version.warc is not None
+    assert not (store.data_dir / "raw").exists()  # no second compressed copy beside the WARC record
+    assert store.read_raw(stored.version) == b"<p>one</p>" and store.verify().ok
+    store.db.execute("UPDATE versions SET raw_hash = ?", ["0" * 64])
+    result = store.verify()
+    assert not result.ok and any("does not match the raw hash" in p for p in result.problems)
+
+
+def test_a_damaged_warc_record_is_named_by_verify_and_read_raw_raises_no_traceback_error(store):
+    stored = store.record_check(Citation("1", URL), fetched(b"<p>one</p>" * 50), text("one"), T)
+    assert stored.version is not None and stored.version.warc is not None
+    path = store.data_dir / stored.version.warc.file
+    data = bytearray(path.read_bytes())
+    data[stored.version.warc.offset + 30 : stored.version.warc.offset + 60] = b"\xff" * 30
+    path.write_bytes(bytes(data))
+    assert not store.verify().ok
+    with pytest.raises(ValueError, match="cannot be read"):
+        store.read_raw(stored.version)
+
+
+def test_a_store_written_with_raw_files_is_still_read_and_verified(store):
+    """Stores written before the WARC record was a body's one copy keep `raw/ab/<sha256>.gz` beside it:
+    the raw file is what `read_raw` reads and `verify` checks, with no conversion needed."""
+    old = fetched(b"<p>old</p>")
+    written = files.write(store.data_dir, old.body, "old", raw_file=True)
+    written = replace(written, warc=store.warc.append(old, "archiver/old"))
+    stored = store.record_check(Citation("1", URL), old, text("old"), T, written=written)
+    assert stored.version is not None and stored.version.raw_path.startswith("raw/")
+    assert store.read_raw(stored.version) == b"<p>old</p>" and store.verify().ok
+    assert store.raw_location(stored.version) == str(store.data_dir / stored.version.raw_path)
+    (store.data_dir / stored.version.raw_path).write_bytes(gzip.compress(b"<p>tampered</p>"))
+    result = store.verify()
+    assert not result.ok and any("does not match its hash" in p for p in result.problems)

@@ -73,7 +73,12 @@ def report(settings: Settings, fmt: str | None, output: Path | None, article: st
     "--diff", "show_diff", is_flag=True, help="Show what changed between two versions (default: the two newest)."
 )
 @click.argument("versions", nargs=-1, metavar="[V1 V2]")
-@click.option("--open", "show_path", is_flag=True, help="Print the path of the stored raw page.")
+@click.option(
+    "--open",
+    "show_path",
+    is_flag=True,
+    help="Print where the stored raw page is: its file, or its WARC file and offset.",
+)
 @click.option(
     "--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record."
 )
@@ -163,7 +168,7 @@ def _show_lookup(
     if show_text or show_path:
         if chosen is None:
             raise ConfigError(f"citation {cid} has no stored version" + (f" at {when:%Y-%m-%d}" if when else ""))
-        click.echo(store.read_text(chosen) if show_text else str(store.data_dir / chosen.raw_path))
+        click.echo(store.read_text(chosen) if show_text else store.raw_location(chosen))
         return
     click.echo(f"[{found.citation.key}] {found.citation.url}")
     also = [c.key for c in found.cited_by if c.key != found.citation.key]

@@ -22,7 +22,7 @@ from archiver.fetch.errors import HANDLED, outcome_of
 from archiver.fetch.guard import AddressGuard, Resolver, system_resolver
 from archiver.fetch.transport import GuardedTransport
 from archiver.models import Clock, FetchResult, Hop, Outcome, Validators, utcnow
-from archiver.urls import host_of, is_http_url
+from archiver.urls import is_http_url
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 ACCEPT_LANGUAGE = "en;q=1.0, fr;q=0.9, *;q=0.5"
@@ -70,7 +70,7 @@ class Fetcher:
             trust_env=False,
         )
         self._overall = asyncio.Semaphore(settings.concurrency)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._origins: dict[tuple[str, str, int], asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -102,7 +102,7 @@ class Fetcher:
         content: bytes | None = None,
         timeout: float | None = None,
     ) -> FetchResult:
-        """One request and its answer, following nothing: the same guard, timeouts, host slot, body cap
+        """One request and its answer, following nothing: the same guard, timeouts, origin slot, body cap
         and table of failures as `fetch`, within `timeout` seconds (the fetch's total by default).
         Any answer below 400 (a 3xx included) is `ok`."""
         started, t0 = self._clock(), time.monotonic()
@@ -197,9 +197,9 @@ class Fetcher:
             )
 
     async def _send(self, request: httpx.Request, follow: bool) -> tuple[httpx.Response, bytes]:
-        """One request in its host's slot; the body read within the cap, unless it is a redirect `fetch`
+        """One request in its origin's slot; the body read within the cap, unless it is a redirect `fetch`
         follows."""
-        async with self._host_slot(str(request.url)):
+        async with self._origin_slot(request.url):
             response = await self._client.send(request, stream=True)
             try:
                 to_follow = follow and response.status_code in REDIRECTS and response.headers.get("location")
@@ -208,11 +208,18 @@ class Fetcher:
                 await response.aclose()
         return response, body
 
-    def _host_slot(self, url: str) -> asyncio.Semaphore:
-        host = host_of(url)
-        if host not in self._hosts:
-            self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
-        return self._hosts[host]
+    def _origin_slot(self, url: httpx.URL) -> asyncio.Semaphore:
+        """The per-host limit (`ARCHIVER_PER_HOST`) counts requests per origin: scheme, host and port,
+        as a server sees them (RFC 6454); http://a.test and https://a.test:8443 are two origins."""
+        key = origin_of(url)
+        if key not in self._origins:
+            self._origins[key] = asyncio.Semaphore(self.settings.per_host)
+        return self._origins[key]
+
+
+def origin_of(url: httpx.URL) -> tuple[str, str, int]:
+    """Scheme, host and port of a URL, the scheme's default port filled in."""
+    return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
 
 
 def _result(

@@ -96,15 +96,12 @@ class VersionRow:
     words: int
     chars: int
     text_path: str
-    raw_path: str
+    raw_path: str  # the raw file of a store written before bodies lived in the WARC only; "" since
     raw_bytes: int
     drift: VersionDrift = VersionDrift()  # against the baseline and the version before, when it was stored
     warc: WarcPointer | None = None
-
-    @property
-    def raw_hash(self) -> str:
-        """SHA-256 of the body as served (the raw file is named by it)."""
-        return self.raw_path.rsplit("/", 1)[-1].removesuffix(".gz")
+    raw_hash: str = ""  # SHA-256 of the body as served (its WARC record holds it, or a raw file named by it)
+    region: str = ""  # where the main text sat in the page (archiver.region), for a re-check's fast path
 
     @property
     def seen(self) -> datetime:

@@ -52,8 +52,18 @@ from archiver.store.lock import DataDirLock
 from archiver.store.verify import Verification, verify
 from archiver.store.versions import content_hash
 from archiver.store.warc import StoredResponse, WarcLog
+from archiver.store.warc_format import PackedExchange
 
-__all__ = ["DataDirLock", "SnapshotFiles", "Store", "StoredCheck", "StoredResponse", "Verification", "content_hash"]
+__all__ = [
+    "DataDirLock",
+    "PackedExchange",
+    "SnapshotFiles",
+    "Store",
+    "StoredCheck",
+    "StoredResponse",
+    "Verification",
+    "content_hash",
+]
 
 COUNTED = ("citations", "passes", "checks", "versions")
 
@@ -119,19 +129,22 @@ class Store(citations.Publication, reviews.Reviews):
         drift: VersionDrift | None = None,
         written: SnapshotFiles | None = None,
         unchanged: VersionRow | None = None,
+        region: str = "",
     ) -> StoredCheck:
-        """Record one check of the citation's URL; add a version when the content is new. Files first,
-        then one commit. `unchanged` names the version a body repeats byte for byte (nothing extracted)."""
+        """Record one check; add a version when the content is new (files first, then one commit).
+        `unchanged`: the version a body repeats byte for byte; `region`: see `versions.move_region`."""
         extraction = extraction or Extraction()
         version_hash, new_content = versions.identify(self.db, citation.id, fetched, extraction, unchanged)
         new = None
         if new_content:
             written = written or self.write_snapshot(fetched.body, extraction.text, exchange=fetched)
-            new = versions.new_row(citation.id, version_hash, checked_at, extraction, written, drift or VersionDrift())
+            new = versions.new_row(citation.id, version_hash, checked_at, extraction, written, drift, region)
         note = extraction.note if fetched.outcome == Outcome.OK and unchanged is None else ""
         with self.db.transaction():
             if new is not None:
                 versions.insert(self.db, new, extraction, fetched.content_type)
+            elif region and version_hash:
+                versions.move_region(self.db, citation.id, version_hash, region)
             check = checks.insert(
                 self.db,
                 citation.id,
@@ -187,14 +200,14 @@ class Store(citations.Publication, reviews.Reviews):
         self,
         body: bytes,
         text: str,
-        body_gz: bytes | None = None,
         exchange: FetchResult | None = None,
         user_agent: str = "",
+        packed: PackedExchange | None = None,
     ) -> SnapshotFiles:
-        """Write a version's files, named by content hash, and append the exchange to today's WARC
-        file. Uses no shared connection, so it may run in another thread."""
+        """Write a version's text file and append its exchange (`packed` by a worker) to today's WARC file,
+        the body's one copy (a raw file without an exchange). No shared connection: any thread may run it."""
         try:
-            written = files.write(self.data_dir, body, text, body_gz)
+            written = files.write(self.data_dir, body, text, raw_file=exchange is None)
             if exchange is None:
                 return written
             return SnapshotFiles(
@@ -202,7 +215,7 @@ class Store(citations.Publication, reviews.Reviews):
                 written.raw_hash,
                 written.raw_bytes,
                 written.text_path,
-                self.warc.append(exchange, user_agent),
+                self.warc.append(exchange, user_agent, packed),
             )
         except OSError as exc:
             raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None
@@ -211,8 +224,11 @@ class Store(citations.Publication, reviews.Reviews):
         return files.read_text(self.data_dir, version)
 
     def read_raw(self, version: VersionRow) -> bytes:
-        """The body as served: the one place a raw body is read."""
-        return files.read_raw(self.data_dir, version)
+        """The body as served: the one place a raw body is read (see `WarcLog.body`)."""
+        return self.warc.body(version)
+
+    def raw_location(self, version: VersionRow) -> str:
+        return self.warc.location(version)
 
     def response(self, version: VersionRow) -> StoredResponse:
         """The version's response as stored: its WARC record, or the raw body when it has none."""

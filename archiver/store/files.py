@@ -1,7 +1,10 @@
 """Content-addressed snapshot files under the data directory: a version's text at
-`text/ab/<sha256>.txt` and its body as served at `raw/ab/<sha256>.gz`, each named by the hash of its
-content and written to a temporary name, then renamed, before the row pointing to it is committed.
-A crash leaves at worst an orphan file; the same content is never written twice."""
+`text/ab/<sha256>.txt`, named by the hash of its content and written to a temporary name, then
+renamed, before the row pointing to it is committed. A crash leaves at worst an orphan file; the
+same content is never written twice.
+
+A version's body as served is kept once, in its WARC record (`warc`). Stores written before that
+(and a body stored without an exchange) keep it compressed at `raw/ab/<sha256>.gz`, still read."""
 
 from __future__ import annotations
 
@@ -29,22 +32,24 @@ class SnapshotFiles:
     warc: WarcPointer | None = None
 
 
-def paths(body: bytes, text: str) -> SnapshotFiles:
+def paths(body: bytes, text: str, raw_file: bool) -> SnapshotFiles:
     """Where a body and its text go: named by their hashes only, never by anything a page says."""
     raw_hash = hashlib.sha256(body).hexdigest()
     text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
     return SnapshotFiles(
-        f"raw/{raw_hash[:2]}/{raw_hash}.gz",
+        f"raw/{raw_hash[:2]}/{raw_hash}.gz" if raw_file else "",
         raw_hash,
         len(body),
         f"text/{text_hash[:2]}/{text_hash}.txt" if text_hash else "",
     )
 
 
-def write(data_dir: Path, body: bytes, text: str, body_gz: bytes | None = None) -> SnapshotFiles:
-    """Write a version's raw body (compressed) and text, each once. Raises OSError."""
-    files = paths(body, text)
-    _write_file(data_dir / files.raw_path, lambda: body_gz if body_gz is not None else gzip.compress(body, 6, mtime=0))
+def write(data_dir: Path, body: bytes, text: str, raw_file: bool) -> SnapshotFiles:
+    """Write a version's text and, with `raw_file` (no WARC record will hold the body), its body
+    compressed, each once. Raises OSError."""
+    files = paths(body, text, raw_file)
+    if files.raw_path:
+        _write_file(data_dir / files.raw_path, lambda: gzip.compress(body, 6, mtime=0))
     if files.text_path:
         _write_file(data_dir / files.text_path, lambda: text.encode("utf-8"))
     return files
@@ -55,7 +60,8 @@ def read_text(data_dir: Path, version: VersionRow) -> str:
 
 
 def read_raw(data_dir: Path, version: VersionRow) -> bytes:
-    """The body as served. Raises OSError, EOFError or gzip.BadGzipFile when the file is damaged."""
+    """The body as served, from its raw file. Raises OSError, EOFError or gzip.BadGzipFile when the
+    file is damaged."""
     return gzip.decompress((data_dir / version.raw_path).read_bytes())
 
 

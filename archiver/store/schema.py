@@ -253,6 +253,13 @@ def m008_reviews(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX reviews_by_watched ON reviews (watched_id)")
 
 
+@migrations()
+def m009_version_region(db: sqlite_utils.Database) -> None:
+    """Where each version's main text sat in its page (archiver.region): a re-check finding the same
+    text in the same place skips the full extraction."""
+    db.execute("ALTER TABLE versions ADD COLUMN region TEXT NOT NULL DEFAULT ''")
+
+
 def _canonical(url: str) -> str:
     try:
         return canonical(url)

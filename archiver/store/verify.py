@@ -1,6 +1,7 @@
 """`archiver verify`: the database's own checks, every file a version points to present and matching
-its hash, every WARC exchange read whole with its digests checked. Problems mean damage; notes
-(orphan files, WARC bytes no version points to, passes that never finished) are harmless."""
+its hash, every WARC exchange read whole with its digests checked, and a body kept only in its WARC
+record matching the version's raw hash. Problems mean damage; notes (orphan files, WARC bytes no
+version points to, passes that never finished) are harmless."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from archiver.store import checks, files, versions
 from archiver.store.db import Database
 from archiver.store.warc import WarcLog
-from archiver.store.warc_format import check_exchange
+from archiver.store.warc_format import check_exchange, read_response
 
 
 @dataclass
@@ -66,6 +67,9 @@ def verify(db: Database, warc: WarcLog) -> Verification:
             result.problems.append(f"{where}: {v.warc.file} is missing")
             continue
         problem = check_exchange(path, v.warc.offset, v.warc.length)
+        if not problem and not v.raw_path and v.raw_hash:  # the record is the one copy of the body
+            body = read_response(path, v.warc.offset)[2]
+            problem = "" if hashlib.sha256(body).hexdigest() == v.raw_hash else "its body does not match the raw hash"
         if problem:
             result.problems.append(f"{where}: {problem}")
     for tail in warc.tails(versions.warc_ends(db)):

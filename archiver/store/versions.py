@@ -44,8 +44,10 @@ def new_row(
     seen: datetime,
     extraction: Extraction,
     files: SnapshotFiles,
-    drift: VersionDrift,
+    drift: VersionDrift | None,
+    region: str = "",
 ) -> VersionRow:
+    drift = drift or VersionDrift()
     return VersionRow(
         watched_id,
         version_hash,
@@ -61,6 +63,8 @@ def new_row(
         files.raw_bytes,
         drift if drift.baseline_hash else replace(drift, baseline_hash=version_hash),  # a first version is its own
         files.warc,
+        files.raw_hash,
+        region,
     )
 
 
@@ -98,8 +102,15 @@ def insert(db: Database, v: VersionRow, extraction: Extraction, content_type: st
             "warc_file": v.warc.file if v.warc else "",
             "warc_offset": v.warc.offset if v.warc else None,
             "warc_length": v.warc.length if v.warc else None,
+            "region": v.region,
         },
     )
+
+
+def move_region(db: Database, watched_id: str, version_hash: str, region: str) -> None:
+    """Where a version's main text sits now: a full extraction found it elsewhere than recorded (a new
+    version keeps its region in its row)."""
+    db.execute("UPDATE versions SET region = ? WHERE citation_id = ? AND hash = ?", [region, watched_id, version_hash])
 
 
 def has_version(db: Database, watched_id: str, version_hash: str) -> bool:
@@ -181,6 +192,8 @@ def _row(r: Row) -> VersionRow:
         r["raw_bytes"],
         drift,
         warc,
+        r["raw_hash"],
+        r["region"],
     )
 
 

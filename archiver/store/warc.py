@@ -20,13 +20,15 @@ from pathlib import Path
 from archiver.errors import ConfigError
 from archiver.models import FetchResult
 from archiver.models.records import header
-from archiver.models.rows import WarcPointer
+from archiver.models.rows import VersionRow, WarcPointer
+from archiver.store import files
 from archiver.store.warc_format import (
+    PackedExchange,
     copy_records,
     first_record_end,
+    pack_exchange,
     raw_response,
     read_response,
-    write_exchange,
     write_warcinfo,
 )
 
@@ -68,8 +70,10 @@ class WarcLog:
         self._lock = threading.Lock()
         self._repaired = False
 
-    def append(self, exchange: FetchResult, user_agent: str) -> WarcPointer:
-        """Append an exchange; a failed write (a full disk) truncates the file back to where it was."""
+    def append(self, exchange: FetchResult, user_agent: str, packed: PackedExchange | None = None) -> WarcPointer:
+        """Append an exchange (`packed` when a worker compressed it already); a failed write (a full
+        disk) truncates the file back to where it was."""
+        packed = packed or pack_exchange(exchange, user_agent)
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
             if not self._repaired:
@@ -79,12 +83,12 @@ class WarcLog:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
             try:
                 start = os.fstat(fd).st_size
-                buffer = io.BytesIO()
+                info = io.BytesIO()
                 if start == 0:
-                    write_warcinfo(buffer, path.name, "citation-archiver snapshots of cited pages")
-                offset, length = write_exchange(buffer, exchange, user_agent)
+                    write_warcinfo(info, path.name, "citation-archiver snapshots of cited pages")
+                offset = info.tell() + packed.offset
                 try:
-                    _write_all(fd, buffer.getvalue())
+                    _write_all(fd, info.getvalue() + packed.data)
                     os.fsync(fd)
                 except OSError:
                     with contextlib.suppress(OSError):
@@ -92,7 +96,7 @@ class WarcLog:
                     raise
             finally:
                 os.close(fd)
-            return WarcPointer(f"warc/{path.name}", start + offset, length)
+            return WarcPointer(f"warc/{path.name}", start + offset, packed.length)
 
     def _current(self, day: str) -> Path:
         n = 0
@@ -132,6 +136,20 @@ class WarcLog:
             log.warning(
                 "removed %d byte(s) of WARC records no version points to from %s", tail.size - tail.end, tail.path.name
             )
+
+    def body(self, version: VersionRow) -> bytes:
+        """A version's body as served, from its WARC record, or from the raw file of a store written
+        before the record was its one copy. Raises OSError, EOFError or ValueError when damaged."""
+        if version.raw_path or version.warc is None:
+            return files.read_raw(self.data_dir, version)
+        return self.response(version.warc).body
+
+    def location(self, version: VersionRow) -> str:
+        """Where a version's body lies: its raw file, or its WARC file and the record's offset (as
+        `warcio extract --payload FILE OFFSET` takes them)."""
+        if version.raw_path or version.warc is None:
+            return str(self.data_dir / version.raw_path)
+        return f"{self.data_dir / version.warc.file} {version.warc.offset}"
 
     def response(self, pointer: WarcPointer) -> StoredResponse:
         statusline, headers, body, _date = read_response(self.data_dir / pointer.file, pointer.offset)

@@ -15,12 +15,14 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
@@ -32,15 +34,29 @@ _MOVED = {"content-encoding", "transfer-encoding", "content-length"}
 SOFTWARE = "citation-archiver"
 
 
-GZIP_LEVEL = 6  # warcio compresses at 9: twice the CPU for a file 1-2% smaller
+# Each record is a gzip member made by ISA-L (python-isal), the compressor the WARC is the only copy
+# of a body in: on the shared corpus of real news pages (293 KB a page) level 2 takes 0.4 ms a page
+# for 21% of the size, where zlib takes 4.7 ms at level 6 for 18% (warcio's own level 9: 7.4 ms).
+# Any gzip reader (warcio, zlib, pywb) reads the members.
+GZIP_LEVEL = 2
+
+
+@dataclass(frozen=True)
+class PackedExchange:
+    """An exchange's records, compressed, ready to append to a WARC file (see `pack_exchange`):
+    `offset` of the final response within `data`, `length` of the whole exchange."""
+
+    data: bytes
+    offset: int
+    length: int
 
 
 def _write_member(out: BinaryIO, writer: WARCWriter, record: object) -> None:
     buffer = io.BytesIO()
     writer.out = buffer
     writer.write_record(record)
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-    out.write(compressor.compress(buffer.getvalue()) + compressor.flush())
+    compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16)
+    out.write(compressor.compress(buffer.getbuffer()) + compressor.flush())
 
 
 def write_warcinfo(out: BinaryIO, filename: str, description: str = "") -> None:
@@ -66,6 +82,14 @@ def write_exchange(out: BinaryIO, fetched: FetchResult, user_agent: str) -> tupl
     for record in records:
         _write_member(out, writer, record)
     return offset, out.tell() - offset
+
+
+def pack_exchange(fetched: FetchResult, user_agent: str) -> PackedExchange:
+    """`write_exchange` into memory: the one compression of a new version's body, done where there is
+    CPU to spare (an extraction worker), appended to the WARC file as it is."""
+    buffer = io.BytesIO()
+    offset, length = write_exchange(buffer, fetched, user_agent)
+    return PackedExchange(buffer.getvalue(), offset, length)
 
 
 def _pair(
@@ -106,18 +130,22 @@ def _reason(status: int) -> str:
 
 
 def read_response(path: Path, offset: int) -> tuple[str, list[tuple[str, str]], bytes, str]:
-    """The response stored at `offset`: status line, headers, body, and its WARC-Date."""
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        for record in ArchiveIterator(stream):
-            if record.rec_type == "response":
-                return (
-                    record.http_headers.statusline,
-                    list(record.http_headers.headers),
-                    record.content_stream().read(),
-                    record.rec_headers.get_header("WARC-Date"),
-                )
-            break
+    """The response stored at `offset`: status line, headers, body, and its WARC-Date. Raises OSError,
+    or ValueError when the record is damaged or not there."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(offset)
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response":
+                    return (
+                        record.http_headers.statusline,
+                        list(record.http_headers.headers),
+                        record.content_stream().read(),
+                        record.rec_headers.get_header("WARC-Date"),
+                    )
+                break
+    except (EOFError, zlib.error, ArchiveLoadFailed) as exc:
+        raise ValueError(f"the WARC record at offset {offset} of {path} cannot be read: {exc}") from None
     raise ValueError(f"no response record at offset {offset} of {path}")
 
 
