@@ -20,7 +20,7 @@ from archiver.models.enums import (
     PaywallKind,
     Severity,
 )
-from archiver.models.records import Citation, Extraction, FetchResult, Hop, Validators
+from archiver.models.records import BrowserTrace, Citation, Extraction, FetchResult, Hop, Refusal, Validators
 from archiver.models.summaries import ArchiveSummary, CheckSummary, PassSummary, StatusChange
 from archiver.models.time import Clock, utcnow
 from archiver.models.verdicts import (
@@ -51,6 +51,8 @@ __all__ = [
     "DriftState",
     "Extraction",
     "FetchResult",
+    "BrowserTrace",
+    "Refusal",
     "FetchedBy",
     "Flag",
     "Health",

@@ -24,6 +24,8 @@ class Entry:
     snapshot: str = ""  # the newest text's path
     timeline: tuple[tuple[str, HealthStatus], ...] = ()  # (checked_at, mark) of the latest checks
     diff: str | None = None  # the latest drift against the baseline, when it is an edit
+    screenshot: str = ""  # the current version's screenshot (a PNG's path), "" when it has none
+    fetched_by: str = ""  # which fetcher produced the current version: http or browser; "" when none
 
     @property
     def status(self) -> HealthStatus:
@@ -77,6 +79,8 @@ class Entry:
                 "first_seen": self.first_seen or None,
                 "timeline": list(self.timeline),  # (checked_at, mark) pairs: JSON arrays
                 "diff": self.diff,
+                "screenshot": self.screenshot or None,
+                "fetched_by": self.fetched_by or None,
             }
         )
         return out

@@ -25,9 +25,11 @@ from pathlib import Path
 from archiver.cadence import Record
 from archiver.errors import ConfigError, StoreError
 from archiver.models import (
+    BrowserTrace,
     CheckVerdicts,
     Citation,
     Extraction,
+    FetchedBy,
     FetchResult,
     Health,
     HealthStatus,
@@ -130,15 +132,18 @@ class Store:
         drift: VersionDrift | None = None,
         written: SnapshotFiles | None = None,
         unchanged: VersionRow | None = None,
+        browser: BrowserTrace | None = None,
     ) -> StoredCheck:
-        """Record one check of the citation's URL; add a version when the content is new. Files first,
-        then one commit. `unchanged` names the version a body repeats byte for byte (nothing extracted)."""
+        """Record one check of the citation's URL (and what the browser did in it); add a version when the
+        content is new. Files first, then one commit. `unchanged`: the version a body repeats byte for byte."""
         extraction = extraction or Extraction()
         version_hash, new_content = versions.identify(self.db, citation.id, fetched, extraction, unchanged)
         new = None
         if new_content:
             written = written or self.write_snapshot(fetched.body, extraction.text, exchange=fetched)
-            new = versions.new_row(citation.id, version_hash, checked_at, extraction, written, drift or VersionDrift())
+            new = versions.new_row(
+                citation.id, version_hash, checked_at, extraction, written, drift, fetched.fetched_by
+            )
         note = extraction.note if fetched.outcome == Outcome.OK and unchanged is None else ""
         with self.db.transaction():
             if new is not None:
@@ -155,6 +160,7 @@ class Store:
                 version_hash,
                 new is not None,
                 note,
+                browser,
             )
         return StoredCheck(check, new)
 
@@ -190,6 +196,10 @@ class Store:
         """The version the newest check that saw content pointed to."""
         return versions.current(self.db, watched_id)
 
+    def looks(self) -> dict[tuple[str, str], tuple[str, FetchedBy]]:
+        """(watched id, text path: the health's `snapshot`) -> (screenshot, fetcher), for the report."""
+        return versions.looks(self.db)
+
     def first_seen_dates(self) -> dict[str, str]:
         """When each watched URL's first version was stored."""
         return versions.first_seen_dates(self.db)
@@ -201,19 +211,18 @@ class Store:
         body_gz: bytes | None = None,
         exchange: FetchResult | None = None,
         user_agent: str = "",
+        screenshot: bytes | None = None,
     ) -> SnapshotFiles:
-        """Write a version's files, named by content hash, and append the exchange to today's WARC
-        file. Uses no shared connection, so it may run in another thread."""
+        """Write a version's files and screenshot (named by content hash) and its WARC exchange; may run in a thread."""
         try:
             written = files.write(self.data_dir, body, text, body_gz)
-            if exchange is None:
-                return written
             return SnapshotFiles(
                 written.raw_path,
                 written.raw_hash,
                 written.raw_bytes,
                 written.text_path,
-                self.warc.append(exchange, user_agent),
+                self.warc.append(exchange, user_agent) if exchange is not None else None,
+                files.write_screenshot(self.data_dir, screenshot) if screenshot else "",
             )
         except OSError as exc:
             raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None

@@ -1,5 +1,6 @@
 """Content-addressed snapshot files under the data directory: a version's text at
-`text/ab/<sha256>.txt` and its body as served at `raw/ab/<sha256>.gz`, each named by the hash of its
+`text/ab/<sha256>.txt`, its body as served at `raw/ab/<sha256>.gz` and its screenshot at
+`shots/ab/<sha256>.png`, each named by the hash of its
 content and written to a temporary name, then renamed, before the row pointing to it is committed.
 A crash leaves at worst an orphan file; the same content is never written twice."""
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from archiver.models.rows import VersionRow, WarcPointer
 
-FOLDERS = ("raw", "text")
+FOLDERS = ("raw", "text", "shots")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class SnapshotFiles:
     raw_bytes: int
     text_path: str = ""
     warc: WarcPointer | None = None
+    screenshot_path: str = ""
 
 
 def paths(body: bytes, text: str) -> SnapshotFiles:
@@ -48,6 +50,15 @@ def write(data_dir: Path, body: bytes, text: str, body_gz: bytes | None = None) 
     if files.text_path:
         _write_file(data_dir / files.text_path, lambda: text.encode("utf-8"))
     return files
+
+
+def write_screenshot(data_dir: Path, png: bytes) -> str:
+    """Write a screenshot once, named by the hash of its bytes; its path relative to the data directory.
+    Raises OSError."""
+    digest = hashlib.sha256(png).hexdigest()
+    relative = f"shots/{digest[:2]}/{digest}.png"
+    _write_file(data_dir / relative, lambda: png)
+    return relative
 
 
 def read_text(data_dir: Path, version: VersionRow) -> str:

@@ -196,6 +196,23 @@ def _health_fields(text: str) -> str:
 _ROT = ("status", "kind", "since", "confirmed", "failures", "evidence", "recovered_at", "moved_to")
 
 
+@migrations()
+def m007_browser(db: sqlite_utils.Database) -> None:
+    """Which fetcher produced a check and a version (the HTTP client or the browser), what the browser
+    did in a check (why it rendered, what it refused), and a version's screenshot."""
+    for column, decl in [
+        ("fetched_by", "TEXT NOT NULL DEFAULT 'http'"),
+        ("browser_note", "TEXT NOT NULL DEFAULT ''"),
+        ("refused", "TEXT NOT NULL DEFAULT '[]'"),
+    ]:
+        db.execute(f"ALTER TABLE checks ADD COLUMN {column} {decl}")
+    for column, decl in [
+        ("fetched_by", "TEXT NOT NULL DEFAULT 'http'"),
+        ("screenshot_path", "TEXT NOT NULL DEFAULT ''"),
+    ]:
+        db.execute(f"ALTER TABLE versions ADD COLUMN {column} {decl}")
+
+
 def open_writable(data_dir: Path) -> Database:
     """The store's database, created or upgraded (every migration it has not had yet, applied)."""
     try:

@@ -1,5 +1,5 @@
-"""`archiver verify`: the database's own checks, every file a version points to present and matching
-its hash, every WARC exchange read whole with its digests checked. Problems mean damage; notes
+"""`archiver verify`: the database's own checks, every file a version points to (raw body, text,
+screenshot) present and matching its hash, every WARC exchange read whole with its digests checked. Problems mean damage; notes
 (orphan files, WARC bytes no version points to, passes that never finished) are harmless."""
 
 from __future__ import annotations
@@ -41,7 +41,12 @@ def verify(db: Database, warc: WarcLog) -> Verification:
     result.versions = len(every)
     for v in every:
         where = f"[{v.watched_id}] version {v.hash[:12]}"
-        for relative, raw in ((v.raw_path, True), (v.text_path, False)):
+        shot_hash = v.screenshot_path.rsplit("/", 1)[-1].removesuffix(".png")  # named by the hash of its bytes
+        for relative, raw, expected in (
+            (v.raw_path, True, v.raw_hash),
+            (v.text_path, False, v.hash),
+            (v.screenshot_path, False, shot_hash),
+        ):
             if not relative:
                 continue
             referenced.add(relative)
@@ -54,7 +59,7 @@ def verify(db: Database, warc: WarcLog) -> Verification:
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 result.problems.append(f"[{v.watched_id}] {relative} cannot be read: {exc}")
                 continue
-            if hashlib.sha256(data).hexdigest() != (v.raw_hash if raw else v.hash):
+            if hashlib.sha256(data).hexdigest() != expected:
                 result.problems.append(f"[{v.watched_id}] {relative} does not match its hash")
     for v in every:
         if v.warc is None:

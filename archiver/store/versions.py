@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from archiver.models import DriftClass, Extraction, FetchResult, Outcome, VersionDrift
+from archiver.models import DriftClass, Extraction, FetchedBy, FetchResult, Outcome, VersionDrift
 from archiver.models.rows import VersionRow, WarcPointer
 from archiver.store.db import Database, Row
 from archiver.store.files import SnapshotFiles
@@ -44,8 +44,10 @@ def new_row(
     seen: datetime,
     extraction: Extraction,
     files: SnapshotFiles,
-    drift: VersionDrift,
+    drift: VersionDrift | None,
+    fetched_by: FetchedBy = FetchedBy.HTTP,
 ) -> VersionRow:
+    drift = drift or VersionDrift()
     return VersionRow(
         watched_id,
         version_hash,
@@ -61,6 +63,8 @@ def new_row(
         files.raw_bytes,
         drift if drift.baseline_hash else replace(drift, baseline_hash=version_hash),  # a first version is its own
         files.warc,
+        fetched_by,
+        files.screenshot_path,
     )
 
 
@@ -98,6 +102,8 @@ def insert(db: Database, v: VersionRow, extraction: Extraction, content_type: st
             "warc_file": v.warc.file if v.warc else "",
             "warc_offset": v.warc.offset if v.warc else None,
             "warc_length": v.warc.length if v.warc else None,
+            "fetched_by": str(v.fetched_by),
+            "screenshot_path": v.screenshot_path,
         },
     )
 
@@ -127,6 +133,16 @@ def first_seen_dates(db: Database) -> dict[str, str]:
     """When each watched URL's first version was stored."""
     rows = db.query("SELECT citation_id, min(first_seen) AS first FROM versions GROUP BY citation_id")
     return {r["citation_id"]: r["first"] for r in rows}
+
+
+def looks(db: Database) -> dict[tuple[str, str], tuple[str, FetchedBy]]:
+    """(watched id, text path) -> (screenshot path, fetcher) of every version with a screenshot or
+    fetched by the browser: one read for a whole report."""
+    rows = db.query(
+        "SELECT citation_id, text_path, screenshot_path, fetched_by FROM versions "
+        "WHERE text_path != '' AND (screenshot_path != '' OR fetched_by != 'http')"
+    )
+    return {(r["citation_id"], r["text_path"]): (r["screenshot_path"], FetchedBy(r["fetched_by"])) for r in rows}
 
 
 def all_versions(db: Database) -> list[VersionRow]:
@@ -181,6 +197,8 @@ def _row(r: Row) -> VersionRow:
         r["raw_bytes"],
         drift,
         warc,
+        FetchedBy(r["fetched_by"]),
+        r["screenshot_path"],
     )
 
 
