@@ -2,7 +2,9 @@
 
 1. read the citation list (a bad list stops here, before the store is touched) and sync the store;
 2. check the chosen citations concurrently (`check.Checker`: fetch, extract and judge in worker
-   processes, probe, compare, record), at most `concurrency + 4 × workers` between fetch and store;
+   processes, render in Chromium the pages that need it, probe, compare, record), at most
+   `concurrency + 4 × workers` between fetch and store; the browser, started by the first page that
+   needs it, is closed when the checks end;
 3. record the pass as finished, and as offline when every check failed before any HTTP exchange;
 4. fold each checked citation's record into its health (`detect.health.fold`), noting changes of status;
 5. archive (`archive.step`): look up, queue, submit and verify captures, unless offline or stopped;
@@ -18,6 +20,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from archiver.archive.step import run_archive
+from archiver.browser.session import PassBrowser
 from archiver.cadence import due_citations
 from archiver.check import Checker
 from archiver.config import Settings
@@ -128,12 +131,13 @@ async def check_citations(
     stop: threading.Event | None = None,
 ) -> PassSummary:
     """Steps 2 to 4: check concurrently, record the pass, fold each citation's health."""
+    browser = PassBrowser.of(settings.browser_settings, resolver, clock)  # Chromium starts when a page needs it
     started = clock()
     pass_id = store.begin_pass(started, len(citations))
     summaries: list[CheckSummary] = []
-    async with Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
+    async with browser, Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
         prober = Prober(store, fetcher, workers, clock, timedelta(days=settings.probe_days))
-        checker = Checker(store, fetcher, workers, prober, pass_id, settings.user_agent)
+        checker = Checker(store, fetcher, workers, prober, pass_id, settings.user_agent, browser)
         # at most this many citations between fetch and store at once: fetching runs ahead of
         # extraction, and each one waiting holds its body in memory
         in_progress = asyncio.Semaphore(settings.concurrency + 4 * settings.extraction_workers)

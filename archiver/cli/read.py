@@ -74,6 +74,7 @@ def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
 @click.option(
     "--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record."
 )
+@click.option("--screenshot", "show_shot", is_flag=True, help="Print the path of the version's screenshot (a PNG).")
 @click.pass_obj
 def lookup(
     settings: Settings,
@@ -84,6 +85,7 @@ def lookup(
     versions: tuple[str, ...],
     show_path: bool,
     show_raw: bool,
+    show_shot: bool,
 ) -> None:
     """Every stored version and known archived copy of a citation, newest first.
 
@@ -98,7 +100,7 @@ def lookup(
                     if show_raw:
                         _replay(store, found, when)
                     else:
-                        _show_lookup(store, found, when, show_text, show_diff, versions, show_path)
+                        _show_lookup(store, found, when, show_text, show_diff, versions, show_path, show_shot)
                     return
         if not is_http_url(key):
             raise ConfigError(f"{key!r} is neither a citation id in {settings.data_dir} nor an http(s) URL")
@@ -130,6 +132,7 @@ def _show_lookup(
     show_diff: bool,
     refs: tuple[str, ...],
     show_path: bool,
+    show_shot: bool = False,
 ) -> None:
     cid = found.citation.id
     chosen = found.version_at(when)
@@ -145,10 +148,13 @@ def _show_lookup(
         )
         click.echo(lookups.diff(store, older, newer) or "(no difference in the text)")
         return
-    if show_text or show_path:
+    if show_text or show_path or show_shot:
         if chosen is None:
             raise ConfigError(f"citation {cid} has no stored version" + (f" at {when:%Y-%m-%d}" if when else ""))
-        click.echo(store.read_text(chosen) if show_text else str(store.data_dir / chosen.raw_path))
+        if show_shot and not chosen.screenshot_path:
+            raise ConfigError(f"version {chosen.hash[:12]} of citation {cid} has no screenshot")
+        path = store.data_dir / (chosen.screenshot_path if show_shot else chosen.raw_path)
+        click.echo(store.read_text(chosen) if show_text else str(path))
         return
     click.echo(f"[{cid}] {found.citation.url}")
     click.echo(f"versions ({len(found.versions)}), newest first:")
@@ -156,10 +162,12 @@ def _show_lookup(
         mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
         drift = v.drift if n < len(found.versions) else None
         change = f"  [{drift.previous_class.replace('_', ' ')} vs {n + 1}]" if drift else ""
+        looks = f"  ({v.fetched_by}{', screenshot' if v.screenshot_path else ''})"
         click.echo(
             f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
-            f"{clip(v.title, 60)}{change}{mark}"
+            f"{clip(v.title, 60)}{looks}{change}{mark}"
         )
+    _show_browser(found)
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
     for c in found.captures:
         state = {True: "verified", False: "not offered: " + c.verify_note, None: "not verified yet"}[c.verified]
@@ -170,6 +178,18 @@ def _show_lookup(
             f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
             f"closest archived copy {best.url if best else 'none'}"
         )
+
+
+def _show_browser(found: lookups.Found) -> None:
+    """What the browser did in the latest check it took part in: why, and the requests it refused."""
+    seen = next((c for c in reversed(found.checks) if c.browser_note), None)
+    if seen is None:
+        return
+    click.echo(f"browser, {seen.checked_at[:16]}: {clip(seen.browser_note, 200)}")
+    if seen.refused:
+        click.echo(f"  {len(seen.refused)} request(s) of the page refused:")
+    for r in seen.refused[:20]:
+        click.echo(f"    {r.resource_type:<10} {clip(r.url, 100)}  ({clip(r.reason, 80)})")
 
 
 @cli.command()
