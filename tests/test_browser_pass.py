@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import SUBPROCESS_ENV, archiver_cmd, loopback_resolver, write_sources
-from simweb import LOREM, Response, article
+from simweb import LOREM, Response, Seen, article
 from test_browser import SHELL, Listener, app_js, chromium_of, intranet_resolver, needs_chromium, png_facts
 
 from archiver.cli import cli
@@ -87,6 +87,31 @@ def test_an_article_written_by_its_script_is_extracted_in_auto_mode_and_missing_
     assert entry["fetched_by"] == "browser" and entry["screenshot"] == str(auto.data_dir / version.screenshot_path)
     assert "(browser, screenshot)" in lookup(auto)
     assert web.hits("/2025/04/troops") == 2  # once per pass: the browser rendered the HTTP fetch's answer
+
+
+def test_a_javascript_challenge_is_passed_in_auto_mode_and_the_article_versioned(web, settings):
+    challenge = """<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>
+<p>Checking your browser before accessing news.test. This process is automatic.</p>
+<script>document.cookie = "cleared=yes; path=/"; setTimeout(() => location.reload(), 100);</script></body></html>"""
+
+    def guarded(seen: Seen) -> Response:
+        if "cleared=yes" in seen.headers.get("cookie", ""):
+            return Response(200, article("Troops in Kursk", *LOREM).encode(), {"Content-Type": "text/html"})
+        return Response(503, challenge.encode(), {"Content-Type": "text/html"})
+
+    one_citation(settings, web.set("/2025/04/troops", guarded))
+    run_check(settings, resolver=loopback_resolver)  # never: the challenge is all HTTP sees
+    with Store.open(settings.data_dir) as store:
+        assert store.latest_check("1").http_status == 503 and not store.versions("1")
+
+    summary = run_check(browsing(settings), resolver=loopback_resolver)
+
+    assert summary.checks[0].outcome == Outcome.OK and summary.checks[0].http_status == 200
+    with Store.open(settings.data_dir) as store:
+        check = store.latest_check("1")
+        assert check.fetched_by == FetchedBy.BROWSER and "challenge" in check.browser_note
+        (version,) = store.versions("1")
+        assert version.fetched_by == FetchedBy.BROWSER and LOREM[1] in store.read_text(version)
 
 
 def test_a_page_with_its_text_in_its_html_is_not_rendered_in_auto_but_is_in_always(web, settings, tmp_path):
@@ -237,7 +262,10 @@ def test_sigterm_during_a_browser_fetch_leaves_no_chromium(web, settings, reques
         if child.poll() is None:
             child.kill()
         log.close()
-    assert not list(tmp.glob("playwright*"))  # the driver removed Chromium's profile
+    deadline = time.monotonic() + 15  # the driver removes Chromium's profile once Chromium has exited
+    while list(tmp.glob("playwright*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not list(tmp.glob("playwright*"))
 
 
 def test_the_report_json_names_the_fetcher_and_the_screenshot(web, settings):
