@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from archiver.analysis import Analysis, analyse, boilerplate_of, shell_facts_of
 from archiver.archive.selection import baseline
+from archiver.browser.need import ShellFacts
 from archiver.browser.records import Rendering
 from archiver.browser.session import PassBrowser, trace
 from archiver.detect.claims import check_claim
@@ -140,7 +141,12 @@ class Checker:
         browser = self.browser
         if not browser.worth_a_look(fetched, analysis.extraction):
             return fetched, analysis, None, None
-        facts = await self.workers.run(shell_facts_of, fetched)
+        try:
+            facts = (
+                ShellFacts() if browser.mode == BrowserMode.ALWAYS else await self.workers.run(shell_facts_of, fetched)
+            )
+        except ExtractionAborted:  # markup too slow to read is no shell worth a browser
+            return fetched, analysis, None, None
         need = browser.need(fetched, analysis.extraction, facts)
         if not need.browser:
             return fetched, analysis, None, None
