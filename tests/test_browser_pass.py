@@ -213,6 +213,22 @@ def test_a_chromium_that_does_not_start_is_a_recorded_outcome_and_the_pass_goes_
         assert "JavaScript application shell" in check.browser_note and "Chromium did not start" in check.browser_note
 
 
+def test_chromium_is_started_only_when_a_page_needs_it(web, settings, tmp_path):
+    marker = tmp_path / "chromium-started"
+    fake = tmp_path / "chromium"
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    fake.chmod(0o755)
+    lazy = browsing(settings, chromium=str(fake), screenshots=False)
+    one_citation(settings, web.page("/2025/04/troops", article("Troops in Kursk", *LOREM)))
+
+    run_check(lazy, resolver=loopback_resolver)
+    assert not marker.exists()  # the text was in the HTML and no screenshot was asked for
+
+    web.page("/2025/04/troops", SHELL)
+    run_check(lazy, resolver=loopback_resolver)
+    assert marker.exists()
+
+
 def test_verify_checks_screenshot_files_like_the_others(web, settings):
     one_citation(settings, web.page("/2025/04/troops", article("Troops in Kursk", *LOREM)))
     auto = browsing(settings, screenshot_max_height=1000)

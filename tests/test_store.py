@@ -18,6 +18,7 @@ from archiver.models import (
     CheckVerdicts,
     Citation,
     Extraction,
+    FetchedBy,
     FetchResult,
     HealthStatus,
     OutboxState,
@@ -220,3 +221,20 @@ def test_citations_come_in_footnote_order(tmp_path):
         assert [c.id for c in store.citations()] == ["u-3fa2c1d0", "1", "1b", "2", "10"]
         store.sync_citations([], T)  # an empty list drops every citation, and keeps its history
         assert store.citations() == [] and len(store.citations(include_removed=True)) == 5
+
+
+def test_a_store_of_the_release_before_the_browser_is_upgraded_and_its_rows_read_as_http(tmp_path):
+    with Store.open(tmp_path / "d") as store:
+        store.sync_citations([Citation("1", URL)], T)
+        store.record_check(Citation("1", URL), fetched(b"<p>one</p>"), text("one"), T)
+        for table, column in [("checks", "fetched_by"), ("checks", "browser_note"), ("checks", "refused")] + [
+            ("versions", "fetched_by"),
+            ("versions", "screenshot_path"),
+        ]:
+            store.db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_browser'")
+    with Store.open(tmp_path / "d") as store:
+        (version,) = store.versions("1")
+        check = store.latest_check("1")
+    assert version.fetched_by == FetchedBy.HTTP and version.screenshot_path == ""
+    assert check is not None and check.fetched_by == FetchedBy.HTTP and check.browser_note == "" and check.refused == ()
