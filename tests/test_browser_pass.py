@@ -69,6 +69,8 @@ def test_an_article_written_by_its_script_is_extracted_in_auto_mode_and_missing_
         assert LOREM[0] not in store.read_text(version) and version.fetched_by == FetchedBy.HTTP
         assert store.latest_check("1").fetched_by == FetchedBy.HTTP and not version.screenshot_path
     assert web.hits("/static/js/main.4f2a9c.js") == 0
+    missing = CliRunner().invoke(cli, ["--data-dir", str(never.data_dir), "lookup", "1", "--screenshot"])
+    assert missing.exit_code == 3 and "has no screenshot" in missing.output
 
     auto = browsing(settings)
     summary = run_check(auto, resolver=loopback_resolver)
