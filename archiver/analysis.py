@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archiver.browser.need import ShellFacts, shell_facts
 from archiver.detect.body import link_lines
 from archiver.detect.page import Page
 from archiver.detect.paywall import detect_paywall
@@ -126,3 +127,9 @@ def boilerplate_of(body: bytes, content_type: str, text: str) -> frozenset[str]:
         return frozenset()
     html, tree = parse_html(body, content_type)
     return link_lines(text, Page.from_tree(tree, html).link_texts()) if tree is not None else frozenset()
+
+
+def shell_facts_of(fetched: FetchResult) -> ShellFacts:
+    """What the served HTML says about needing a browser (see `browser.need`). Pure CPU: run it in a worker."""
+    body = fetched.body if fetched.outcome == Outcome.OK else fetched.body[:ERROR_BODY_PARSED]
+    return shell_facts(decode(body, fetched.header("content-type")))

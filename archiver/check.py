@@ -6,9 +6,13 @@
    holds: a page whose main-text region is unchanged is the current version without a full
    extraction, and only content not held yet is compressed for the store; a page whose extraction
    overruns its deadline is recorded as such, which is not rot;
+3b. the browser branch: a page that needs a browser (`ARCHIVER_BROWSER`: a JavaScript shell or a
+   challenge in `auto`, every page in `always`) is rendered in Chromium and its DOM goes through the
+   same step 3; a rendering that fails leaves the HTTP answer, with what went wrong recorded;
 4. a page that says nothing of itself is put to the soft-404 probe;
-5. new content: compared with the baseline and the version before it (drift, claim), its files
-   written (in a thread: fsync waits on the disk, not on the event loop);
+5. new content: compared with the baseline and the version before it (drift, claim), its files and
+   its screenshot (the rendering's, or a rendering of the stored answer) written (in a thread: fsync
+   waits on the disk, not on the event loop);
 6. the check, and the version when there is one, recorded in one commit.
 """
 
@@ -17,16 +21,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from archiver.analysis import Analysis, Held, analyse, boilerplate_of
+from archiver.analysis import Analysis, Held, analyse, boilerplate_of, shell_facts_of
 from archiver.archive.selection import baseline
+from archiver.browser.need import ShellFacts
+from archiver.browser.records import Rendering
+from archiver.browser.session import PassBrowser, trace
 from archiver.detect.claims import check_claim
 from archiver.detect.drift import Snapshot, compare
 from archiver.detect.health import check_verdict
 from archiver.detect.rot import classify
 from archiver.fetch import Fetcher
 from archiver.models import (
+    BrowserMode,
+    BrowserTrace,
     CheckSummary,
     CheckVerdicts,
     Citation,
@@ -53,6 +62,7 @@ class Checker:
     prober: Prober
     pass_id: int
     user_agent: str
+    browser: PassBrowser = field(default_factory=lambda: PassBrowser(BrowserMode.NEVER, False))
 
     async def check(self, citation: Citation) -> CheckSummary:
         store = self.store
@@ -75,6 +85,7 @@ class Checker:
                 fetched.outcome, fetched.status, fetched.url, fetched.final_url, fetched.redirects, error=fetched.error
             )
             analysis = Analysis(None, signal, None, False)
+        fetched, analysis, rendering, browsed = await self._browse(citation, fetched, analysis)
         signal = analysis.signal
         if analysis.needs_probe and analysis.extraction:
             # only a page with no article markup and no paywall is probed (see rot)
@@ -92,6 +103,10 @@ class Checker:
             region = analysis.region if seen is None or analysis.region != seen.region else ""
             if version_hash and seen is None:
                 drift = await self._drift(citation, analysis)
+                if browsed is None and self.browser.wants_screenshot(fetched):
+                    rendering = await self.browser.render(fetched)
+                    browsed = trace("a screenshot of the new version", rendering)
+                shot = rendering.screenshot if rendering is not None else None
                 files = await asyncio.to_thread(
                     store.write_snapshot,
                     fetched.body,
@@ -99,6 +114,7 @@ class Checker:
                     fetched,
                     self.user_agent,
                     analysis.packed,
+                    shot.png if shot is not None else None,
                 )
         stored = store.record_check(
             citation,
@@ -111,6 +127,7 @@ class Checker:
             drift,
             files,
             region=region,
+            browser=browsed,
         )
         return CheckSummary(
             citation,
@@ -124,6 +141,35 @@ class Checker:
             fetched.elapsed_ms,
             check_verdict(verdicts, drift.drift_class if drift else None),
         )
+
+    async def _browse(
+        self, citation: Citation, fetched: FetchResult, analysis: Analysis
+    ) -> tuple[FetchResult, Analysis, Rendering | None, BrowserTrace | None]:
+        """The browser branch: render a page that needs it and judge its DOM with the same `analyse`.
+        Returns what the check goes on with, the rendering (for its screenshot) and what to record."""
+        browser = self.browser
+        if not browser.worth_a_look(fetched, analysis.extraction):
+            return fetched, analysis, None, None
+        try:
+            facts = (
+                ShellFacts() if browser.mode == BrowserMode.ALWAYS else await self.workers.run(shell_facts_of, fetched)
+            )
+        except ExtractionAborted:  # markup too slow to read is no shell worth a browser
+            return fetched, analysis, None, None
+        need = browser.need(fetched, analysis.extraction, facts)
+        if not need.browser:
+            return fetched, analysis, None, None
+        rendering = await browser.render(fetched)
+        if not rendering.rendered:
+            return fetched, analysis, None, trace(need.reason, rendering)
+        rendered = rendering.to_fetch_result()
+        try:
+            seen: Analysis = await self.workers.run(
+                analyse, rendered, [v.words for v in self.store.versions(citation.id)], None, self.user_agent
+            )
+        except ExtractionAborted as exc:
+            return fetched, analysis, None, trace(need.reason, rendering, f"the rendered page was not read: {exc}")
+        return rendered, seen, rendering, trace(need.reason, rendering)
 
     def _unchanged(self, citation: Citation, fetched: FetchResult, current: VersionRow) -> CheckSummary:
         """The very bytes of the version we hold: same text, same verdicts; nothing to extract."""

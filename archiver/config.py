@@ -118,6 +118,7 @@ class BrowserSettings:
     chromium: str  # the executable; "" looks on PATH
     screenshot_max_height: int
     fetch: FetchSettings
+    screenshots: bool = True  # a screenshot of every new version (a rendering of its own when fetched over HTTP)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class Settings:
     browser_pages: int = 2  # pages rendered at once; each is a Chromium renderer of 50-150 MiB
     chromium: str = ""  # Chromium's executable; "" looks for `chromium` on PATH
     screenshot_max_height: int = 8000  # pixels: a full-page screenshot is cut there
+    screenshots: bool = True  # a screenshot of every new version, when the browser mode is not never
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -227,7 +229,12 @@ class Settings:
     @property
     def browser_settings(self) -> BrowserSettings:
         return BrowserSettings(
-            self.browser, self.browser_pages, self.chromium, self.screenshot_max_height, self.fetch_settings
+            self.browser,
+            self.browser_pages,
+            self.chromium,
+            self.screenshot_max_height,
+            self.fetch_settings,
+            self.screenshots,
         )
 
     @property
@@ -378,4 +385,5 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_BROWSER_PAGES": ("browser_pages", int),
     "ARCHIVER_CHROMIUM": ("chromium", str),
     "ARCHIVER_SCREENSHOT_MAX_HEIGHT": ("screenshot_max_height", int),
+    "ARCHIVER_SCREENSHOTS": ("screenshots", _flag),
 }

@@ -4,7 +4,9 @@
    the chosen citations become the watched URLs they cite (`watchlist`): one per page, whatever
    the number of citations and articles citing it;
 2. check each watched URL once, concurrently (`check.Checker`: fetch, extract and judge in worker
-   processes, probe, compare, record), at most `concurrency + 4 × workers` between fetch and store;
+   processes, render in Chromium the pages that need it, probe, compare, record), at most
+   `concurrency + 4 × workers` between fetch and store; the browser, started by the first page that
+   needs it, is closed when the checks end;
 3. record the pass as finished, and as offline when every check failed before any HTTP exchange;
 4. fold each citation of a checked URL, in every article, into its health (`detect.health.fold`), its
    claim checked against the versions for itself; noting changes of status;
@@ -21,6 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from archiver.archive.step import run_archive
+from archiver.browser.session import PassBrowser
 from archiver.cadence import due_citations
 from archiver.check import Checker
 from archiver.config import Settings
@@ -161,12 +164,13 @@ async def check_citations(
     """Steps 2 to 4: check concurrently, record the pass, fold each citation's health. `citations`
     are watched URLs (see `watched`); a store whose citations were synced one by one, each the only
     citation of its URL, may be given its citations themselves."""
+    browser = PassBrowser.of(settings.browser_settings, resolver, clock)  # Chromium starts when a page needs it
     started = clock()
     pass_id = store.begin_pass(started, len(citations))
     summaries: list[CheckSummary] = []
-    async with Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
+    async with browser, Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
         prober = Prober(store, fetcher, workers, clock, timedelta(days=settings.probe_days))
-        checker = Checker(store, fetcher, workers, prober, pass_id, settings.user_agent)
+        checker = Checker(store, fetcher, workers, prober, pass_id, settings.user_agent, browser)
         # at most this many citations between fetch and store at once: fetching runs ahead of
         # extraction, and each one waiting holds its body in memory. As many runners take the next
         # citation each: a task per citation (10,000 waiting tasks, 14-24 MiB) would grow with the list.

@@ -266,7 +266,7 @@ def main() -> None:
         urls = [web.url(n, args.hosts) for n in range(args.pages)]
         write_sources(work / "sources.csv", urls)
         settings = Settings.load(
-            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
+            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_BROWSER": "never"},
             data_dir=work / "store",
             sources=work / "sources.csv",
             wayback=False,

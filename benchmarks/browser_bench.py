@@ -1,7 +1,8 @@
-"""Benchmark: what a browser page costs, and a bound on the memory of rendering many.
+"""Benchmark: what a browser page costs, and a bound on the memory of rendering many, alone and in a pass.
 
-    python benchmarks/browser_bench.py                    # 40 pages, pools of 1, 2 and 4
+    python benchmarks/browser_bench.py                    # 40 pages, pools of 1, 2 and 4, then the passes
     python benchmarks/browser_bench.py --pages 100 --pools 2 --json benchmarks/results-browser.json
+    python benchmarks/browser_bench.py --pools "" --json benchmarks/results-browser-pass.json   # passes only
 
 Starts a simulated web on 127.0.0.1 in its own process: realistic article pages of 100-200 KiB
 (benchmarks/simweb.py) that also load two scripts, a stylesheet and six images, and, for one page in
@@ -11,6 +12,12 @@ answer is delayed by `--latency`. Then, for each pool size, one Browser renders 
 counted once) of this process and every descendant (Playwright's driver, Chromium and its renderers)
 every 50 ms. It reports wall time and CPU seconds per page beside the HTTP fetcher's on the same
 pages, and the peak memory of the tree; it exits 1 when the peak passes `--bound` MiB.
+
+Then real passes (`run_check`, extraction workers included) over the same pages, each into a fresh
+store: the browser `never`, `auto` without screenshots (only the shells are rendered), `auto` with
+screenshots (every new version rendered: the default), each followed by a re-check of the unchanged
+pages. It reports each pass's wall and CPU time, the cost per page against `never`, pages rendered,
+screenshots stored, and the peak PSS of the whole tree; it exits 1 when a pass passes `--pass-bound`.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import multiprocessing
 import os
 import random
 import sys
+import tempfile
 import threading
 import time
 import zlib
@@ -36,8 +44,17 @@ from simweb import page_html  # noqa: E402
 from archiver.browser import Browser, find_chromium  # noqa: E402
 from archiver.config import Settings  # noqa: E402
 from archiver.fetch import DNSFailure, Fetcher  # noqa: E402
+from archiver.models import BrowserMode, FetchedBy  # noqa: E402
+from archiver.pipeline import run_check  # noqa: E402
+from archiver.store import Store  # noqa: E402
 
 BOUND_MIB = 1500  # peak PSS of the whole tree with a pool of 2, for the default run
+PASS_BOUND_MIB = 1500  # peak PSS of a pass with the browser (pool of 2, two extraction workers), all processes
+PASSES = {
+    "never": {"browser": BrowserMode.NEVER},
+    "auto, no screenshots": {"browser": BrowserMode.AUTO, "screenshots": False},
+    "auto, screenshots": {"browser": BrowserMode.AUTO, "screenshots": True},
+}
 
 
 def png(seed: int) -> bytes:
@@ -179,7 +196,8 @@ def pss_kib(pid: int) -> int:
 
 
 def kind_of(pid: int, me: int) -> str:
-    """What a process of the tree is: ours, Playwright's driver, or a Chromium process by its --type."""
+    """What a process of the tree is: ours, an extraction worker, Playwright's driver, or a Chromium
+    process by its --type."""
     if pid == me:
         return "python"
     try:
@@ -191,6 +209,8 @@ def kind_of(pid: int, me: int) -> str:
         return "gone"
     if b"node" in cmd[0]:
         return "driver"
+    if b"python" in cmd[0]:
+        return "worker"  # a pass's extraction workers
     kind = next((a.split(b"=", 1)[1].decode() for a in cmd if a.startswith(b"--type=")), "browser")
     sub = next((a.split(b"=", 1)[1].decode() for a in cmd if a.startswith(b"--utility-sub-type=")), "")
     return f"{kind}:{sub.split('.')[0]}" if sub else kind
@@ -265,12 +285,64 @@ async def fetch_all(settings: Settings, urls: list[str]) -> float:
     return time.perf_counter() - t0
 
 
+def run_passes(base: Settings, urls: list[str], work: Path, bound: float) -> tuple[list[dict[str, object]], bool]:
+    """A first pass and a re-check for each browser setting of PASSES, each into a fresh store."""
+    sources = work / "sources.csv"
+    sources.write_text("id,url\n" + "".join(f"{n},{u}\n" for n, u in enumerate(urls, 1)), "utf-8")
+    rows: list[dict[str, object]] = []
+    over = False
+    print(
+        "pass                              | wall s | CPU s | s/page over never | by browser | screenshots | peak PSS MiB"
+    )
+    floor: dict[str, float] = {}
+    for label, changes in PASSES.items():
+        settings = base.with_(data_dir=work / label.replace(", ", "-"), sources=sources, **changes)
+        for run in ("first", "re-check"):
+            cpu0, t0 = own_cpu(), time.perf_counter()
+            with Sampler() as sampler:
+                run_check(settings, resolver=resolver)
+            seconds = time.perf_counter() - t0
+            cpu = own_cpu() - cpu0 + sum(sampler.cpu.values())
+            with Store.open(settings.data_dir) as store:
+                last = [store.latest_check(str(n)) for n in range(1, len(urls) + 1)]
+                rendered = sum(1 for c in last if c is not None and c.fetched_by == FetchedBy.BROWSER)
+            shots = sum(1 for _ in (settings.data_dir / "shots").rglob("*.png"))
+            peak = sampler.peak_kib / 1024
+            floor.setdefault(run, seconds)  # `never` comes first
+            extra = (seconds - floor[run]) / len(urls)
+            print(
+                f"{label + ' (' + run + ')':33} | {seconds:6.1f} | {cpu:5.1f} | {extra:17.2f} | {rendered:10} | "
+                f"{shots:11} | {peak:6.0f} ({sampler.peak_processes})"
+            )
+            rows.append(
+                {
+                    "pass": label,
+                    "run": run,
+                    "seconds": round(seconds, 2),
+                    "cpu_seconds": round(cpu, 2),
+                    "seconds_per_page_over_never": round(extra, 3),
+                    "rendered_by_browser": rendered,
+                    "screenshots": shots,
+                    "peak_pss_mib": round(peak, 1),
+                    "peak_processes": sampler.peak_processes,
+                    "peak_mib_by_process": {k: round(v / 1024, 1) for k, v in sampler.peak_by_kind.items()},
+                }
+            )
+            if peak > bound:
+                over = True
+                print(f"peak {peak:.0f} MiB of pass {label!r} is over the bound of {bound:.0f} MiB", file=sys.stderr)
+    return rows, over
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=40)
     parser.add_argument("--pools", default="1,2,4", help="pool sizes to measure (ARCHIVER_BROWSER_PAGES)")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds before each answer")
     parser.add_argument("--bound", type=float, default=BOUND_MIB, help="MiB the peak may reach with a pool of 2")
+    parser.add_argument("--pass-bound", type=float, default=PASS_BOUND_MIB, help="MiB a pass's peak may reach")
+    parser.add_argument("--no-passes", action="store_true", help="measure the renderings only, no pass")
+    parser.add_argument("--workers", type=int, default=2, help="extraction workers of the passes")
     parser.add_argument("--chromium", default="", help="the Chromium executable (default: chromium on PATH)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
@@ -299,7 +371,7 @@ def main() -> int:
         )
         print("pool | wall s | s/page | CPU s/page (all processes) | peak PSS MiB (processes) | rendered")
         over = False
-        for pool in [int(p) for p in args.pools.split(",")]:
+        for pool in [int(p) for p in args.pools.split(",") if p]:
             with Sampler() as sampler:
                 seconds, rendered, mine = asyncio.run(render_all(base.with_(browser_pages=pool), urls))
             cpu = mine + sum(sampler.cpu.values())
@@ -337,6 +409,12 @@ def main() -> int:
                 print(
                     f"peak {peak:.0f} MiB with a pool of 2 is over the bound of {args.bound:.0f} MiB", file=sys.stderr
                 )
+        if not args.no_passes:
+            with tempfile.TemporaryDirectory(prefix="browser-bench-") as work:
+                passes = base.with_(wayback=False, memento_endpoints=(), workers=args.workers, browser_pages=2)
+                results["passes"], pass_over = run_passes(passes, urls, Path(work), args.pass_bound)
+                results["pass_bound_mib"] = args.pass_bound
+                over = over or pass_over
     finally:
         web.terminate()
         web.join(5)

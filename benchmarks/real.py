@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_service:
             write_sources(work / "sources.csv", urls)
             settings = Settings.load(
-                environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.0/8"},
+                environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.0/8", "ARCHIVER_BROWSER": "never"},
                 data_dir=work / "store",
                 sources=work / "sources.csv",
                 wayback=False,

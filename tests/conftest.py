@@ -21,6 +21,10 @@ from archiver.report import build_entry
 from archiver.store import Store
 
 _real_getaddrinfo = socket.getaddrinfo
+# No test starts Chromium unless it asks for the browser: with Chromium installed, the default mode
+# (auto, screenshots on) would render every new version of every pass (tests/test_browser_pass.py
+# runs passes with the browser).
+os.environ["ARCHIVER_BROWSER"] = "never"
 
 
 def _loopback_only_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -61,7 +65,7 @@ async def no_network_resolver(host: str, port: int) -> list[str]:
 def settings(tmp_path: Path) -> Settings:
     """Settings for a store in a temp dir, allowed to fetch from loopback only."""
     return Settings.load(
-        environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
+        environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_BROWSER": "never"},
         data_dir=tmp_path / "data",
         sources=tmp_path / "sources.csv",
         workers=1,
@@ -114,6 +118,7 @@ SUBPROCESS_ENV = {
     "ARCHIVER_WORKERS": "1",
     "ARCHIVER_WAYBACK": "0",
     "ARCHIVER_MEMENTO_AGGREGATOR": "none",
+    "ARCHIVER_BROWSER": "never",
 }
 
 

@@ -113,7 +113,7 @@ def corpus(tmp_path_factory):
             prefixes[host] = "" if label["kind"] in DEAD else f"/{1000 + n}/"
             rows.append({"id": str(n), "url": web.url(f"/{1000 + n}/story-{n}", host=host)})
         settings = Settings.load(
-            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32"},
+            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32", "ARCHIVER_BROWSER": "never"},
             data_dir=tmp / "data",
             sources=write_sources(tmp / "sources.csv", rows),
             workers=2,

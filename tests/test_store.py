@@ -19,6 +19,7 @@ from archiver.models import (
     CheckVerdicts,
     Citation,
     Extraction,
+    FetchedBy,
     FetchResult,
     HealthStatus,
     OutboxState,
@@ -261,3 +262,20 @@ def test_a_store_written_with_raw_files_is_still_read_and_verified(store):
     (store.data_dir / stored.version.raw_path).write_bytes(gzip.compress(b"<p>tampered</p>"))
     result = store.verify()
     assert not result.ok and any("does not match its hash" in p for p in result.problems)
+
+
+def test_a_store_of_the_release_before_the_browser_is_upgraded_and_its_rows_read_as_http(tmp_path):
+    with Store.open(tmp_path / "d") as store:
+        store.sync_citations([Citation("1", URL)], T)
+        store.record_check(Citation("1", URL), fetched(b"<p>one</p>"), text("one"), T)
+        for table, column in [("checks", "fetched_by"), ("checks", "browser_note"), ("checks", "refused")] + [
+            ("versions", "fetched_by"),
+            ("versions", "screenshot_path"),
+        ]:
+            store.db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm010_browser'")
+    with Store.open(tmp_path / "d") as store:
+        (version,) = store.versions("1")
+        check = store.latest_check("1")
+    assert version.fetched_by == FetchedBy.HTTP and version.screenshot_path == ""
+    assert check is not None and check.fetched_by == FetchedBy.HTTP and check.browser_note == "" and check.refused == ()

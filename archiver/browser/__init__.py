@@ -4,6 +4,7 @@
 - `records.py`  pure: what a rendering learned (`Rendering`, `SubRequest`, `Screenshot`)
 - `network.py`  every request of a page goes through our guarded fetch, or is refused; all recorded
 - `chromium.py` the Chromium process (Playwright), its pool of pages, rendering and screenshots
+- `session.py`  the pass's browser: which pages it renders (the mode), started lazily, closed with the pass
 
     async with Browser(settings) as browser:
         rendering = await browser.render("https://example.org/article")

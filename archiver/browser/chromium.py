@@ -157,14 +157,28 @@ class Browser:
             t0 = time.monotonic()
             deadline = t0 + self.settings.fetch.total_timeout
             document = await self._fetcher.fetch(url)
-            skip = _not_renderable(document)
-            if skip:
-                return _unrendered(url, started, document, skip, t0)
-            rendering = await self._render_once(url, started, document, deadline, t0)
-            if rendering.rendered or (self._browser is not None and self._browser.is_connected()):
-                return rendering
-            log.warning("Chromium went away while rendering %s: starting it again", url)
-            return await self._render_once(url, started, document, deadline, t0)
+            return await self._render_document(url, started, document, deadline, t0)
+
+    async def render_fetched(self, document: FetchResult) -> Rendering:
+        """Run a page the HTTP fetcher has already fetched in Chromium: `document` answers the page's
+        own first request (it is not fetched again); everything else it loads goes through the guard."""
+        async with self._pool:
+            started = self._clock()
+            t0 = time.monotonic()
+            deadline = t0 + self.settings.fetch.total_timeout
+            return await self._render_document(document.url, started, document, deadline, t0)
+
+    async def _render_document(
+        self, url: str, started: datetime, document: FetchResult, deadline: float, t0: float
+    ) -> Rendering:
+        skip = _not_renderable(document)
+        if skip:
+            return _unrendered(url, started, document, skip, t0)
+        rendering = await self._render_once(url, started, document, deadline, t0)
+        if rendering.rendered or (self._browser is not None and self._browser.is_connected()):
+            return rendering
+        log.warning("Chromium went away while rendering %s: starting it again", url)
+        return await self._render_once(url, started, document, deadline, t0)
 
     async def _render_once(
         self, url: str, started: datetime, document: FetchResult, deadline: float, t0: float

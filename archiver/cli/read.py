@@ -83,6 +83,7 @@ def report(settings: Settings, fmt: str | None, output: Path | None, article: st
     "--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record."
 )
 @click.option("--article", default=None, metavar="ARTICLE", help="ID is a citation of this article.")
+@click.option("--screenshot", "show_shot", is_flag=True, help="Print the path of the version's screenshot (a PNG).")
 @click.pass_obj
 def lookup(
     settings: Settings,
@@ -94,6 +95,7 @@ def lookup(
     show_path: bool,
     show_raw: bool,
     article: str | None,
+    show_shot: bool,
 ) -> None:
     """Every stored version and known archived copy of a citation (ID, ARTICLE:ID, or its URL), newest first.
 
@@ -115,7 +117,7 @@ def lookup(
                     if show_raw:
                         _replay(store, found, when)
                     else:
-                        _show_lookup(store, found, when, show_text, show_diff, versions, show_path)
+                        _show_lookup(store, found, when, show_text, show_diff, versions, show_path, show_shot)
                     return
         if not is_http_url(key):
             where = f" of article {article!r}" if article else ""
@@ -149,6 +151,7 @@ def _show_lookup(
     show_diff: bool,
     refs: tuple[str, ...],
     show_path: bool,
+    show_shot: bool = False,
 ) -> None:
     cid = found.citation.key
     chosen = found.version_at(when)
@@ -165,10 +168,15 @@ def _show_lookup(
         names = (lookups.version_name(found, older), lookups.version_name(found, newer))
         click.echo(lookups.diff(store, older, newer, names) or "(no difference in the text)")
         return
-    if show_text or show_path:
+    if show_text or show_path or show_shot:
         if chosen is None:
             raise ConfigError(f"citation {cid} has no stored version" + (f" at {when:%Y-%m-%d}" if when else ""))
-        click.echo(store.read_text(chosen) if show_text else store.raw_location(chosen))
+        if show_shot and not chosen.screenshot_path:
+            raise ConfigError(f"version {chosen.hash[:12]} of citation {cid} has no screenshot")
+        if show_shot:
+            click.echo(str(store.data_dir / chosen.screenshot_path))
+        else:
+            click.echo(store.read_text(chosen) if show_text else store.raw_location(chosen))
         return
     click.echo(f"[{found.citation.key}] {found.citation.url}")
     also = [c.key for c in found.cited_by if c.key != found.citation.key]
@@ -179,10 +187,12 @@ def _show_lookup(
         mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
         drift = v.drift if n < len(found.versions) else None
         change = f"  [{drift.previous_class.replace('_', ' ')} vs {n + 1}]" if drift else ""
+        looks = f"  ({v.fetched_by}{', screenshot' if v.screenshot_path else ''})"
         click.echo(
             f"  {n}. {v.first_seen[:19]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
-            f"{clip(v.title, 60)}{change}{mark}"
+            f"{clip(v.title, 60)}{looks}{change}{mark}"
         )
+    _show_browser(found)
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
     for c in found.captures:
         state = {True: "verified", False: "not offered: " + c.verify_note, None: "not verified yet"}[c.verified]
@@ -193,6 +203,18 @@ def _show_lookup(
             f"at {when:%Y-%m-%d}: version {chosen.hash[:12] if chosen else 'none'}; "
             f"closest archived copy {best.url if best else 'none'}"
         )
+
+
+def _show_browser(found: lookups.Found) -> None:
+    """What the browser did in the latest check it took part in: why, and the requests it refused."""
+    seen = next((c for c in reversed(found.checks) if c.browser_note), None)
+    if seen is None:
+        return
+    click.echo(f"browser, {seen.checked_at[:16]}: {clip(seen.browser_note, 200)}")
+    if seen.refused:
+        click.echo(f"  {len(seen.refused)} request(s) of the page refused:")
+    for r in seen.refused[:20]:
+        click.echo(f"    {r.resource_type:<10} {clip(r.url, 100)}  ({clip(r.reason, 80)})")
 
 
 @cli.command()

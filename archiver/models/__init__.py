@@ -24,10 +24,12 @@ from archiver.models.enums import (
 from archiver.models.records import (
     LIST_ARTICLE,
     Article,
+    BrowserTrace,
     Citation,
     Extraction,
     FetchResult,
     Hop,
+    Refusal,
     Validators,
     citation_key,
 )
@@ -65,6 +67,8 @@ __all__ = [
     "DriftState",
     "Extraction",
     "FetchResult",
+    "BrowserTrace",
+    "Refusal",
     "FetchedBy",
     "Flag",
     "Health",

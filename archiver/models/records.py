@@ -146,3 +146,26 @@ class Extraction:
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request a rendered page made that was not sent (a private address, a WebSocket, ...), and why."""
+
+    url: str
+    resource_type: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BrowserTrace:
+    """What the browser did in one check: why it rendered the page, what went wrong when the rendering
+    was not used, and every request of the page that was refused."""
+
+    reason: str = ""  # why the page was rendered: a JavaScript shell, a challenge, always, a screenshot
+    error: str = ""  # why the rendering failed or was not used; "" when it was
+    refused: tuple[Refusal, ...] = ()
+
+    @property
+    def note(self) -> str:
+        return f"{self.reason}; {self.error}" if self.error else self.reason

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from archiver.models.enums import Decision, OutboxState, Outcome, Severity
-from archiver.models.records import Citation
+from archiver.models.enums import Decision, FetchedBy, OutboxState, Outcome, Severity
+from archiver.models.records import Citation, Refusal
 from archiver.models.time import parse_stamp, parse_timestamp
 from archiver.models.verdicts import CheckVerdicts, VersionDrift
 
@@ -57,6 +57,9 @@ class CheckRow:
     pass_id: int | None = None
     verdicts: CheckVerdicts = CheckVerdicts()
     offline: bool = False  # its pass reached no host at all: it says nothing of this URL
+    fetched_by: FetchedBy = FetchedBy.HTTP  # which fetcher produced what was judged
+    browser_note: str = ""  # why the browser rendered the page, and what went wrong when it did
+    refused: tuple[Refusal, ...] = ()  # requests of the rendered page that were not sent
 
     @property
     def at(self) -> datetime:
@@ -102,6 +105,8 @@ class VersionRow:
     warc: WarcPointer | None = None
     raw_hash: str = ""  # SHA-256 of the body as served (its WARC record holds it, or a raw file named by it)
     region: str = ""  # where the main text sat in the page (archiver.region), for a re-check's fast path
+    fetched_by: FetchedBy = FetchedBy.HTTP  # the HTTP client, or the browser (its text is the rendered DOM's)
+    screenshot_path: str = ""  # the PNG of the page as rendered, relative to the data directory; "" when none
 
     @property
     def seen(self) -> datetime:

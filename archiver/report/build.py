@@ -9,12 +9,13 @@ from archiver.archive.selection import baseline, best_capture
 from archiver.detect.drift import EDITS, raises_drift, unified_diff
 from archiver.detect.health import mark
 from archiver.errors import ConfigError
-from archiver.models import Decision, DriftClass, Health
+from archiver.models import Decision, DriftClass, FetchedBy, Health
 from archiver.models.rows import CitationRow
 from archiver.report.model import CheckMark, CitationPage, Entry, Report, VersionView
 from archiver.store import Store
 
 TIMELINE_CHECKS = 90  # marks in a citation's timeline
+Looks = dict[tuple[str, str], tuple[str, FetchedBy]]  # see Store.looks
 
 
 def build_report(store: Store, now: datetime, article: str | None = None) -> Report:
@@ -26,8 +27,9 @@ def build_report(store: Store, now: datetime, article: str | None = None) -> Rep
         raise ConfigError(f"no article {article!r} in {store.data_dir} (known: {known})")
     health = store.all_health()
     first_seen = store.first_seen_dates()
+    looks = store.looks()
     entries = tuple(
-        _entry(store, c, health.get((c.article, c.id)), first_seen.get(_watched(c), ""))
+        _entry(store, c, health.get((c.article, c.id)), first_seen.get(_watched(c), ""), looks)
         for c in store.citations(article=article)
     )
     cited = {e.citation.article for e in entries}
@@ -37,17 +39,18 @@ def build_report(store: Store, now: datetime, article: str | None = None) -> Rep
 def build_entry(store: Store, citation: CitationRow) -> Entry:
     """One citation's entry (for `archiver serve`'s page and API of a citation)."""
     first_seen = store.first_seen_dates().get(_watched(citation), "")
-    return _entry(store, citation, store.health(citation.id, citation.article), first_seen)
+    return _entry(store, citation, store.health(citation.id, citation.article), first_seen, store.looks())
 
 
 def _watched(citation: CitationRow) -> str:
     return citation.watched_id or citation.id
 
 
-def _entry(store: Store, citation: CitationRow, health: Health | None, first_seen: str) -> Entry:
+def _entry(store: Store, citation: CitationRow, health: Health | None, first_seen: str, looks: Looks) -> Entry:
     wid = _watched(citation)
     timeline = tuple((p.checked_at, mark(p.severity, p.offline)) for p in store.timeline(wid, TIMELINE_CHECKS))
     snapshot = store.data_dir / health.snapshot if health and health.snapshot else None
+    shot, fetched_by = looks.get((wid, health.snapshot), ("", FetchedBy.HTTP)) if health else ("", "")
     return Entry(
         citation,
         health,
@@ -57,6 +60,8 @@ def _entry(store: Store, citation: CitationRow, health: Health | None, first_see
         timeline,
         _diff(store, citation, health) if health else None,
         snapshot.absolute().as_uri() if snapshot else "",
+        str(store.data_dir / shot) if shot else "",
+        str(fetched_by) if health and health.snapshot else "",
     )
 
 
@@ -83,7 +88,7 @@ def build_page(store: Store, citation: CitationRow) -> CitationPage:
             len(versions) - i,
             texts[i],
             unified_diff(texts[i - 1], texts[i]) if i else "",
-            str(getattr(v, "screenshot", "") or ""),  # set once screenshots are stored per version
+            v.screenshot_path,  # relative to the data directory: serve gives it under /files/
         )
         for i, v in reversed(list(enumerate(versions)))
     )

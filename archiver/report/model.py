@@ -30,6 +30,8 @@ class Entry:
     timeline: tuple[tuple[str, HealthStatus], ...] = ()  # (checked_at, mark) of the latest checks
     diff: str | None = None  # the latest drift against the baseline, when it is an edit
     snapshot_uri: str = ""  # the newest text as a file: URI (absolute), for a report opened from disk
+    screenshot: str = ""  # the current version's screenshot (a PNG's path), "" when it has none
+    fetched_by: str = ""  # which fetcher produced the current version: http or browser; "" when none
 
     @property
     def status(self) -> HealthStatus:
@@ -96,6 +98,8 @@ class Entry:
                     }
                     for r in (h.reviews if h else ())
                 ],
+                "screenshot": self.screenshot or None,
+                "fetched_by": self.fetched_by or None,
             }
         )
         return out

@@ -26,9 +26,11 @@ from archiver.cadence import Record
 from archiver.errors import ConfigError, StoreError
 from archiver.models import (
     LIST_ARTICLE,
+    BrowserTrace,
     CheckVerdicts,
     Citation,
     Extraction,
+    FetchedBy,
     FetchResult,
     Health,
     HealthStatus,
@@ -130,15 +132,19 @@ class Store(citations.Publication, reviews.Reviews):
         written: SnapshotFiles | None = None,
         unchanged: VersionRow | None = None,
         region: str = "",
+        browser: BrowserTrace | None = None,
     ) -> StoredCheck:
-        """Record one check; add a version when the content is new (files first, then one commit).
-        `unchanged`: the version a body repeats byte for byte; `region`: see `versions.move_region`."""
+        """Record one check of the watched URL (and what the browser did in it); add a version when the
+        content is new (files first, then one commit). `unchanged`: the version a body repeats byte for
+        byte; `region`: see `versions.move_region`."""
         extraction = extraction or Extraction()
         version_hash, new_content = versions.identify(self.db, citation.id, fetched, extraction, unchanged)
         new = None
         if new_content:
             written = written or self.write_snapshot(fetched.body, extraction.text, exchange=fetched)
-            new = versions.new_row(citation.id, version_hash, checked_at, extraction, written, drift, region)
+            new = versions.new_row(
+                citation.id, version_hash, checked_at, extraction, written, drift, region, fetched.fetched_by
+            )
         note = extraction.note if fetched.outcome == Outcome.OK and unchanged is None else ""
         with self.db.transaction():
             if new is not None:
@@ -157,6 +163,7 @@ class Store(citations.Publication, reviews.Reviews):
                 version_hash,
                 new is not None,
                 note,
+                browser,
             )
         return StoredCheck(check, new)
 
@@ -192,6 +199,10 @@ class Store(citations.Publication, reviews.Reviews):
         """The version the newest check that saw content pointed to."""
         return versions.current(self.db, watched_id)
 
+    def looks(self) -> dict[tuple[str, str], tuple[str, FetchedBy]]:
+        """(watched id, text path: the health's `snapshot`) -> (screenshot, fetcher), for the report."""
+        return versions.looks(self.db)
+
     def first_seen_dates(self) -> dict[str, str]:
         """When each watched URL's first version was stored."""
         return versions.first_seen_dates(self.db)
@@ -203,19 +214,20 @@ class Store(citations.Publication, reviews.Reviews):
         exchange: FetchResult | None = None,
         user_agent: str = "",
         packed: PackedExchange | None = None,
+        screenshot: bytes | None = None,
     ) -> SnapshotFiles:
-        """Write a version's text file and append its exchange (`packed` by a worker) to today's WARC file,
-        the body's one copy (a raw file without an exchange). No shared connection: any thread may run it."""
+        """Write a version's text file and screenshot (named by content hash) and append its exchange
+        (`packed` by a worker) to today's WARC file, the body's one copy (a raw file without an
+        exchange). No shared connection: any thread may run it."""
         try:
             written = files.write(self.data_dir, body, text, raw_file=exchange is None)
-            if exchange is None:
-                return written
             return SnapshotFiles(
                 written.raw_path,
                 written.raw_hash,
                 written.raw_bytes,
                 written.text_path,
-                self.warc.append(exchange, user_agent, packed),
+                self.warc.append(exchange, user_agent, packed) if exchange is not None else None,
+                files.write_screenshot(self.data_dir, screenshot) if screenshot else "",
             )
         except OSError as exc:
             raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None

@@ -9,11 +9,14 @@ from datetime import datetime
 
 from archiver.cadence import Record
 from archiver.models import (
+    BrowserTrace,
     CheckVerdicts,
+    FetchedBy,
     FetchResult,
     Outcome,
     PaywallKind,
     PaywallVerdict,
+    Refusal,
     Severity,
     Signal,
     Validators,
@@ -23,6 +26,7 @@ from archiver.models.time import parse_stamp
 from archiver.store.db import Database, Row
 
 _SEVERITIES = {str(s): s for s in Severity}
+MAX_REFUSALS = 100  # refused requests kept per check: a page of ads may make hundreds
 _WITH_PASS = """SELECT c.*, coalesce(p.offline, 0) AS offline FROM checks c LEFT JOIN passes p ON p.id = c.pass_id"""
 
 
@@ -54,10 +58,12 @@ def insert(
     version_hash: str,
     new_version: bool,
     note: str,
+    browser: BrowserTrace | None = None,
 ) -> CheckRow:
     """One check row (inside the caller's transaction)."""
     validators = fetched.validators if fetched.outcome == Outcome.OK else Validators()
     paywall = verdicts.paywall
+    refused = browser.refused[:MAX_REFUSALS] if browser else ()
     check_id = db.insert(
         "checks",
         {
@@ -86,6 +92,9 @@ def insert(
             "paywall": str(paywall.kind) if paywall else "",
             "paywall_evidence": json.dumps(list(paywall.evidence) if paywall else [], ensure_ascii=False),
             "paywall_truncated": int(bool(paywall and paywall.truncated)),
+            "fetched_by": str(fetched.fetched_by),
+            "browser_note": browser.note if browser else "",
+            "refused": _refusals_json(refused),
         },
     )
     assert check_id is not None
@@ -101,6 +110,9 @@ def insert(
         fetched.error,
         pass_id,
         verdicts,
+        fetched_by=fetched.fetched_by,
+        browser_note=browser.note if browser else "",
+        refused=refused,
     )
 
 
@@ -184,4 +196,11 @@ def _row(r: Row) -> CheckRow:
         r["pass_id"],
         CheckVerdicts(Signal(r["signal"], Severity(r["severity"]), r["evidence"], r["moved_to"]), paywall),
         bool(r["offline"]),
+        FetchedBy(r["fetched_by"]),
+        r["browser_note"],
+        tuple(Refusal(*item) for item in json.loads(r["refused"])),
     )
+
+
+def _refusals_json(refused: tuple[Refusal, ...]) -> str:
+    return json.dumps([[r.url[:2000], r.resource_type, r.reason[:500]] for r in refused], ensure_ascii=False)

@@ -1,7 +1,7 @@
 """Content-addressed snapshot files under the data directory: a version's text at
-`text/ab/<sha256>.txt`, named by the hash of its content and written to a temporary name, then
-renamed, before the row pointing to it is committed. A crash leaves at worst an orphan file; the
-same content is never written twice.
+`text/ab/<sha256>.txt` and its screenshot at `shots/ab/<sha256>.png`, each named by the hash of its
+content and written to a temporary name, then renamed, before the row pointing to it is committed. A
+crash leaves at worst an orphan file; the same content is never written twice.
 
 A version's body as served is kept once, in its WARC record (`warc`). Stores written before that
 (and a body stored without an exchange) keep it compressed at `raw/ab/<sha256>.gz`, still read."""
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from archiver.models.rows import VersionRow, WarcPointer
 
-FOLDERS = ("raw", "text")
+FOLDERS = ("raw", "text", "shots")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class SnapshotFiles:
     raw_bytes: int
     text_path: str = ""
     warc: WarcPointer | None = None
+    screenshot_path: str = ""
 
 
 def paths(body: bytes, text: str, raw_file: bool) -> SnapshotFiles:
@@ -53,6 +54,15 @@ def write(data_dir: Path, body: bytes, text: str, raw_file: bool) -> SnapshotFil
     if files.text_path:
         _write_file(data_dir / files.text_path, lambda: text.encode("utf-8"))
     return files
+
+
+def write_screenshot(data_dir: Path, png: bytes) -> str:
+    """Write a screenshot once, named by the hash of its bytes; its path relative to the data directory.
+    Raises OSError."""
+    digest = hashlib.sha256(png).hexdigest()
+    relative = f"shots/{digest[:2]}/{digest}.png"
+    _write_file(data_dir / relative, lambda: png)
+    return relative
 
 
 def read_text(data_dir: Path, version: VersionRow) -> str:

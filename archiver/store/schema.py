@@ -260,6 +260,23 @@ def m009_version_region(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE versions ADD COLUMN region TEXT NOT NULL DEFAULT ''")
 
 
+@migrations()
+def m010_browser(db: sqlite_utils.Database) -> None:
+    """Which fetcher produced a check and a version (the HTTP client or the browser), what the browser
+    did in a check (why it rendered, what it refused), and a version's screenshot."""
+    for column, decl in [
+        ("fetched_by", "TEXT NOT NULL DEFAULT 'http'"),
+        ("browser_note", "TEXT NOT NULL DEFAULT ''"),
+        ("refused", "TEXT NOT NULL DEFAULT '[]'"),
+    ]:
+        db.execute(f"ALTER TABLE checks ADD COLUMN {column} {decl}")
+    for column, decl in [
+        ("fetched_by", "TEXT NOT NULL DEFAULT 'http'"),
+        ("screenshot_path", "TEXT NOT NULL DEFAULT ''"),
+    ]:
+        db.execute(f"ALTER TABLE versions ADD COLUMN {column} {decl}")
+
+
 def _canonical(url: str) -> str:
     try:
         return canonical(url)

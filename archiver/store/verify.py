@@ -1,7 +1,8 @@
-"""`archiver verify`: the database's own checks, every file a version points to present and matching
-its hash, every WARC exchange read whole with its digests checked, and a body kept only in its WARC
-record matching the version's raw hash. Problems mean damage; notes (orphan files, WARC bytes no
-version points to, passes that never finished) are harmless."""
+"""`archiver verify`: the database's own checks, every file a version points to (text, screenshot, a
+raw body of an older store) present and matching its hash, every WARC exchange read whole with its
+digests checked, and a body kept only in its WARC record matching the version's raw hash. Problems
+mean damage; notes (orphan files, WARC bytes no version points to, passes that never finished) are
+harmless."""
 
 from __future__ import annotations
 
@@ -42,7 +43,12 @@ def verify(db: Database, warc: WarcLog) -> Verification:
     result.versions = len(every)
     for v in every:
         where = f"[{v.watched_id}] version {v.hash[:12]}"
-        for relative, raw in ((v.raw_path, True), (v.text_path, False)):
+        shot_hash = v.screenshot_path.rsplit("/", 1)[-1].removesuffix(".png")  # named by the hash of its bytes
+        for relative, raw, expected in (
+            (v.raw_path, True, v.raw_hash),
+            (v.text_path, False, v.hash),
+            (v.screenshot_path, False, shot_hash),
+        ):
             if not relative:
                 continue
             referenced.add(relative)
@@ -55,7 +61,7 @@ def verify(db: Database, warc: WarcLog) -> Verification:
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 result.problems.append(f"[{v.watched_id}] {relative} cannot be read: {exc}")
                 continue
-            if hashlib.sha256(data).hexdigest() != (v.raw_hash if raw else v.hash):
+            if hashlib.sha256(data).hexdigest() != expected:
                 result.problems.append(f"[{v.watched_id}] {relative} does not match its hash")
     for v in every:
         if v.warc is None:

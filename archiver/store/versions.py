@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from archiver.models import DriftClass, Extraction, FetchResult, Outcome, VersionDrift
+from archiver.models import DriftClass, Extraction, FetchedBy, FetchResult, Outcome, VersionDrift
 from archiver.models.rows import VersionRow, WarcPointer
 from archiver.store.db import Database, Row
 from archiver.store.files import SnapshotFiles
@@ -46,6 +46,7 @@ def new_row(
     files: SnapshotFiles,
     drift: VersionDrift | None,
     region: str = "",
+    fetched_by: FetchedBy = FetchedBy.HTTP,
 ) -> VersionRow:
     drift = drift or VersionDrift()
     return VersionRow(
@@ -65,6 +66,8 @@ def new_row(
         files.warc,
         files.raw_hash,
         region,
+        fetched_by,
+        files.screenshot_path,
     )
 
 
@@ -103,6 +106,8 @@ def insert(db: Database, v: VersionRow, extraction: Extraction, content_type: st
             "warc_offset": v.warc.offset if v.warc else None,
             "warc_length": v.warc.length if v.warc else None,
             "region": v.region,
+            "fetched_by": str(v.fetched_by),
+            "screenshot_path": v.screenshot_path,
         },
     )
 
@@ -138,6 +143,16 @@ def first_seen_dates(db: Database) -> dict[str, str]:
     """When each watched URL's first version was stored."""
     rows = db.query("SELECT citation_id, min(first_seen) AS first FROM versions GROUP BY citation_id")
     return {r["citation_id"]: r["first"] for r in rows}
+
+
+def looks(db: Database) -> dict[tuple[str, str], tuple[str, FetchedBy]]:
+    """(watched id, text path) -> (screenshot path, fetcher) of every version with a screenshot or
+    fetched by the browser: one read for a whole report."""
+    rows = db.query(
+        "SELECT citation_id, text_path, screenshot_path, fetched_by FROM versions "
+        "WHERE text_path != '' AND (screenshot_path != '' OR fetched_by != 'http')"
+    )
+    return {(r["citation_id"], r["text_path"]): (r["screenshot_path"], FetchedBy(r["fetched_by"])) for r in rows}
 
 
 def all_versions(db: Database) -> list[VersionRow]:
@@ -194,6 +209,8 @@ def _row(r: Row) -> VersionRow:
         warc,
         r["raw_hash"],
         r["region"],
+        FetchedBy(r["fetched_by"]),
+        r["screenshot_path"],
     )
 
 
