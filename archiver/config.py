@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from archiver.errors import ConfigError
 from archiver.models import BrowserMode, RotPolicy
@@ -44,6 +45,7 @@ BOUNDS: dict[str, tuple[float, float, bool]] = {
     "archive_budget": (0, 7 * DAY, True),
     "browser_pages": (1, 64, False),
     "screenshot_max_height": (1, 100_000, False),
+    "visibility_timeout": (0, 7 * DAY, True),
 }
 DEFAULT_BOUNDS = (0.0, 1e9, False)  # a number setting not listed above: finite and not negative
 
@@ -160,6 +162,9 @@ class Settings:
     browser_pages: int = 2  # pages rendered at once; each is a Chromium renderer of 50-150 MiB
     chromium: str = ""  # Chromium's executable; "" looks for `chromium` on PATH
     screenshot_max_height: int = 8000  # pixels: a full-page screenshot is cut there
+    database_url: str = field(default="", repr=False)  # postgresql://…: the store in PostgreSQL (holds a password)
+    broker_url: str = field(default="", repr=False)  # redis://…: distributed mode (holds a password)
+    visibility_timeout: float = 900.0  # seconds a check's task may stay unacknowledged before it is redelivered
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -249,7 +254,8 @@ class Settings:
             try:
                 values.update(parse(raw) if name == "*" else {name: parse(raw)})
             except (ValueError, OverflowError) as exc:
-                raise ConfigError(f"{var}={raw[:80]!r}: {exc}") from None
+                shown = _redacted_or_hidden(raw) if var in _SECRETS else raw
+                raise ConfigError(f"{var}={shown[:80]!r}: {exc}") from None
         if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_ARCHIVE_URL"):
             # one override moves every archive endpoint, so tests never leave loopback
             values["archive_url"] = values["wayback_url"]
@@ -330,6 +336,39 @@ def _url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def redacted(url: str) -> str:
+    """A database or broker URL fit for a message or a log: its password replaced by `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+def _redacted_or_hidden(raw: str) -> str:
+    try:
+        return redacted(raw)
+    except ValueError:
+        return "(not shown: it may hold a password)"
+
+
+_SECRETS = ("ARCHIVER_DATABASE_URL", "ARCHIVER_BROKER_URL")
+
+
+def _server_url(*schemes: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        url = raw.strip()
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+        except ValueError as exc:
+            raise ValueError(f"is not a URL ({exc})") from None
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"must be a {' or '.join(s + '://' for s in schemes)} URL with a host")
+        return url
+
+    return parse
+
+
 def _endpoints(raw: str) -> tuple[str, ...]:
     """Memento TimeMap or TimeGate URL prefixes, space- or comma-separated; `none` for none."""
     parts = tuple(p for p in raw.replace(",", " ").split() if p)
@@ -374,4 +413,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_BROWSER_PAGES": ("browser_pages", int),
     "ARCHIVER_CHROMIUM": ("chromium", str),
     "ARCHIVER_SCREENSHOT_MAX_HEIGHT": ("screenshot_max_height", int),
+    "ARCHIVER_DATABASE_URL": ("database_url", _server_url("postgresql", "postgres")),
+    "ARCHIVER_BROKER_URL": ("broker_url", _server_url("redis", "rediss")),
+    "ARCHIVER_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_float),
 }

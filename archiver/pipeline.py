@@ -49,7 +49,7 @@ def run_check(
     if citations is None:
         citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
     chosen = select(citations, only)
-    with Store.open(settings.data_dir) as store:
+    with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         store.sync_citations(citations, clock())
         return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
 
@@ -69,7 +69,7 @@ def run_due(
     The citation list is read afresh, so added citations are checked and removed ones dropped."""
     citations = read_sources(settings.sources)
     now = clock()
-    with Store.open(settings.data_dir) as store:
+    with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         store.sync_citations(citations, now)
         chosen = due_citations(citations, store.schedule_records(), now, interval, retry_base=retry_base, jitter=jitter)
         if not chosen:
@@ -87,7 +87,7 @@ def run_archiving(
     """`archiver archive`: read the citation list, then run the archiving step alone for the chosen ones."""
     citations = read_sources(settings.sources)
     chosen = select(citations, only)
-    with Store.open(settings.data_dir) as store:
+    with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         store.sync_citations(citations, clock())
         return run_archive(settings, chosen, store, clock=clock, resolver=resolver)
 

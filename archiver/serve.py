@@ -56,12 +56,13 @@ def _when(version: VersionRow) -> datetime:
 class Archive:
     """What the web application reads: the store, opened per request (SQLite connections are per thread)."""
 
-    def __init__(self, data_dir: Path, base: str) -> None:
+    def __init__(self, data_dir: Path, base: str, database_url: str = "") -> None:
         self.data_dir = data_dir
         self.base = base.rstrip("/")
+        self.database_url = database_url
 
     def open(self) -> Store:
-        return Store.open(self.data_dir, read_only=True)
+        return Store.open(self.data_dir, read_only=True, database_url=self.database_url)
 
     def links(self, url: str) -> str:
         return (
@@ -346,11 +347,12 @@ def make_server(
     *,
     max_connections: int = MAX_CONNECTIONS,
     idle_timeout: float = IDLE_TIMEOUT,
+    database_url: str = "",
 ) -> ThreadingHTTPServer:
     server = _BoundedServer((host, port), max_connections)
     bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    handler = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}"))
+    handler = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}", database_url))
     handler.timeout = idle_timeout  # StreamRequestHandler puts it on the socket: every read waits this long at most
     server.RequestHandlerClass = handler
     return server

@@ -43,7 +43,7 @@ def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
 
     Example: archiver report --format html -o report.html"""
     fmt = fmt or ("md" if sys.stdout.isatty() and output is None else "json")
-    with user_errors(), Store.open(settings.data_dir, read_only=True) as store:
+    with user_errors(), Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
         data = build_report(store, utcnow())
     renderers: dict[str, Callable[[Report], str]] = {
         "md": render_markdown,
@@ -91,8 +91,8 @@ def lookup(
     with user_errors():
         when = lookups.parse_at(at) if at else None
         found = None
-        if settings.database_path.exists():
-            with Store.open(settings.data_dir, read_only=True) as store:
+        if settings.database_url or settings.database_path.exists():
+            with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
                 found = lookups.find(store, key)
                 if found is not None:
                     if show_raw:
@@ -186,7 +186,7 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     """Write one self-contained WARC of the chosen citations' versions, for deposit elsewhere.
 
     Example: archiver export --warc deposit.warc.gz --only 3"""
-    with user_errors(), Store.open(settings.data_dir, read_only=True) as store:
+    with user_errors(), Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
         copied, count = store.export(target, only)
     click.echo(f"{copied} version(s) of {count} citation(s) written to {target}")
 
@@ -220,10 +220,17 @@ def serve(settings: Settings, host: str, port: int, max_connections: int, idle_t
             raise ConfigError(f"--max-connections {max_connections}: must be from 1 to 1000")
         if not (math.isfinite(idle_timeout) and 0 < idle_timeout <= 3600):
             raise ConfigError(f"--idle-timeout {idle_timeout!r}: must be a number of seconds above 0 up to 3600")
-        Store.open(settings.data_dir, read_only=True).close()  # a store we cannot read is refused now
+        Store.open(
+            settings.data_dir, read_only=True, database_url=settings.database_url
+        ).close()  # a store we cannot read is refused now
         try:
             server = make_server(
-                settings.data_dir, host, port, max_connections=max_connections, idle_timeout=idle_timeout
+                settings.data_dir,
+                host,
+                port,
+                max_connections=max_connections,
+                idle_timeout=idle_timeout,
+                database_url=settings.database_url,
             )
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
@@ -245,9 +252,9 @@ def verify(settings: Settings) -> None:
 
     Example: archiver verify"""
     with user_errors():
-        if not settings.database_path.exists():
+        if not (settings.database_url or settings.database_path.exists()):
             raise StoreError(f"no store in {settings.data_dir}: nothing to verify")
-        with Store.open(settings.data_dir, read_only=True) as store:
+        with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
             result = store.verify()
     for note in result.notes:
         click.echo(f"note: {note}")

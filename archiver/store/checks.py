@@ -5,11 +5,13 @@ any URL)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from archiver.cadence import Record
 from archiver.models import (
     CheckVerdicts,
+    Citation,
     FetchResult,
     Outcome,
     PaywallKind,
@@ -42,43 +44,48 @@ def unfinished_passes(db: Database) -> list[tuple[int, str]]:
     return [(r["id"], r["started_at"]) for r in db.query("SELECT id, started_at FROM passes WHERE finished_at IS NULL")]
 
 
+@dataclass(frozen=True)
+class NewCheck:
+    """A check about to be recorded: what was fetched, when, in which pass, and what it was judged."""
+
+    citation: Citation
+    fetched: FetchResult
+    checked_at: datetime
+    pass_id: int | None
+    extract_ms: int
+    verdicts: CheckVerdicts
+    note: str
+
+
 def insert(
-    db: Database,
-    watched_id: str,
-    url: str,
-    fetched: FetchResult,
-    checked_at: datetime,
-    pass_id: int | None,
-    extract_ms: int,
-    verdicts: CheckVerdicts,
-    version_hash: str,
-    new_version: bool,
-    note: str,
-) -> CheckRow:
-    """One check row (inside the caller's transaction)."""
+    db: Database, new: NewCheck, version_hash: str, new_version: bool, task_id: str | None = None, worker: str = ""
+) -> CheckRow | None:
+    """One check row (inside the caller's transaction). A worker's check names its task: None when
+    that task's check is recorded already (a redelivered task)."""
+    fetched, verdicts, checked_at = new.fetched, new.verdicts, new.checked_at
     validators = fetched.validators if fetched.outcome == Outcome.OK else Validators()
     paywall = verdicts.paywall
     check_id = db.insert(
         "checks",
         {
-            "citation_id": watched_id,
-            "pass_id": pass_id,
+            "citation_id": new.citation.id,
+            "pass_id": new.pass_id,
             "checked_at": checked_at.isoformat(),
-            "url": url,
+            "url": new.citation.url,
             "outcome": str(fetched.outcome),
             "http_status": fetched.status,
             "final_url": fetched.final_url,
             "redirects": json.dumps([[h.url, h.status, h.location] for h in fetched.redirects]),
             "error": fetched.error,
             "fetch_ms": fetched.elapsed_ms,
-            "extract_ms": extract_ms,
+            "extract_ms": new.extract_ms,
             "bytes": len(fetched.body),
             "content_type": fetched.content_type,
             "etag": validators.etag,
             "last_modified": validators.last_modified,
             "version_hash": version_hash,
             "new_version": int(new_version),
-            "note": note,
+            "note": new.note,
             "signal": verdicts.signal.kind,
             "severity": str(verdicts.signal.severity),
             "evidence": verdicts.signal.evidence,
@@ -86,12 +93,16 @@ def insert(
             "paywall": str(paywall.kind) if paywall else "",
             "paywall_evidence": json.dumps(list(paywall.evidence) if paywall else [], ensure_ascii=False),
             "paywall_truncated": int(bool(paywall and paywall.truncated)),
+            "task_id": task_id,
+            "worker": worker,
         },
+        unique=("task_id",) if task_id else (),
     )
-    assert check_id is not None
+    if check_id is None:
+        return None
     return CheckRow(
         check_id,
-        watched_id,
+        new.citation.id,
         checked_at.isoformat(),
         fetched.outcome,
         fetched.status,
@@ -99,9 +110,15 @@ def insert(
         version_hash,
         new_version,
         fetched.error,
-        pass_id,
+        new.pass_id,
         verdicts,
     )
+
+
+def of_task(db: Database, task_id: str) -> CheckRow | None:
+    """The check a worker's task recorded, if it did."""
+    row = db.one(f"{_WITH_PASS} WHERE c.task_id = ?", [task_id])
+    return _row(row) if row else None
 
 
 def checks(db: Database, watched_id: str) -> list[CheckRow]:

@@ -27,9 +27,8 @@ from archiver.store.db import Database
 def save(db: Database, health: Health, now: datetime, evidence: str) -> HealthStatus:
     """Keep a citation's health; when its status moved, record the change with `evidence` (the
     sentence that explains the new status). Returns the status it had before."""
-    previous = db.one("SELECT status FROM health WHERE citation_id = ?", [health.citation_id])
-    old = HealthStatus(previous["status"]) if previous else HealthStatus.UNCHECKED
     with db.transaction():
+        old = _held(db, health.citation_id, now)
         db.upsert(
             "health",
             {
@@ -53,6 +52,22 @@ def save(db: Database, health: Health, now: datetime, evidence: str) -> HealthSt
                 },
             )
     return old
+
+
+def _held(db: Database, citation_id: str, now: datetime) -> HealthStatus:
+    """The status kept before this change, its row locked until the commit, so that two writers (two
+    processes on one PostgreSQL store) never both record the same change. A citation's first row is
+    made at once: a writer that raced for it waits for the other's commit and reads its status."""
+    lock = f"SELECT status FROM health WHERE citation_id = ?{db.for_update}"
+    row = db.one(lock, [citation_id])
+    if row is not None:
+        return HealthStatus(row["status"])
+    first = {"citation_id": citation_id, "status": str(HealthStatus.UNCHECKED), "updated_at": now.isoformat()}
+    if db.insert_key("health", first, "citation_id", unique=("citation_id",)):
+        return HealthStatus.UNCHECKED
+    row = db.one(lock, [citation_id])
+    assert row is not None
+    return HealthStatus(row["status"])
 
 
 def health(db: Database, citation_id: str) -> Health | None:
