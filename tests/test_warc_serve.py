@@ -111,8 +111,6 @@ def test_export_writes_one_self_contained_warc_of_the_chosen_citations(store_wit
     assert "no citation with id 9" in cli_run(settings, "export", "--warc", str(target), "--only", "9").output
 
 
-
-
 def test_pywb_replays_a_page_from_our_warc(store_with_versions, tmp_path, pywb_bin):
     settings, url, _ = store_with_versions
     subprocess.run([str(pywb_bin / "wb-manager"), "init", "cites"], cwd=tmp_path, check=True, capture_output=True)

@@ -246,7 +246,7 @@ def open_writable(data_dir: Path, database_url: str = "") -> Database:
             db.migrate(migrations.steps)
         except StoreError as exc:
             db.close()
-            raise StoreError(f"cannot open the store in {db.where}: {exc}") from None
+            raise StoreError(f"cannot create or upgrade the store: {exc}") from None
         return db
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
