@@ -354,7 +354,9 @@ def _redacted_or_hidden(raw: str) -> str:
 _SECRETS = ("ARCHIVER_DATABASE_URL", "ARCHIVER_BROKER_URL")
 
 
-def _server_url(*schemes: str) -> Callable[[str], str]:
+def server_url(*schemes: str) -> Callable[[str], str]:
+    """A parser of a server's URL with one of these schemes and a host (a database, a broker)."""
+
     def parse(raw: str) -> str:
         url = raw.strip()
         try:
@@ -413,7 +415,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_BROWSER_PAGES": ("browser_pages", int),
     "ARCHIVER_CHROMIUM": ("chromium", str),
     "ARCHIVER_SCREENSHOT_MAX_HEIGHT": ("screenshot_max_height", int),
-    "ARCHIVER_DATABASE_URL": ("database_url", _server_url("postgresql", "postgres")),
-    "ARCHIVER_BROKER_URL": ("broker_url", _server_url("redis", "rediss")),
+    "ARCHIVER_DATABASE_URL": ("database_url", server_url("postgresql", "postgres")),
+    "ARCHIVER_BROKER_URL": ("broker_url", server_url("redis", "rediss")),
     "ARCHIVER_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_float),
 }

@@ -5,9 +5,10 @@ that prints or exits.
 - `watch`    `check`, `daemon`, `archive`: the commands that write the store
 - `read`     `report`, `lookup`, `export`, `verify`, `serve`: the commands that only read it
 - `article`  `import`
+- `scale`    `migrate-store`, `worker`, `status`: past one machine
 """
 
-from archiver.cli import article, read, watch
+from archiver.cli import article, read, scale, watch
 from archiver.cli.app import cli, main
 
-__all__ = ["article", "cli", "main", "read", "watch"]
+__all__ = ["article", "cli", "main", "read", "scale", "watch"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ from archiver.errors import StoreError
 
 Row = Mapping[str, Any]
 Params = Sequence[Any]
+STREAM_ROWS = 2000  # rows read at a time when a whole table is read
 
 
 class Cursor(Protocol):
@@ -38,6 +39,8 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,18 @@ class Database(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @abstractmethod
+    def stream(self, sql: str) -> Iterator[Sequence[Any]]:
+        """The rows of a query as tuples, read a few thousand at a time (for a whole table)."""
+
+    @abstractmethod
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Insert many rows as they are, ids included (inside the caller's transaction); how many."""
+
+    def tables(self) -> list[str]:
+        """The store's tables, each after the tables it points to (the order to copy them in)."""
+        raise NotImplementedError(f"{self.dialect} cannot list its tables in order")
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
         return next(iter(self.query(sql, params)), None)
@@ -240,6 +255,31 @@ class SqliteDatabase(Database):
         for step in steps:
             recorded(name=step.name)(lambda _db, step=step: step.apply(self))
         return recorded
+
+    def stream(self, sql: str) -> Iterator[Sequence[Any]]:
+        cursor = self._db.execute(sql)
+        while rows := cursor.fetchmany(STREAM_ROWS):
+            yield from rows
+
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        marks = ", ".join("?" * len(columns))
+        count = 0
+        for row in rows:
+            self._db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", clean(row))
+            count += 1
+        return count
+
+    def tables(self) -> list[str]:
+        names = [r["name"] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        own = [n for n in names if not n.startswith(("sqlite_", "_sqlite"))]
+        after = {t: {r["table"] for r in self.query(f"PRAGMA foreign_key_list({t})")} - {t} for t in own}
+        ordered: list[str] = []
+        while len(ordered) < len(own):
+            ready = [t for t in own if t not in ordered and after[t] <= set(ordered)]
+            if not ready:
+                raise StoreError(f"the tables of {self.where} point to each other in a circle")
+            ordered += ready
+        return ordered
 
     def integrity_problems(self) -> tuple[list[str], bool]:
         """What SQLite's own checks find (damaged pages, rows pointing to missing rows), and whether

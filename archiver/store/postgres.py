@@ -12,7 +12,7 @@ others wait and then find nothing to do. Every wait has a deadline (connection, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 
 from archiver.config import redacted
 from archiver.errors import StoreError
-from archiver.store.db import Cursor, Database, Migration, Params, Row, clean
+from archiver.store.db import STREAM_ROWS, Cursor, Database, Migration, Params, Row, clean
 
 CONNECT_TIMEOUT = 10  # seconds
 # statements and lock waits end (as a StoreError) instead of hanging a worker; milliseconds
@@ -154,6 +154,36 @@ class PostgresDatabase(Database):
             return [s.name for s in steps]
         done = {r["name"] for r in self.query("SELECT name FROM archiver_migrations")}
         return [s.name for s in steps if s.name not in done]
+
+    def stream(self, sql: str) -> Iterator[Sequence[Any]]:
+        """Through a server-side cursor, in a transaction of its own: never the whole table in memory."""
+        with self.transaction():
+            try:
+                with self._live().cursor(name="archiver_stream") as cursor:
+                    cursor.itersize = STREAM_ROWS
+                    cursor.execute(placeholders(sql))
+                    yield from cursor
+            except psycopg.Error as exc:
+                raise self._error(exc) from None
+
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Through COPY (many times faster than INSERTs); an identity column then goes on from the
+        largest id copied, so the next row inserted gets a new one."""
+        count = 0
+        try:
+            with self._live().cursor() as cursor:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(clean(row))
+                        count += 1
+                if "id" in columns and self.scalar(f"SELECT pg_get_serial_sequence('{table}', 'id')") is not None:
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false)"
+                        f" FROM {table}"
+                    )
+        except psycopg.Error as exc:
+            raise self._error(exc) from None
+        return count
 
     def integrity_problems(self) -> tuple[list[str], bool]:
         """PostgreSQL enforces foreign keys itself and offers no page check to an ordinary user

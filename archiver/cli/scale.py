@@ -1,0 +1,53 @@
+"""The commands past one machine: `migrate-store` (the SQLite store into PostgreSQL), `worker` (checks
+queued by the dispatcher) and `status` (the queue, the workers and their throughput)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from archiver.cli.app import WAIT, cli, locked, print_table, user_errors
+from archiver.config import Settings, redacted, server_url
+from archiver.errors import ConfigError
+from archiver.store.transfer import migrate_store as copy_store
+
+
+@cli.command("migrate-store")
+@click.option(
+    "--to", "to", required=True, metavar="URL", help="The PostgreSQL database to copy into (postgresql://…), empty."
+)
+@WAIT
+@click.pass_obj
+def migrate_store(settings: Settings, to: str, wait: bool) -> None:
+    """Copy the SQLite store of the data directory into an empty PostgreSQL database, then check both
+    with `verify` and compare them table by table. Snapshot and WARC files stay in the data
+    directory; the SQLite store is left as it was. Then set ARCHIVER_DATABASE_URL to the URL.
+
+    Example: archiver migrate-store --to postgresql://archiver:secret@db.internal/archiver"""
+    with user_errors():
+        try:
+            url = server_url("postgresql", "postgres")(to)
+        except ValueError as exc:
+            raise ConfigError(f"--to {redacted(to)!r}: {exc}") from None
+        if not settings.database_path.exists():
+            raise ConfigError(f"no SQLite store in {settings.data_dir} to copy (set --data-dir)")
+        with locked(settings, "archiver migrate-store", wait):
+            done = copy_store(settings.data_dir, url, lambda table, rows: click.echo(f"copied {rows:>9,} {table}"))
+    for problem in done.source.problems:
+        click.secho(f"problem (source): {problem}", fg="red")
+    if done.target is None:
+        click.echo(f"{settings.data_dir}: the store has problems; fix them (see `archiver verify`), then copy it")
+        sys.exit(6)
+    for problem in done.target.problems:
+        click.secho(f"problem (copy): {problem}", fg="red")
+    print_table(
+        [("table", "rows", "same in both")] + [(t.table, f"{t.rows:,}", "yes" if t.same else "NO") for t in done.tables]
+    )
+    click.echo(
+        f"verify: source {len(done.source.problems)} problem(s), copy {len(done.target.problems)} problem(s); "
+        f"{done.source.checks} checks, {done.source.versions} versions in each"
+    )
+    if not done.ok:
+        sys.exit(6)
+    click.echo(f"the store is in {done.target_where}: set ARCHIVER_DATABASE_URL to that URL to use it")
