@@ -51,3 +51,48 @@ def migrate_store(settings: Settings, to: str, wait: bool) -> None:
     if not done.ok:
         sys.exit(6)
     click.echo(f"the store is in {done.target_where}: set ARCHIVER_DATABASE_URL to that URL to use it")
+
+
+@cli.command()
+@click.option(
+    "--name", default="", metavar="NAME", help="The worker's name in `archiver status` (default archiver-PID@HOST)."
+)
+@click.pass_obj
+def worker(settings: Settings, name: str) -> None:
+    """Check the citations the dispatcher queues (distributed mode: ARCHIVER_BROKER_URL, and the store
+    in PostgreSQL through ARCHIVER_DATABASE_URL), one at a time, until SIGTERM; run several for more.
+
+    Example: ARCHIVER_BROKER_URL=redis://queue.internal/0 archiver worker"""
+    with user_errors():
+        _need_broker(settings, "archiver worker")
+        if not settings.database_url:
+            raise ConfigError("archiver worker needs ARCHIVER_DATABASE_URL: workers share a PostgreSQL store")
+        from archiver.distributed.queue import run_worker
+
+        run_worker(settings, name)
+
+
+@cli.command()
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """Show the queue (waiting, running), the workers that answer and their throughput.
+
+    Example: archiver status"""
+    with user_errors():
+        _need_broker(settings, "archiver status")
+        from archiver.distributed.status import queue_status
+
+        now = queue_status(settings)
+    click.echo(f"queue: {now.waiting} waiting, {now.running} running")
+    rows = [("worker", "answering", "tasks", "checks 10 min", "checks 1 h")]
+    rows += [
+        (w.name, "yes" if w.answering else "no", str(w.tasks), str(w.last_10_min), str(w.last_hour))
+        for w in now.workers
+    ]
+    print_table(rows)
+    click.echo(f"throughput: {now.per_hour} checks in the last hour, {now.per_hour * 24:,} a day at that rate")
+
+
+def _need_broker(settings: Settings, what: str) -> None:
+    if not settings.broker_url:
+        raise ConfigError(f"{what} needs ARCHIVER_BROKER_URL (redis://…): the broker of distributed mode")

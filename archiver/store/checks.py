@@ -44,6 +44,20 @@ def unfinished_passes(db: Database) -> list[tuple[int, str]]:
     return [(r["id"], r["started_at"]) for r in db.query("SELECT id, started_at FROM passes WHERE finished_at IS NULL")]
 
 
+def pass_outcomes(db: Database, pass_id: int) -> dict[str, Outcome]:
+    """The outcome of each citation checked in a pass (its last check there)."""
+    rows = db.query("SELECT citation_id, outcome FROM checks WHERE pass_id = ? ORDER BY id", [pass_id])
+    return {r["citation_id"]: Outcome(r["outcome"]) for r in rows}
+
+
+def by_worker(db: Database, since: datetime) -> dict[str, int]:
+    """Checks recorded since `since`, per worker that recorded them ("" for a local pass)."""
+    rows = db.query(
+        "SELECT worker, count(*) AS n FROM checks WHERE checked_at >= ? GROUP BY worker", [since.isoformat()]
+    )
+    return {r["worker"] or "": int(r["n"]) for r in rows}
+
+
 @dataclass(frozen=True)
 class NewCheck:
     """A check about to be recorded: what was fetched, when, in which pass, and what it was judged."""

@@ -1,0 +1,194 @@
+"""Distributed mode end to end (issue 22): the dispatcher and two real worker processes (Celery on a
+real Redis, the store in a real PostgreSQL) over a simulated web of a few hundred pages on six hosts.
+The store ends identical in content to a single-process run; `kill -9` of a worker mid-pass still
+completes the pass with nothing lost or done twice; the simulated web's own count of concurrent
+requests per host never exceeds the limit, whatever the number of workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from conftest import SUBPROCESS_ENV, loopback_resolver, write_sources
+from simweb import LOREM, Response, article
+
+from archiver.config import Settings
+from archiver.distributed.dispatch import Dispatcher
+from archiver.distributed.queue import QUEUE
+from archiver.pipeline import run_check
+from archiver.store import Store
+
+pytest_plugins = ["services"]
+pytestmark = pytest.mark.timeout(300)
+
+HOSTS = 6
+ARTICLES, GONE, MOVED = 270, 20, 10  # 300 citations
+LIMIT = 1  # requests in flight to one host, across every worker
+VISIBILITY = 5.0  # seconds before a dead worker's task is redelivered
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+WORKER = Path(__file__).resolve().parent / "dist_worker.py"
+
+
+def build_web(web, delay: float = 0.0) -> list[dict[str, str]]:
+    """Articles, pages gone and pages moved, spread over HOSTS virtual hosts; the sources.csv rows."""
+    rows = []
+    for n in range(ARTICLES + GONE + MOVED):
+        host = f"h{n % HOSTS}.test"
+        url = web.url(f"/p{n}", host)
+        if n < ARTICLES:
+            body = article(f"Report {n}", f"Dispatch number {n} from the border region.", *LOREM[n % 3 :])
+            web.set(url, Response(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"}, delay))
+        elif n < ARTICLES + GONE:
+            web.set(url, Response(404, b"<html><body><h1>Not Found</h1></body></html>", {}, delay))
+        else:
+            target = web.page(web.url(f"/moved/{n}", host), article(f"Moved {n}", *LOREM))
+            web.set(url, Response(301, b"", {"Location": target}, delay))
+        rows.append({"id": str(n), "url": url})
+    return rows
+
+
+class Cluster:
+    """Workers as real processes on one shared store and broker, and the dispatcher in this process."""
+
+    def __init__(self, tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+        self.tmp = tmp_path
+        self.env = {
+            **SUBPROCESS_ENV,
+            "ARCHIVER_DATA_DIR": str(tmp_path / "shared"),
+            "ARCHIVER_SOURCES": str(tmp_path / "sources.csv"),
+            "ARCHIVER_DATABASE_URL": postgres_url,
+            "ARCHIVER_BROKER_URL": redis_url,
+            "ARCHIVER_PER_HOST": str(LIMIT),
+            "ARCHIVER_VISIBILITY_TIMEOUT": str(VISIBILITY),
+        }
+        self.settings = Settings.load(environ=self.env)
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=10)
+
+    def start(self, name: str) -> None:
+        log = (self.tmp / f"{name}.log").open("wb")
+        self.workers[name] = subprocess.Popen(
+            [sys.executable, str(WORKER), name], env=self.env, stdout=log, stderr=log, start_new_session=True
+        )
+
+    def kill(self, name: str) -> None:
+        """kill -9 of the whole worker (its extraction process too), as a machine lost."""
+        os.killpg(self.workers[name].pid, signal.SIGKILL)
+        self.workers.pop(name).wait(timeout=10)
+
+    def stop(self) -> None:
+        for worker in self.workers.values():
+            worker.send_signal(signal.SIGTERM)
+        for worker in self.workers.values():
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+        self.redis.close()
+
+    def queue_drained(self, wait: float = 10.0) -> bool:
+        """Nothing queued and nothing unacknowledged (the acknowledgement follows the commit the
+        dispatcher saw, so it may take a moment)."""
+        end = time.monotonic() + wait
+        while (self.redis.llen(QUEUE), self.redis.hlen("unacked")) != (0, 0):
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def log(self, name: str) -> str:
+        return (self.tmp / f"{name}.log").read_text("utf-8", errors="replace")[-3000:]
+
+    def run_pass(self, deadline: float, during=None) -> int:
+        """One dispatcher tick (every citation due), then wait until the pass is finished."""
+        with Dispatcher(self.settings) as dispatcher:
+            queued = dispatcher.tick(timedelta(days=1), retry_base=timedelta(minutes=30))
+            assert queued == ARTICLES + GONE + MOVED
+            (pass_id,) = dispatcher.open
+            end = time.monotonic() + deadline
+            while dispatcher.open:
+                assert time.monotonic() < end, "the pass did not finish:\n" + "\n".join(map(self.log, self.workers))
+                if during is not None:
+                    during(dispatcher.store)
+                dispatcher.finish_done()
+                time.sleep(0.2)
+            return pass_id
+
+
+@pytest.fixture
+def cluster(tmp_path, postgres_url, redis_url):
+    made = Cluster(tmp_path, postgres_url, redis_url)
+    yield made
+    made.stop()
+
+
+def content(store: Store) -> dict[str, tuple]:
+    """What a pass leaves per citation: its checks (outcome, status, verdict, content), its versions,
+    its health."""
+    held = {}
+    for citation in store.citations():
+        checks = [
+            (str(c.outcome), c.http_status, c.version_hash, c.verdicts.signal.kind) for c in store.checks(citation.id)
+        ]
+        versions = sorted(v.hash for v in store.versions(citation.id))
+        health = store.health(citation.id)
+        held[citation.id] = (checks, versions, health.status if health else None)
+    return held
+
+
+def test_two_workers_leave_the_store_a_single_process_pass_leaves(cluster, web, settings):
+    rows = build_web(web)
+    write_sources(cluster.settings.sources, rows)
+    for name in ("w1", "w2"):
+        cluster.start(name)
+    pass_id = cluster.run_pass(deadline=180)
+    distributed_peak = dict(web.max_in_flight)
+
+    local = settings.with_(per_host=LIMIT)
+    write_sources(local.sources, rows)
+    run_check(local, resolver=loopback_resolver)
+
+    with Store.open(cluster.settings.data_dir, database_url=cluster.settings.database_url) as shared:
+        with Store.open(local.data_dir) as alone:
+            assert content(shared) == content(alone)
+            assert len(content(shared)) == ARTICLES + GONE + MOVED
+        workers = {w for w, n in shared.checks_by_worker(EPOCH).items() if n}
+        assert set(shared.pass_outcomes(pass_id)) == {r["id"] for r in rows}
+    assert workers == {"w1", "w2"}  # both took a share
+    assert max(distributed_peak.values()) <= LIMIT
+    assert cluster.queue_drained()
+
+
+def test_a_worker_killed_mid_pass_loses_nothing_and_does_nothing_twice(cluster, web):
+    rows = build_web(web, delay=0.05)
+    write_sources(cluster.settings.sources, rows)
+    for name in ("w1", "w2"):
+        cluster.start(name)
+    killed = []
+
+    def kill_a_third_of_the_way(store: Store) -> None:
+        if not killed and sum(store.checks_by_worker(EPOCH).values()) >= len(rows) // 3:
+            killed.append(cluster.redis.hlen("unacked"))  # tasks held by the workers at that moment
+            cluster.kill("w1")
+
+    pass_id = cluster.run_pass(deadline=240, during=kill_a_third_of_the_way)
+    assert killed and killed[0] >= 1
+    with Store.open(cluster.settings.data_dir, database_url=cluster.settings.database_url) as shared:
+        for row in rows:
+            checks = shared.checks(row["id"])
+            assert len(checks) == 1, (row, checks)  # nothing lost, nothing checked twice
+            assert checks[0].pass_id == pass_id
+            hashes = [v.hash for v in shared.versions(row["id"])]
+            assert len(hashes) <= 1, (row, hashes)  # one pass of an unchanged page: one version at most
+        done = shared.checks_by_worker(EPOCH)
+    assert done["w1"] >= 1 and done["w2"] >= 1 and sum(done.values()) == len(rows)
+    assert max(web.max_in_flight.values()) <= LIMIT
+    assert cluster.queue_drained()
