@@ -107,11 +107,11 @@ class Cluster:
     def log(self, name: str) -> str:
         return (self.tmp / f"{name}.log").read_text("utf-8", errors="replace")[-3000:]
 
-    def run_pass(self, deadline: float, during=None) -> int:
+    def run_pass(self, deadline: float, during=None, expect: int = ARTICLES + GONE + MOVED) -> int:
         """One dispatcher tick (every citation due), then wait until the pass is finished."""
         with Dispatcher(self.settings) as dispatcher:
             queued = dispatcher.tick(timedelta(days=1), retry_base=timedelta(minutes=30))
-            assert queued == ARTICLES + GONE + MOVED
+            assert queued == expect
             (pass_id,) = dispatcher.open
             end = time.monotonic() + deadline
             while dispatcher.open:
@@ -162,7 +162,7 @@ def test_two_workers_leave_the_store_a_single_process_pass_leaves(cluster, web, 
             assert len(content(shared)) == ARTICLES + GONE + MOVED
         workers = {w for w, n in shared.checks_by_worker(EPOCH).items() if n}
         assert set(shared.pass_outcomes(pass_id)) == {r["id"] for r in rows}
-    assert workers == {"w1", "w2"}  # both took a share
+    assert {w.split("@")[0] for w in workers} == {"w1", "w2"}  # both took a share
     assert max(distributed_peak.values()) <= LIMIT
     assert cluster.queue_drained()
 
@@ -188,7 +188,54 @@ def test_a_worker_killed_mid_pass_loses_nothing_and_does_nothing_twice(cluster, 
             assert checks[0].pass_id == pass_id
             hashes = [v.hash for v in shared.versions(row["id"])]
             assert len(hashes) <= 1, (row, hashes)  # one pass of an unchanged page: one version at most
-        done = shared.checks_by_worker(EPOCH)
+        done = {w.split("@")[0]: n for w, n in shared.checks_by_worker(EPOCH).items()}
     assert done["w1"] >= 1 and done["w2"] >= 1 and sum(done.values()) == len(rows)
     assert max(web.max_in_flight.values()) <= LIMIT
     assert cluster.queue_drained()
+
+
+def archiver(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *args], env=cluster.env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_status_shows_the_queue_the_workers_and_their_throughput(cluster, web):
+    rows = build_web(web)[:12]
+    write_sources(cluster.settings.sources, rows)
+    with Dispatcher(cluster.settings) as dispatcher:  # queued, no worker yet
+        assert dispatcher.tick(timedelta(days=1), retry_base=timedelta(minutes=30)) == 12
+        assert dispatcher.tick(timedelta(days=1), retry_base=timedelta(minutes=30)) == 0  # queued once only
+    waiting = archiver(cluster, "status")
+    assert waiting.returncode == 0, waiting.stderr
+    assert "queue: 12 waiting, 0 running" in waiting.stdout
+    cluster.start("w1")
+    end = time.monotonic() + 60
+    while not cluster.queue_drained(wait=0.5):
+        assert time.monotonic() < end, cluster.log("w1")
+    shown = archiver(cluster, "status")
+    assert shown.returncode == 0, shown.stderr
+    assert "queue: 0 waiting, 0 running" in shown.stdout
+    (line,) = [x for x in shown.stdout.splitlines() if x.startswith("w1@")]
+    assert line.split()[1:] == ["yes", "12", "12", "12"]  # answering, tasks, checks in 10 min, in 1 h
+    assert "throughput: 12 checks in the last hour" in shown.stdout
+
+
+@pytest.mark.parametrize("command", ["worker", "status"])
+def test_worker_and_status_without_a_broker_say_what_to_set(cluster, command):
+    env = {k: v for k, v in cluster.env.items() if k != "ARCHIVER_BROKER_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "archiver", command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3
+    assert "needs ARCHIVER_BROKER_URL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_broker_that_does_not_answer_is_named_without_its_password(cluster):
+    env = {**cluster.env, "ARCHIVER_BROKER_URL": "redis://:hunter2@127.0.0.1:9/0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "archiver", "status"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 4, done.stderr
+    assert "BrokerError" in done.stderr and "127.0.0.1:9" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout and "Traceback" not in done.stderr

@@ -176,7 +176,9 @@ def run_worker(settings: Settings, name: str = "", resolver: Resolver | None = N
     """Run a worker in this process until SIGTERM (a warm shutdown: the running check finishes and is
     acknowledged, queued ones stay for the other workers) or SIGQUIT (cold: the running task goes back)."""
     global _process
-    name = name or f"archiver-{os.getpid()}@{socket.gethostname()}"
+    name = name or f"archiver-{os.getpid()}"
+    if "@" not in name:  # Celery's node names are NAME@HOST: the store and `status` use the same
+        name = f"{name}@{socket.gethostname()}"
     _process = WorkerProcess(settings, name, resolver)
     app = make_app(settings)
     argv = ["worker", "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
