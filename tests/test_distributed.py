@@ -239,3 +239,19 @@ def test_a_broker_that_does_not_answer_is_named_without_its_password(cluster):
     assert done.returncode == 4, done.stderr
     assert "BrokerError" in done.stderr and "127.0.0.1:9" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_pass_whose_every_check_failed_before_http_is_offline_and_counts_against_no_citation(cluster, settings):
+    rows = [{"id": str(n), "url": f"http://gone{n}.invalid/a"} for n in range(4)]  # no name resolves
+    write_sources(cluster.settings.sources, rows)
+    cluster.start("w1")
+    pass_id = cluster.run_pass(deadline=60, expect=4)
+
+    local = settings.with_(per_host=LIMIT)
+    write_sources(local.sources, rows)
+    run_check(local, resolver=loopback_resolver)
+    with Store.open(cluster.settings.data_dir, database_url=cluster.settings.database_url) as shared:
+        with Store.open(local.data_dir) as alone:
+            assert content(shared) == content(alone)  # the same health as a local offline pass
+            offline = shared.db.scalar("SELECT offline FROM passes WHERE id = ?", [pass_id])
+            assert offline == alone.db.scalar("SELECT offline FROM passes") == 1
