@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from archiver.errors import ConfigError
 from archiver.models import BrowserMode, RotPolicy
+from archiver.server_urls import SECRETS, redacted_or_hidden
+from archiver.server_urls import redacted as redacted  # re-exported: the settings name their servers
+from archiver.server_urls import server_url as server_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -254,7 +256,7 @@ class Settings:
             try:
                 values.update(parse(raw) if name == "*" else {name: parse(raw)})
             except (ValueError, OverflowError) as exc:
-                shown = _redacted_or_hidden(raw) if var in _SECRETS else raw
+                shown = redacted_or_hidden(raw) if var in SECRETS else raw
                 raise ConfigError(f"{var}={shown[:80]!r}: {exc}") from None
         if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_ARCHIVE_URL"):
             # one override moves every archive endpoint, so tests never leave loopback
@@ -334,41 +336,6 @@ def _url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ValueError("must be an http:// or https:// URL")
     return raw.rstrip("/")
-
-
-def redacted(url: str) -> str:
-    """A database or broker URL fit for a message or a log: its password replaced by `***`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
-
-
-def _redacted_or_hidden(raw: str) -> str:
-    try:
-        return redacted(raw)
-    except ValueError:
-        return "(not shown: it may hold a password)"
-
-
-_SECRETS = ("ARCHIVER_DATABASE_URL", "ARCHIVER_BROKER_URL")
-
-
-def server_url(*schemes: str) -> Callable[[str], str]:
-    """A parser of a server's URL with one of these schemes and a host (a database, a broker)."""
-
-    def parse(raw: str) -> str:
-        url = raw.strip()
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-        except ValueError as exc:
-            raise ValueError(f"is not a URL ({exc})") from None
-        if parts.scheme not in schemes or not parts.hostname:
-            raise ValueError(f"must be a {' or '.join(s + '://' for s in schemes)} URL with a host")
-        return url
-
-    return parse
 
 
 def _endpoints(raw: str) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from archiver.config import Settings
 from archiver.distributed.dispatch import Dispatcher
 from archiver.distributed.queue import QUEUE
 from archiver.pipeline import run_check
-from archiver.store import Store
+from archiver.store import Store, checks
 
 pytest_plugins = ["services"]
 pytestmark = pytest.mark.timeout(300)
@@ -135,12 +135,12 @@ def content(store: Store) -> dict[str, tuple]:
     its health."""
     held = {}
     for citation in store.citations():
-        checks = [
+        made = [
             (str(c.outcome), c.http_status, c.version_hash, c.verdicts.signal.kind) for c in store.checks(citation.id)
         ]
         versions = sorted(v.hash for v in store.versions(citation.id))
         health = store.health(citation.id)
-        held[citation.id] = (checks, versions, health.status if health else None)
+        held[citation.id] = (made, versions, health.status if health else None)
     return held
 
 
@@ -160,8 +160,8 @@ def test_two_workers_leave_the_store_a_single_process_pass_leaves(cluster, web, 
         with Store.open(local.data_dir) as alone:
             assert content(shared) == content(alone)
             assert len(content(shared)) == ARTICLES + GONE + MOVED
-        workers = {w for w, n in shared.checks_by_worker(EPOCH).items() if n}
-        assert set(shared.pass_outcomes(pass_id)) == {r["id"] for r in rows}
+        workers = {w for w, n in checks.by_worker(shared.db, EPOCH).items() if n}
+        assert set(checks.pass_outcomes(shared.db, pass_id)) == {r["id"] for r in rows}
     assert {w.split("@")[0] for w in workers} == {"w1", "w2"}  # both took a share
     assert max(distributed_peak.values()) <= LIMIT
     assert cluster.queue_drained()
@@ -175,7 +175,7 @@ def test_a_worker_killed_mid_pass_loses_nothing_and_does_nothing_twice(cluster, 
     killed = []
 
     def kill_a_third_of_the_way(store: Store) -> None:
-        if not killed and sum(store.checks_by_worker(EPOCH).values()) >= len(rows) // 3:
+        if not killed and sum(checks.by_worker(store.db, EPOCH).values()) >= len(rows) // 3:
             killed.append(cluster.redis.hlen("unacked"))  # tasks held by the workers at that moment
             cluster.kill("w1")
 
@@ -183,12 +183,12 @@ def test_a_worker_killed_mid_pass_loses_nothing_and_does_nothing_twice(cluster, 
     assert killed and killed[0] >= 1
     with Store.open(cluster.settings.data_dir, database_url=cluster.settings.database_url) as shared:
         for row in rows:
-            checks = shared.checks(row["id"])
-            assert len(checks) == 1, (row, checks)  # nothing lost, nothing checked twice
-            assert checks[0].pass_id == pass_id
+            held = shared.checks(row["id"])
+            assert len(held) == 1, (row, held)  # nothing lost, nothing checked twice
+            assert held[0].pass_id == pass_id
             hashes = [v.hash for v in shared.versions(row["id"])]
             assert len(hashes) <= 1, (row, hashes)  # one pass of an unchanged page: one version at most
-        done = {w.split("@")[0]: n for w, n in shared.checks_by_worker(EPOCH).items()}
+        done = {w.split("@")[0]: n for w, n in checks.by_worker(shared.db, EPOCH).items()}
     assert done["w1"] >= 1 and done["w2"] >= 1 and sum(done.values()) == len(rows)
     assert max(web.max_in_flight.values()) <= LIMIT
     assert cluster.queue_drained()
@@ -231,6 +231,17 @@ def test_worker_and_status_without_a_broker_say_what_to_set(cluster, command):
     assert "needs ARCHIVER_BROKER_URL" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("command", [["worker"], ["daemon", "--tick", "1"]])
+def test_workers_and_their_dispatcher_without_a_shared_store_say_what_to_set(cluster, command):
+    env = {k: v for k, v in cluster.env.items() if k != "ARCHIVER_DATABASE_URL"}
+    write_sources(cluster.settings.sources, [{"id": "1", "url": "http://h1.test/a"}])
+    done = subprocess.run(
+        [sys.executable, "-m", "archiver", *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    assert "needs ARCHIVER_DATABASE_URL" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_a_broker_that_does_not_answer_is_named_without_its_password(cluster):
     env = {**cluster.env, "ARCHIVER_BROKER_URL": "redis://:hunter2@127.0.0.1:9/0"}
     done = subprocess.run(
@@ -250,8 +261,8 @@ def test_a_pass_whose_every_check_failed_before_http_is_offline_and_counts_again
     local = settings.with_(per_host=LIMIT)
     write_sources(local.sources, rows)
     run_check(local, resolver=loopback_resolver)
-    with Store.open(cluster.settings.data_dir, database_url=cluster.settings.database_url) as shared:
-        with Store.open(local.data_dir) as alone:
-            assert content(shared) == content(alone)  # the same health as a local offline pass
-            offline = shared.db.scalar("SELECT offline FROM passes WHERE id = ?", [pass_id])
-            assert offline == alone.db.scalar("SELECT offline FROM passes") == 1
+    shared_store = Store.open(cluster.settings.data_dir, database_url=cluster.settings.database_url)
+    with shared_store as shared, Store.open(local.data_dir) as alone:
+        assert content(shared) == content(alone)  # the same health as a local offline pass
+        offline = shared.db.scalar("SELECT offline FROM passes WHERE id = ?", [pass_id])
+        assert offline == alone.db.scalar("SELECT offline FROM passes") == 1

@@ -18,10 +18,11 @@ from archiver.cadence import due_citations
 from archiver.config import Settings
 from archiver.distributed.lease import host_of
 from archiver.distributed.queue import TASK, as_message, broker_errors, make_app, queued_key, redis_client
+from archiver.errors import ConfigError
 from archiver.models import Citation, Clock, utcnow
 from archiver.pipeline import update_health
 from archiver.sources import read_sources
-from archiver.store import Store
+from archiver.store import Store, checks
 
 log = logging.getLogger("archiver.dispatcher")
 # a pass whose last tasks are still queued after this long is left to the markers' expiry (a task
@@ -46,6 +47,8 @@ class Dispatcher:
     open: dict[int, OpenPass] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
+        if not self.settings.database_url:
+            raise ConfigError("the dispatcher needs ARCHIVER_DATABASE_URL: its workers share a PostgreSQL store")
         self.app = make_app(self.settings)
         self.redis = redis_client(self.settings)
         self.store = Store.open(self.settings.data_dir, database_url=self.settings.database_url)
@@ -101,7 +104,7 @@ class Dispatcher:
         finished = []
         now = self.clock()
         for pass_id, open_pass in list(self.open.items()):
-            outcomes = self.store.pass_outcomes(pass_id)
+            outcomes = checks.pass_outcomes(self.store.db, pass_id)
             unchecked = [queued_key(c.id) for c in open_pass.citations if c.id not in outcomes]
             if unchecked and self.redis.exists(*unchecked):
                 if now - open_pass.started < MAX_PASS:  # a queue may be long: its markers live on

@@ -11,7 +11,7 @@ from typing import Any
 from archiver.config import Settings
 from archiver.distributed.queue import QUEUE, broker_errors, make_app, redis_client
 from archiver.models import Clock, utcnow
-from archiver.store import Store
+from archiver.store import Store, checks
 
 PING_TIMEOUT = 1.0  # seconds the workers have to answer (the call always waits this long)
 RECENT = timedelta(minutes=10)
@@ -48,7 +48,7 @@ def queue_status(settings: Settings, clock: Clock = utcnow) -> QueueStatus:
         stats: dict[str, Any] = make_app(settings).control.inspect(timeout=PING_TIMEOUT).stats() or {}
     now = clock()
     with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
-        recent, hour = store.checks_by_worker(now - RECENT), store.checks_by_worker(now - HOUR)
+        recent, hour = checks.by_worker(store.db, now - RECENT), checks.by_worker(store.db, now - HOUR)
     names = sorted(set(stats) | {n for n in hour if n})
     workers = tuple(WorkerStatus(n, n in stats, _total(stats.get(n)), recent.get(n, 0), hour.get(n, 0)) for n in names)
     return QueueStatus(waiting, running, workers)

@@ -123,14 +123,6 @@ class Store:
     def finish_pass(self, pass_id: int, now: datetime, offline: bool) -> None:
         checks.finish_pass(self.db, pass_id, now, offline)
 
-    def pass_outcomes(self, pass_id: int) -> dict[str, Outcome]:
-        """Per citation checked in the pass, its outcome (a distributed pass is finished from these)."""
-        return checks.pass_outcomes(self.db, pass_id)
-
-    def checks_by_worker(self, since: datetime) -> dict[str, int]:
-        """How many checks each worker recorded since then (throughput, for `archiver status`)."""
-        return checks.by_worker(self.db, since)
-
     def record_check(
         self,
         citation: Citation,
