@@ -130,6 +130,16 @@ def cluster(tmp_path, postgres_url, redis_url):
     made.stop()
 
 
+def overlaps(web) -> list[tuple[str, str, float]]:
+    """For a failure's message: requests to one host that started within 50 ms of each other."""
+    seen = sorted(web.requests, key=lambda r: r.at)
+    return [
+        (b.host, b.path, round(b.at - a.at, 3))
+        for a, b in zip(seen, seen[1:], strict=False)
+        if a.host == b.host and b.at - a.at < 0.05
+    ]
+
+
 def content(store: Store) -> dict[str, tuple]:
     """What a pass leaves per citation: its checks (outcome, status, verdict, content), its versions,
     its health."""
@@ -190,7 +200,7 @@ def test_a_worker_killed_mid_pass_loses_nothing_and_does_nothing_twice(cluster, 
             assert len(hashes) <= 1, (row, hashes)  # one pass of an unchanged page: one version at most
         done = {w.split("@")[0]: n for w, n in checks.by_worker(shared.db, EPOCH).items()}
     assert done["w1"] >= 1 and done["w2"] >= 1 and sum(done.values()) == len(rows)
-    assert max(web.max_in_flight.values()) <= LIMIT
+    assert max(web.max_in_flight.values()) <= LIMIT, (web.max_in_flight, overlaps(web))
     assert cluster.queue_drained()
 
 
