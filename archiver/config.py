@@ -159,6 +159,8 @@ class Settings:
     wayback_retry_seconds: float = 60.0  # first back-off after a retryable refusal, doubling
     wayback: bool = True  # submit and look up captures after each check pass
     notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs for status changes (hold tokens)
+    editor_password_hash: str = field(default="", repr=False)  # `archiver hash-password`; empty: serve read-only
+    trust_proxy: bool = False  # believe X-Forwarded-Proto (serve behind a TLS proxy): Secure cookies
     extract_timeout: float = 30.0  # seconds one page's extraction may take before its worker is replaced
     browser: BrowserMode = BrowserMode.AUTO  # auto falls back to never when Chromium is not found
     browser_pages: int = 2  # pages rendered at once; each is a Chromium renderer of 50-150 MiB
@@ -378,6 +380,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_WAYBACK_POLL_ROUNDS": ("wayback_poll_rounds", _whole),
     "ARCHIVER_EXTRACT_TIMEOUT": ("extract_timeout", _positive_float),
     "ARCHIVER_NOTIFY": ("notify", lambda raw: tuple(u for u in raw.replace(",", " ").split() if u)),
+    "ARCHIVER_EDITOR_PASSWORD_HASH": ("editor_password_hash", str),
+    "ARCHIVER_TRUST_PROXY": ("trust_proxy", _flag),
     "ARCHIVER_BROWSER": ("browser", BrowserMode),
     "ARCHIVER_BROWSER_PAGES": ("browser_pages", int),
     "ARCHIVER_CHROMIUM": ("chromium", str),

@@ -25,8 +25,19 @@ class SourceError(ArchiverError):
     def __init__(self, path: str | Path, problems: list[tuple[int | None, str]]) -> None:
         self.path = str(path)
         self.problems = problems
+        self.files: list[tuple[str, list[tuple[int | None, str]]]] = [(self.path, problems)]
         lines = [f"{self.path}:{line}: {msg}" if line else f"{self.path}: {msg}" for line, msg in problems]
         super().__init__("\n".join(lines))
+
+    @classmethod
+    def many(cls, errors: list[SourceError]) -> SourceError:
+        """One error naming every problem of several files (each line still names its file)."""
+        if len(errors) == 1:
+            return errors[0]
+        combined = cls(errors[0].path, errors[0].problems)
+        combined.args = ("\n".join(str(e) for e in errors),)
+        combined.files = [(e.path, e.problems) for e in errors]
+        return combined
 
 
 class StoreError(ArchiverError):

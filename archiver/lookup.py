@@ -4,8 +4,9 @@ looked up in the archives by `archive.unwatched`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from archiver.archive.selection import capture_at, version_in_force
 from archiver.detect.drift import unified_diff
@@ -23,6 +24,7 @@ class Found:
     versions: list[VersionRow]  # newest first
     captures: list[CaptureRow]  # newest first
     checks: list[CheckRow]  # oldest first
+    cited_by: list[CitationRow] = field(default_factory=list)  # every listed citation of the same page
 
     def version_at(self, when: datetime | None) -> VersionRow | None:
         """The version in force at `when`; the newest one when no date is given."""
@@ -42,31 +44,48 @@ class Found:
         if len(matches) == 1:
             return matches[0]
         raise ConfigError(
-            f"no single version {ref!r} of citation {self.citation.id}: give its number "
+            f"no single version {ref!r} of citation {self.citation.key}: give its number "
             f"(1 = newest, up to {len(self.versions)}) or a longer hash prefix"
         )
 
 
-def find(store: Store, key: str) -> Found | None:
-    """A citation by id, or by URL (as cited or canonical); None when the store does not watch it."""
-    citation = store.citation(key)
+def find(store: Store, key: str, article: str | None = None) -> Found | None:
+    """A citation by key (`3`, `ARTICLE:3`), by id within `article`, or by URL (as cited or
+    canonical); None when the store does not watch it. What is stored is its watched URL's."""
+    citation = store.citation(key, article)
     if citation is None:
         return None
+    watched_id = citation.watched_id or citation.id
     return Found(
         citation,
-        list(reversed(store.versions(citation.id))),
-        store.captures(citation.id),
-        store.checks(citation.id),
+        list(reversed(store.versions(watched_id))),
+        store.captures(watched_id),
+        store.checks(watched_id),
+        store.watching(watched_id),
     )
 
 
 def parse_at(text: str) -> datetime:
-    """The `--at` date, by the same rule as a citation's `cited_at` (UTC when no offset is given)."""
+    """The `--at` date, by the same rule as a citation's `cited_at` (UTC when no offset is given);
+    a bare date means the end of that day, so what was stored that day counts."""
     try:
-        return parse_date(text)
+        when = parse_date(text)
     except ValueError:
         raise ConfigError(f"--at {text[:40]!r} is not a date like 2025-04-28 or 2025-04-28T12:00") from None
+    if _BARE_DATE.fullmatch(text.strip()):
+        return when + timedelta(days=1) - timedelta(microseconds=1)
+    return when
 
 
-def diff(store: Store, older: VersionRow, newer: VersionRow) -> str:
-    return unified_diff(store.read_text(older), store.read_text(newer), limit=2000)
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def diff(store: Store, older: VersionRow, newer: VersionRow, names: tuple[str, str] = ("before", "after")) -> str:
+    """What changed from `older` to `newer`, its two sides headed by `names`."""
+    return unified_diff(store.read_text(older), store.read_text(newer), limit=2000, names=names)
+
+
+def version_name(found: Found, version: VersionRow) -> str:
+    """How `lookup` names a version: its number (1 = newest), hash prefix and time to the second."""
+    n = next(i for i, v in enumerate(found.versions, 1) if v.hash == version.hash)
+    return f"version {n} {version.hash[:12]} {version.first_seen[:19]}"

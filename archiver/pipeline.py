@@ -1,10 +1,13 @@
 """The pass: the only module that knows the order of the stages. One pass, in order:
 
 1. read the citation list (a bad list stops here, before the store is touched) and sync the store;
-2. check the chosen citations concurrently (`check.Checker`: fetch, extract and judge in worker
+   the chosen citations become the watched URLs they cite (`watchlist`): one per page, whatever
+   the number of citations and articles citing it;
+2. check each watched URL once, concurrently (`check.Checker`: fetch, extract and judge in worker
    processes, probe, compare, record), at most `concurrency + 4 × workers` between fetch and store;
 3. record the pass as finished, and as offline when every check failed before any HTTP exchange;
-4. fold each checked citation's record into its health (`detect.health.fold`), noting changes of status;
+4. fold each citation of a checked URL, in every article, into its health (`detect.health.fold`), its
+   claim checked against the versions for itself; noting changes of status;
 5. archive (`archive.step`): look up, queue, submit and verify captures, unless offline or stopped;
 6. alert on the changes of status (`notify`).
 """
@@ -21,14 +24,23 @@ from archiver.archive.step import run_archive
 from archiver.cadence import due_citations
 from archiver.check import Checker
 from archiver.config import Settings
-from archiver.detect.health import fold
 from archiver.fetch import Fetcher, Resolver
-from archiver.models import ArchiveSummary, CheckSummary, Citation, Clock, PassSummary, RotPolicy, StatusChange, utcnow
+from archiver.models import (
+    ArchiveSummary,
+    CheckSummary,
+    Citation,
+    Clock,
+    PassSummary,
+    StatusChange,
+    utcnow,
+)
+from archiver.models.rows import CitationRow
 from archiver.notify import send
 from archiver.probe import Prober
-from archiver.report.words import explain
-from archiver.sources import read_sources, select
+from archiver.refold import update_health
+from archiver.sources import articles_of, read_sources, select
 from archiver.store import Store
+from archiver.watchlist import watch_list
 from archiver.workers import WorkerPool
 
 OnCheck = Callable[[CheckSummary], None]
@@ -43,15 +55,32 @@ def run_check(
     clock: Clock = utcnow,
     on_check: OnCheck | None = None,
     stop: threading.Event | None = None,
+    article: str | None = None,
 ) -> PassSummary:
-    """Read the citation list (unless the caller has read it: `citations`), then check the chosen
-    citations once and record everything."""
+    """Read the citation list (unless the caller has read it: `citations`), then check the URLs the
+    chosen citations (`only`, of `article`; all by default) cite, each once, and record everything."""
     if citations is None:
         citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
-    chosen = select(citations, only)
+    chosen = select(citations, only, article)
     with Store.open(settings.data_dir, database_url=settings.database_url) as store:
-        store.sync_citations(citations, clock())
-        return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
+        sync(store, citations, clock())
+        return _pass(
+            settings, store, watched(store, chosen), resolver=resolver, clock=clock, on_check=on_check, stop=stop
+        )
+
+
+def sync(store: Store, citations: Sequence[Citation], now: datetime) -> None:
+    """The store's articles and citations made to match the list."""
+    store.sync_citations(citations, now, articles_of(citations))
+
+
+def watched(store: Store, chosen: Sequence[Citation]) -> list[Citation]:
+    """The watched URLs the chosen citations cite, each once (see `watchlist`); a citation an editor
+    ignored watches nothing (its URL is still checked for another citation of it)."""
+    ignored = store.ignored()
+    listed = [c for c in store.citations() if (c.article, c.id) not in ignored]
+    urls = {w.id: w for wid in dict.fromkeys(c.watched_id for c in listed) if (w := store.watched(wid))}
+    return watch_list(chosen, listed, urls)
 
 
 def run_due(
@@ -70,8 +99,9 @@ def run_due(
     citations = read_sources(settings.sources)
     now = clock()
     with Store.open(settings.data_dir, database_url=settings.database_url) as store:
-        store.sync_citations(citations, now)
-        chosen = due_citations(citations, store.schedule_records(), now, interval, retry_base=retry_base, jitter=jitter)
+        sync(store, citations, now)
+        every = watched(store, citations)
+        chosen = due_citations(every, store.schedule_records(), now, interval, retry_base=retry_base, jitter=jitter)
         if not chosen:
             return None
         return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
@@ -83,13 +113,15 @@ def run_archiving(
     *,
     resolver: Resolver | None = None,
     clock: Clock = utcnow,
+    article: str | None = None,
 ) -> ArchiveSummary:
-    """`archiver archive`: read the citation list, then run the archiving step alone for the chosen ones."""
+    """`archiver archive`: read the citation list, then run the archiving step alone for the URLs
+    the chosen citations cite."""
     citations = read_sources(settings.sources)
-    chosen = select(citations, only)
+    chosen = select(citations, only, article)
     with Store.open(settings.data_dir, database_url=settings.database_url) as store:
-        store.sync_citations(citations, clock())
-        return run_archive(settings, chosen, store, clock=clock, resolver=resolver)
+        sync(store, citations, clock())
+        return run_archive(settings, watched(store, chosen), store, clock=clock, resolver=resolver)
 
 
 def _pass(
@@ -127,7 +159,9 @@ async def check_citations(
     on_check: OnCheck | None = None,
     stop: threading.Event | None = None,
 ) -> PassSummary:
-    """Steps 2 to 4: check concurrently, record the pass, fold each citation's health."""
+    """Steps 2 to 4: check concurrently, record the pass, fold each citation's health. `citations`
+    are watched URLs (see `watched`); a store whose citations were synced one by one, each the only
+    citation of its URL, may be given its citations themselves."""
     started = clock()
     pass_id = store.begin_pass(started, len(citations))
     summaries: list[CheckSummary] = []
@@ -155,7 +189,12 @@ async def check_citations(
     offline = bool(summaries) and all(s.outcome.before_http for s in summaries)
     finished = clock()
     store.finish_pass(pass_id, finished, offline)
-    changes = [change for c in citations if (change := update_health(store, c, settings.rot_policy, finished))]
+    changes = [
+        change
+        for w in citations
+        for c in (store.watching(w.id) or _listed(store, w))
+        if (change := update_health(store, c, settings.rot_policy, finished))
+    ]
     order = {c.id: i for i, c in enumerate(citations)}
     summaries.sort(key=lambda s: order[s.citation.id])
     return PassSummary(
@@ -222,13 +261,6 @@ async def _cancel_on(stop: threading.Event, tasks: Sequence[asyncio.Future[None]
         task.cancel()
 
 
-def update_health(store: Store, citation: Citation, policy: RotPolicy, now: datetime) -> StatusChange | None:
-    """Fold a citation's whole record into its health and keep it; the change of status, if any."""
-    health = fold(
-        citation, store.checks(citation.id), store.versions(citation.id), store.current_version(citation.id), policy
-    )
-    evidence = explain(health) or str(health.status)
-    old = store.save_health(health, now, evidence)
-    if old == health.status:
-        return None
-    return StatusChange(citation.id, citation.url, now.isoformat(), old, health.status, evidence)
+def _listed(store: Store, citation: Citation) -> list[CitationRow]:
+    row = store.citation(citation.key)
+    return [row] if row is not None else []

@@ -6,17 +6,19 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from archiver.cadence import parse_duration
 from archiver.errors import ConfigError, SourceError
-from archiver.models import Citation
+from archiver.models import LIST_ARTICLE, Article, Citation
 from archiver.models.time import parse_date
-from archiver.urls import canonical, is_http_url, url_problem
+from archiver.urls import is_http_url, why_unfetchable
 
 REQUIRED_COLUMNS = ("id", "url")
-KNOWN_COLUMNS = ("id", "url", "claim", "cited_at", "expect", "interval")
+KNOWN_COLUMNS = ("id", "url", "claim", "cited_at", "expect", "interval", "article")
+# what a list says of its articles, on their rows (kept in `Citation.extra`; see `articles_of`)
+ARTICLE_COLUMNS = ("article_title", "article_source", "article_published")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 # What a citation list may hold: far past any real article's, small enough to read in a moment.
@@ -28,16 +30,46 @@ MAX_CITATIONS = 100_000
 MAX_PROBLEMS = 100  # named one by one; past this the list is plainly not a citation list
 
 
-def select(citations: Sequence[Citation], only: Sequence[str] | None) -> list[Citation]:
-    """The citations named by `only` (all when empty); an unknown id is an error, not a silent skip."""
+def select(citations: Sequence[Citation], only: Sequence[str] | None, article: str | None = None) -> list[Citation]:
+    """The citations named by `only` (keys: an id, or ARTICLE:ID) of the article named by `article`
+    (all when empty); an unknown key or article is an error, not a silent skip."""
+    if article:
+        known_articles = sorted({c.article for c in citations})
+        if article not in known_articles:
+            raise ConfigError(f"no article {article!r} (known: {_some(known_articles)})")
+        citations = [c for c in citations if c.article == article]
     if not only:
         return list(citations)
-    known = {c.id for c in citations}
+    known = {c.key for c in citations} | {c.id for c in citations}
     unknown = [i for i in only if i not in known]
     if unknown:
-        raise ConfigError(f"no citation with id {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise ConfigError(f"no citation with id {', '.join(unknown)} (known: {_some(sorted(known))})")
     wanted = set(only)
-    return [c for c in citations if c.id in wanted]
+    return [c for c in citations if c.key in wanted or (article and c.id in wanted)]
+
+
+def _some(names: Sequence[str], shown: int = 20) -> str:
+    return ", ".join(names[:shown]) + (f", … ({len(names)} in all)" if len(names) > shown else "")
+
+
+def articles_of(citations: Sequence[Citation]) -> list[Article]:
+    """The articles a list's citations belong to, in order of first appearance, each described by the
+    first non-empty `article_title`, `article_source` and `article_published` cells of its rows."""
+    found: dict[str, dict[str, str]] = {}
+    for c in citations:
+        known = found.setdefault(c.article, {})
+        for column in ARTICLE_COLUMNS:
+            if c.extra.get(column) and not known.get(column):
+                known[column] = c.extra[column]
+    return [
+        Article(
+            article,
+            cells.get("article_title", ""),
+            cells.get("article_source", ""),
+            cells.get("article_published", ""),
+        )
+        for article, cells in found.items()
+    ]
 
 
 def read_sources(path: str | Path) -> list[Citation]:
@@ -107,10 +139,11 @@ def parse_sources(data: bytes, path: str | Path = "sources.csv") -> list[Citatio
                 values = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header) if name}
                 citation, errors = _citation(values, line)
                 problems.extend((line, e) for e in errors)
-                if citation is not None and citation.id in seen:
-                    problems.append((line, f"duplicate id {citation.id!r} (first on line {seen[citation.id]})"))
+                if citation is not None and citation.key in seen:
+                    where = "" if citation.article == LIST_ARTICLE else f" in article {citation.article!r}"
+                    problems.append((line, f"duplicate id {citation.id!r}{where} (first on line {seen[citation.key]})"))
                 elif citation is not None:
-                    seen[citation.id] = line
+                    seen[citation.key] = line
                     citations.append(citation)
             if len(problems) >= MAX_PROBLEMS:
                 problems.append((None, f"stopped after {MAX_PROBLEMS} problems: is this a citation list?"))
@@ -181,14 +214,18 @@ def _citation(values: dict[str, str], line: int) -> tuple[Citation | None, list[
         errors.append(f"id {cid!r} must be letters, digits, '.', '_' or '-' (at most 64)")
     if not url:
         errors.append("url is empty")
-    elif problem := url_problem(url):
+    elif problem := why_unfetchable(url):
         errors.append(f"url {url!r} {problem}")
+    article = values.get("article", "")
+    if article and not _ID.match(article):
+        errors.append(f"article {article!r} must be letters, digits, '.', '_' or '-' (at most 64)")
     cited_at = values.get("cited_at", "")
-    if cited_at:
-        try:
-            parse_date(cited_at)
-        except ValueError:
-            errors.append(f"cited_at {cited_at!r} is not a date like 2025-04-28")
+    for column in ("cited_at", "article_published"):
+        if values.get(column, ""):
+            try:
+                parse_date(values[column])
+            except ValueError:
+                errors.append(f"{column} {values[column]!r} is not a date like 2025-04-28")
     interval = values.get("interval", "")
     if interval:
         try:
@@ -199,84 +236,6 @@ def _citation(values: dict[str, str], line: int) -> tuple[Citation | None, list[
         return None, errors
     expect = tuple(p.strip() for p in values.get("expect", "").split("|") if p.strip())
     extra = {k: v for k, v in values.items() if k not in KNOWN_COLUMNS}
-    return Citation(cid, url, values.get("claim", ""), cited_at, expect, interval, line, extra), []
-
-
-def merge_sources(
-    existing: bytes | None, imported: list[Citation], canonical_of: dict[str, str] | None = None
-) -> tuple[str, list[str]]:
-    """Merge imported citations into an existing list (CSV text, or None for a new file).
-
-    Existing rows keep their ids, their order and every hand-written cell; a citation is matched by
-    id and URL, or by canonical URL; new ones are appended. Rows the article no longer cites are
-    kept (their history stays in the store). Returns the new CSV text and notes for the user."""
-    canonical_of = canonical_of or {}
-    header: list[str] = ["id", "url", "claim"]
-    rows: list[dict[str, str]] = []
-    if existing:
-        text = existing.decode("utf-8-sig")
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = [h for h in (reader.fieldnames or []) if h] or header
-        rows = [dict(r) for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))]
-    if any(canonical_of.values()) and "canonical" not in header:
-        header.append("canonical")
-    for column in ("id", "url", "claim"):
-        if column not in header:
-            header.insert(["id", "url", "claim"].index(column), column)
-    by_id = {r.get("id", ""): r for r in rows}
-    by_canonical = {_canon(r.get("url", "")): r for r in rows}
-    notes: list[str] = []
-    matched: set[int] = set()
-    added = kept = 0
-    for c in imported:
-        row = by_id.get(c.id)
-        if row is not None and _canon(row.get("url", "")) != _canon(c.url):
-            other = by_canonical.get(_canon(c.url))
-            if other is None:
-                new_id = _free_id(c.id, by_id)
-                notes.append(
-                    f"id {c.id} already names {row.get('url')}; the article's [{c.id}] {c.url} was added as {new_id}"
-                )
-                row = None
-                c = Citation(new_id, c.url, c.claim, line=c.line)
-            else:
-                row = other
-        elif row is None:
-            row = by_canonical.get(_canon(c.url))
-        if row is None:
-            row = {h: "" for h in header}
-            row.update({"id": c.id, "url": c.url, "claim": c.claim})
-            rows.append(row)
-            by_id[c.id] = row
-            added += 1
-        else:
-            kept += 1
-            if not (row.get("claim") or "").strip() and c.claim:
-                row["claim"] = c.claim  # fill an empty cell, never overwrite a written one
-        if canonical_of.get(c.url) and not (row.get("canonical") or "").strip():
-            row["canonical"] = canonical_of[c.url]
-        matched.add(id(row))
-    for row in rows:
-        if id(row) not in matched and existing:
-            notes.append(f"[{row.get('id')}] {row.get('url')} is no longer cited by the article; kept")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({h: row.get(h) or "" for h in header})
-    notes.insert(0, f"{added} new, {kept} already listed, {len(rows)} in all")
-    return out.getvalue(), notes
-
-
-def _canon(url: str) -> str:
-    try:
-        return canonical(url)
-    except ValueError:
-        return url
-
-
-def _free_id(wanted: str, taken: Mapping[str, object]) -> str:
-    for suffix in "bcdefghijklmnopqrstuvwxyz":
-        if f"{wanted}{suffix}" not in taken:
-            return f"{wanted}{suffix}"
-    raise SourceError("sources.csv", [(None, f"no free id near {wanted}")])
+    return Citation(
+        cid, url, values.get("claim", ""), cited_at, expect, interval, line, extra, article or LIST_ARTICLE
+    ), []

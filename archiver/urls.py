@@ -50,9 +50,11 @@ def is_http_url(url: str) -> bool:
     return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
 
 
-def url_problem(url: str) -> str:
+def why_unfetchable(url: str) -> str:
     """What makes `url` unfetchable as written ("" when nothing does): not absolute http(s), a
-    space or control character, a port that is not a number from 1 to 65535, an oversized host."""
+    space or control character, a port that is not a number from 1 to 65535, an oversized host.
+    The one rule of what `check` fetches; `formats.records.classify_cited_url` applies it to what
+    an article cites."""
     if len(url) > MAX_URL_CHARS:
         return f"is longer than {MAX_URL_CHARS} characters"
     bad = next((ch for ch in url if ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0), None)

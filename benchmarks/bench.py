@@ -133,17 +133,19 @@ def baseline(urls: list[str], data: Path) -> dict:
 
 def synthetic_year(data: Path, citations: int = 2000, days: int = 365) -> None:
     """A store holding a year of daily checks for `citations` citations, written straight to SQLite."""
+    from archiver.models import Citation
+
     with Store.open(data) as store:
         db = store.db.conn
         start = datetime(2025, 1, 1, tzinfo=UTC)
-        db.execute("BEGIN")
-        db.executemany(
-            "INSERT INTO citations (id, url, claim, added_at) VALUES (?, ?, ?, ?)",
+        store.sync_citations(
             [
-                (str(i), f"https://news{i % 40}.example/story/{i}", f"Claim {i}: 15 000 soldats", start.isoformat())
+                Citation(str(i), f"https://news{i % 40}.example/story/{i}", f"Claim {i}: 15 000 soldats")
                 for i in range(1, citations + 1)
             ],
+            start,
         )
+        db.execute("BEGIN")
         db.executemany(
             "INSERT INTO passes (id, started_at, finished_at, citations) VALUES (?, ?, ?, ?)",
             [

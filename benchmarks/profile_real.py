@@ -267,7 +267,7 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("hashing (sha256 of body and text)", f("archiver/pipeline.py", "_check_one", line=check_hash)),
         ("WARC record compression", f("archiver/warc.py")),
         ("WARC record compression", f("warcio/")),
-        ("health update (end of pass)", f("archiver/pipeline.py", "update_health", "_paywall_state")),
+        ("health update (end of pass)", f("archiver/refold.py", "update_health", "own_claims")),
         ("health update (end of pass)", f("archiver/detect/health.py")),
         ("drift", f("archiver/pipeline.py", "_new_version_drift", "version_drift", "_snapshot")),
         ("drift", f("archiver/detect/drift.py")),

@@ -16,7 +16,8 @@ from archiver.formats.html import read_citations as parse_html_article
 from archiver.formats.markdown import read_citations as parse_markdown_article
 from archiver.formats.plaintext import read_citations as parse_text_article
 from archiver.importing import parse_article
-from archiver.sources import merge_sources, parse_sources
+from archiver.merge import merge_sources
+from archiver.sources import parse_sources
 from archiver.urls import mangled
 
 ARTICLE = Path(__file__).resolve().parent.parent.parent / "shared" / "article.txt"
@@ -244,18 +245,19 @@ def test_ten_thousand_links_on_one_line_give_a_list_that_check_reads(tmp_path):
 
 
 def test_import_bounds_are_named(tmp_path, monkeypatch):
-    from archiver import importing as articles
+    from archiver import importing
+    from archiver.formats import Limits
 
     big = tmp_path / "big.txt"
     with big.open("wb") as f:
-        f.truncate(articles.MAX_ARTICLE_BYTES + 1)
+        f.truncate(importing.LIMITS.max_bytes + 1)
     result = CliRunner().invoke(cli, ["--sources", str(tmp_path / "s.csv"), "import", str(big)])
-    assert result.exit_code == 3 and "larger than 16 MiB, the most accepted" in result.output
-    monkeypatch.setattr(articles, "MAX_CITATIONS_PER_ARTICLE", 3)
+    assert result.exit_code == 3 and "big.txt: over the limit of 16,777,216 bytes" in result.output
+    monkeypatch.setattr(importing, "LIMITS", Limits(max_citations=3))  # the one rule: formats.Limits
     many = tmp_path / "many.md"
     many.write_text("".join(f"See [{i}](https://a.example/{i}).\n\n" for i in range(4)), encoding="utf-8")
     result = CliRunner().invoke(cli, ["--sources", str(tmp_path / "s.csv"), "import", str(many)])
-    assert result.exit_code == 3 and "4 citations, more than the 3 accepted" in result.output
+    assert result.exit_code == 3 and "many.md: 4 citations, over the limit of 3" in result.output
     assert not (tmp_path / "s.csv").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -252,3 +253,28 @@ def test_cron_expressions_are_checked_before_the_daemon_starts(settings, web):
         ],
     )
     assert result.exit_code == 3 and "--cron '61 * * * *'" in result.output
+
+
+def test_sigterm_with_fetches_stalled_on_a_slow_server_stops_within_ten_seconds(web, settings):
+    stalled = [
+        web.set(f"/stall/{i}", Response(200, article("Stalled", *LOREM).encode(), {}, delay=50)) for i in range(3)
+    ]
+    write_sources(settings.sources, [{"id": str(i), "url": u} for i, u in enumerate(stalled, 1)])
+    proc = start(settings, "--every", "1h", "--tick", "0.2")
+    wait_for(lambda: sum(web.hits(f"/stall/{i}") for i in range(3)) >= 1)
+    time.sleep(0.5)  # the fetches are in flight, waiting for an answer that comes in 50 s
+    started = time.monotonic()
+    assert stop(proc, timeout=30) == 0
+    assert time.monotonic() - started < 10
+    assert "daemon stopped" in log_text(settings)
+
+
+def test_the_daemon_logs_one_summary_line_per_pass(web, settings):
+    write_sources(settings.sources, [{"id": "1", "url": web.page("/a", article("Story", *LOREM))}])
+    proc = start(settings, "--every", "1s", "--tick", "0.2")
+    wait_for(lambda: len(checks(settings)) >= 3)
+    assert stop(proc) == 0
+    with sqlite3.connect(settings.data_dir / "archiver.db") as conn:
+        passes = [row[0] for row in conn.execute("SELECT id FROM passes ORDER BY id")]
+    lines = re.findall(r"pass (\d+): 1 checked \(1 ok\); \d+ new version\(s\)", log_text(settings))
+    assert [int(n) for n in lines] == passes

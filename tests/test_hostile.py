@@ -224,7 +224,7 @@ def test_a_full_disk_is_a_clear_error_and_not_a_corrupt_store(web, settings):
     run_check(settings)  # the store exists; now the disk "fills up"
     big = [
         web.page(f"/big/{i}", article(f"Big {i}", *(f"{p} {i} {n}" for n in range(300) for p in LOREM[:1])))
-        for i in range(5)
+        for i in range(12)  # enough writes to pass the limit whatever the size of an empty store
     ]
     write_sources(
         settings.sources,

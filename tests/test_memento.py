@@ -151,7 +151,7 @@ def test_lookup_of_an_unwatched_url_names_every_archive(other_store, settings):
     )
     assert result.exit_code == 0, result.output
     assert "the web archives know 1 capture(s)" in result.output
-    assert f"2026-01-01 12:00  127.0.0.1:{base.rsplit(':', 1)[1]}" in result.output
+    assert f"2026-01-01 12:00:00  127.0.0.1:{base.rsplit(':', 1)[1]}" in result.output
 
 
 def test_an_aggregator_that_is_down_is_said_once_and_the_wayback_step_goes_on(settings, web):

@@ -39,3 +39,32 @@ def test_the_report_contract_names_every_flag_and_drift_class():
     verdicts = README[README.index("## Verdicts") : README.index("## The Wayback Machine")]
     for kind in DriftClass:
         assert f"| `{kind}` |" in verdicts and f"`{kind}`" in contract, kind
+
+
+def test_the_review_examples_run(web, settings):
+    import shlex
+
+    from click.testing import CliRunner
+    from conftest import write_sources
+    from simweb import LOREM, article
+
+    from archiver import run_check
+    from archiver.cli import cli
+
+    block = README[README.index("## Reviewing: the editor's decisions") :]
+    lines = [line for line in block.split("```")[1].splitlines() if line.startswith("archiver review")]
+    assert len(lines) == 4
+    page = web.page("/story", article("Story", *LOREM))
+    write_sources(
+        settings.sources,
+        [
+            {"article": "river-heat", "id": "3", "url": page},
+            {"id": "2", "url": web.url("/gone")},
+            {"id": "7", "url": page},
+        ],
+    )
+    run_check(settings)
+    for line in lines:
+        args = ["--data-dir", str(settings.data_dir), "--sources", str(settings.sources), *shlex.split(line)[1:]]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, (line, result.output)

@@ -27,7 +27,8 @@ from archiver.models import (
     Signal,
 )
 from archiver.models.rows import Capture
-from archiver.store import Store
+from archiver.store import Store, schema
+from archiver.store.db import Database
 
 T = datetime(2026, 1, 1, 12, tzinfo=UTC)
 URL = "https://news.example/world/story"
@@ -136,7 +137,7 @@ def test_health_is_kept_typed_and_a_change_of_status_is_recorded_with_its_eviden
     health = fold(citation, store.checks("1"), store.versions("1"), store.current_version("1"))
     assert store.save_health(health, T, "gone") == HealthStatus.UNCHECKED
     assert store.save_health(health, T, "gone") == HealthStatus.ROTTEN  # unchanged: no second change
-    assert store.health("1") == health and store.all_health() == {"1": health}
+    assert store.health("1") == health and store.all_health() == {("sources", "1"): health}
     changes = store.db.execute("SELECT old_status, new_status, evidence FROM status_changes").fetchall()
     assert changes == [("unchecked", "rotten", "gone")]
 
@@ -155,25 +156,27 @@ def test_a_read_only_store_is_never_created_nor_upgraded(tmp_path):
 
 
 def test_a_health_row_of_the_previous_release_is_migrated_to_the_typed_record(tmp_path):
-    with Store.open(tmp_path / "d") as store:
-        store.sync_citations([Citation("1", URL)], T)
-        old = {
-            "id": "1", "url": URL, "status": "drifted", "since": "2026-01-02", "flags": ["drift", "claim_drift"],
-            "checked_at": "2026-01-03", "http_status": 200, "final_url": URL,
-            "rot": {"status": "ok", "kind": None, "since": None, "confirmed": False, "failures": 0, "evidence": "",
-                    "recovered_at": None, "moved_to": None},
-            "paywall": None,
-            "drift": {"kind": "fact_change", "score": 0.9, "since": "2026-01-02", "changes": ["figure changed"], "versions": 2},
-            "claim": {"kind": "claim_drift", "text": "15 000", "supported": False, "facts": ["15 000"], "found": [],
-                      "missing": ["15 000"], "lost": ["15 000"], "since": "2026-01-02"},
-            "title": "Story", "versions": 2, "snapshot": "text/ab/x.txt",
-        }  # fmt: skip
-        store.db.execute(
-            "INSERT INTO health (citation_id, status, since, updated_at, report) VALUES ('1', 'drifted', '', '', ?)",
-            [json.dumps(old)],
-        )
-        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_typed_health'")
-    with Store.open(tmp_path / "d") as store:
+    (tmp_path / "d").mkdir()
+    old_db = Database.open(tmp_path / "d" / schema.DATABASE)
+    schema.migrations.apply(old_db.sqlite, stop_before="m006_typed_health")  # a store of that release
+    old = {
+        "id": "1", "url": URL, "status": "drifted", "since": "2026-01-02", "flags": ["drift", "claim_drift"],
+        "checked_at": "2026-01-03", "http_status": 200, "final_url": URL,
+        "rot": {"status": "ok", "kind": None, "since": None, "confirmed": False, "failures": 0, "evidence": "",
+                "recovered_at": None, "moved_to": None},
+        "paywall": None,
+        "drift": {"kind": "fact_change", "score": 0.9, "since": "2026-01-02", "changes": ["figure changed"], "versions": 2},
+        "claim": {"kind": "claim_drift", "text": "15 000", "supported": False, "facts": ["15 000"], "found": [],
+                  "missing": ["15 000"], "lost": ["15 000"], "since": "2026-01-02"},
+        "title": "Story", "versions": 2, "snapshot": "text/ab/x.txt",
+    }  # fmt: skip
+    old_db.execute("INSERT INTO citations (id, url, added_at) VALUES ('1', ?, ?)", [URL, T.isoformat()])
+    old_db.execute(
+        "INSERT INTO health (citation_id, status, since, updated_at, report) VALUES ('1', 'drifted', '', '', ?)",
+        [json.dumps(old)],
+    )
+    old_db.close()
+    with Store.open(tmp_path / "d") as store:  # m006 and every later migration
         health = store.health("1")
     assert health is not None and health.status == HealthStatus.DRIFTED and health.flags == ("drift", "claim_drift")
     assert health.drift is not None and health.drift.drift_class == "fact_change" and health.drift.versions == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.urls import canonical, host_of, is_http_url, mangled, same_page, tracking_params, url_problem
+from archiver.urls import canonical, host_of, is_http_url, mangled, same_page, tracking_params, why_unfetchable
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_tracking_parameters_are_named_in_order():
     ],
 )
 def test_what_makes_a_url_unfetchable_as_written_is_named(url, problem):
-    assert url_problem(url) == problem
+    assert why_unfetchable(url) == problem
 
 
 def test_only_absolute_http_urls_with_a_host_are_fetched():

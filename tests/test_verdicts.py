@@ -128,7 +128,7 @@ def test_report_json_contract(web, settings, clock):
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"generated_at", "summary", "citations"}
+    assert set(data) == {"generated_at", "summary", "citations", "articles"}  # fields are added, never removed
     assert data["summary"]["ok"] == 1 and data["summary"]["rotten"] == 1 and data["summary"]["unchecked"] == 1
     first, second, third = data["citations"]
     assert [c["id"] for c in data["citations"]] == ["1", "2", "10"]  # footnote order

@@ -4,11 +4,12 @@ that prints or exits.
 - `app`      the `archiver` group, its global options, logging, errors as exit statuses
 - `watch`    `check`, `daemon`, `archive`: the commands that write the store
 - `read`     `report`, `lookup`, `export`, `verify`, `serve`: the commands that only read it
-- `article`  `import`
+- `article`  `import`, `annotate`
+- `review`   `review`: an editor's decision on a citation
 - `scale`    `migrate-store`, `worker`, `status`: past one machine
 """
 
-from archiver.cli import article, read, scale, watch
+from archiver.cli import article, read, review, scale, watch
 from archiver.cli.app import cli, main
 
-__all__ = ["article", "cli", "main", "read", "scale", "watch"]
+__all__ = ["article", "cli", "main", "read", "review", "scale", "watch"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,62 @@ def user_errors() -> Iterator[None]:
         sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ArchiverGroup(click.Group):
+    """The `archiver` group: its global options are accepted after the command too (`check --quiet`),
+    and the command list gives each command's first sentence whole, never cut with "…"."""
+
+    GLOBAL_FLAGS = frozenset({"-q", "--quiet"})
+    GLOBAL_VALUES = frozenset({"--data-dir", "--sources", "--log-format"})
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_globals(args, self.GLOBAL_FLAGS, self.GLOBAL_VALUES, set(self.commands)))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, cmd.get_short_help_str(limit=1000))
+            for name in self.list_commands(ctx)
+            if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def hoist_globals(args: list[str], flags: frozenset[str], values: frozenset[str], commands: set[str]) -> list[str]:
+    """The command line with the global options found after the command moved before it (up to a
+    `--`, which ends the options)."""
+    head: list[str] = []
+    i = 0
+    while i < len(args) and args[i] not in commands:
+        head.append(args[i])
+        if args[i] in values and i + 1 < len(args):  # a value, not a command, however it is spelt
+            head.append(args[i + 1])
+            i += 1
+        i += 1
+    if i == len(args):
+        return args
+    moved: list[str] = []
+    rest: list[str] = []
+    tail = args[i + 1 :]
+    j = 0
+    while j < len(tail):
+        arg = tail[j]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            rest += tail[j:]
+            break
+        if arg in flags or name in values and "=" in arg:
+            moved.append(arg)
+        elif arg in values and j + 1 < len(tail):
+            moved += [arg, tail[j + 1]]
+            j += 1
+        else:
+            rest.append(arg)
+        j += 1
+    return [*head, *moved, args[i], *rest]
+
+
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
 @click.option(
     "--data-dir",
@@ -110,19 +165,11 @@ def write_file(path: Path, text: str) -> None:
     """Write through a temporary file, so a failure never leaves half a file behind."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8", newline="")  # the text's own line endings, on every OS
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def print_table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            click.echo("  ".join("-" * w for w in widths))
 
 
 def clip(text: str, width: int) -> str:

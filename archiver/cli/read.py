@@ -23,7 +23,8 @@ from archiver.errors import ArchiveServiceError, ConfigError, StoreError
 from archiver.models import utcnow
 from archiver.models.time import timestamp_day
 from archiver.report import Report, build_report, render_html, render_markdown, render_robustlinks
-from archiver.serve import IDLE_TIMEOUT, MAX_CONNECTIONS, make_server
+from archiver.serve import IDLE_TIMEOUT, MAX_CONNECTIONS, Editing, make_server
+from archiver.serve.auth import check_hash, hash_password
 from archiver.store import Store
 from archiver.urls import is_http_url
 
@@ -37,14 +38,16 @@ from archiver.urls import is_http_url
     help="md (the default on a terminal), html, json (the default otherwise), or robustlinks.",
 )
 @output_option("Write to this file instead of standard output.")
+@click.option("--article", default=None, metavar="ID", help="Only this article's report, for its editor.")
 @click.pass_obj
-def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
-    """Print the citation health report.
+def report(settings: Settings, fmt: str | None, output: Path | None, article: str | None) -> None:
+    """Print the citation health report: for a publication, its summary (articles ranked by the share
+    of their citations that no longer hold) first, then each article's; or one article's.
 
-    Example: archiver report --format html -o report.html"""
+    Example: archiver report --article river-heat --format robustlinks"""
     fmt = fmt or ("md" if sys.stdout.isatty() and output is None else "json")
     with user_errors(), Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
-        data = build_report(store, utcnow())
+        data = build_report(store, utcnow(), article)
     renderers: dict[str, Callable[[Report], str]] = {
         "md": render_markdown,
         "html": render_html,
@@ -74,6 +77,7 @@ def report(settings: Settings, fmt: str | None, output: Path | None) -> None:
 @click.option(
     "--raw", "show_raw", is_flag=True, help="Replay the exact stored response (headers and body) from its WARC record."
 )
+@click.option("--article", default=None, metavar="ARTICLE", help="ID is a citation of this article.")
 @click.pass_obj
 def lookup(
     settings: Settings,
@@ -84,16 +88,24 @@ def lookup(
     versions: tuple[str, ...],
     show_path: bool,
     show_raw: bool,
+    article: str | None,
 ) -> None:
-    """Every stored version and known archived copy of a citation, newest first.
+    """Every stored version and known archived copy of a citation (ID, ARTICLE:ID, or its URL), newest first.
 
-    Example: archiver lookup 3 --at 2025-04-28 --text"""
+    \b
+    --at DATE      the version in force then (a bare date: the end of that day)
+    --diff         what changed between the two newest versions;
+    --diff V1 V2   between these two: each a number in the list (1 = newest)
+                   or a prefix of its hash
+    --raw          the exact stored response, headers and body, from its WARC record
+
+    Example: archiver lookup 3 --article river-heat --at 2025-04-28 --text"""
     with user_errors():
         when = lookups.parse_at(at) if at else None
         found = None
         if settings.database_url or settings.database_path.exists():
             with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
-                found = lookups.find(store, key)
+                found = lookups.find(store, key, article)
                 if found is not None:
                     if show_raw:
                         _replay(store, found, when)
@@ -101,14 +113,15 @@ def lookup(
                         _show_lookup(store, found, when, show_text, show_diff, versions, show_path)
                     return
         if not is_http_url(key):
-            raise ConfigError(f"{key!r} is neither a citation id in {settings.data_dir} nor an http(s) URL")
+            where = f" of article {article!r}" if article else ""
+            raise ConfigError(f"{key!r} is neither a citation id{where} in {settings.data_dir} nor an http(s) URL")
         captures = archived_copies(settings.archive_settings, key)
         if captures is None:
             raise ArchiveServiceError(f"no web archive could be asked (the Wayback Machine at {settings.wayback_url})")
     where = "the web archives know" if settings.memento_endpoints else "the Wayback Machine knows"
     click.echo(f"{key} is not a citation we watch; {where} {len(captures)} capture(s):")
     for capture in closest(captures, when) if when else sorted(captures, key=lambda c: c.timestamp, reverse=True):
-        click.echo(f"  {capture.when:%Y-%m-%d %H:%M}  {capture.archive:<14} {capture.url}")
+        click.echo(f"  {capture.when:%Y-%m-%d %H:%M:%S}  {capture.archive:<14} {capture.url}")
 
 
 def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
@@ -116,7 +129,8 @@ def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
     raw = store.raw_response(version) if version else None
     if raw is None:
         raise ConfigError(
-            f"citation {found.citation.id} has no version with a WARC record" + (f" at {when:%Y-%m-%d}" if when else "")
+            f"citation {found.citation.key} has no version with a WARC record"
+            + (f" at {when:%Y-%m-%d}" if when else "")
         )
     sys.stdout.buffer.write(raw)
     sys.stdout.buffer.flush()
@@ -131,7 +145,7 @@ def _show_lookup(
     refs: tuple[str, ...],
     show_path: bool,
 ) -> None:
-    cid = found.citation.id
+    cid = found.citation.key
     chosen = found.version_at(when)
     if show_diff:
         if refs and len(refs) != 2:
@@ -143,21 +157,25 @@ def _show_lookup(
             if refs
             else (found.versions[1], found.versions[0])
         )
-        click.echo(lookups.diff(store, older, newer) or "(no difference in the text)")
+        names = (lookups.version_name(found, older), lookups.version_name(found, newer))
+        click.echo(lookups.diff(store, older, newer, names) or "(no difference in the text)")
         return
     if show_text or show_path:
         if chosen is None:
             raise ConfigError(f"citation {cid} has no stored version" + (f" at {when:%Y-%m-%d}" if when else ""))
         click.echo(store.read_text(chosen) if show_text else str(store.data_dir / chosen.raw_path))
         return
-    click.echo(f"[{cid}] {found.citation.url}")
+    click.echo(f"[{found.citation.key}] {found.citation.url}")
+    also = [c.key for c in found.cited_by if c.key != found.citation.key]
+    if also:
+        click.echo(f"the same page is cited by: {', '.join(also)}")
     click.echo(f"versions ({len(found.versions)}), newest first:")
     for n, v in enumerate(found.versions, 1):
         mark = "  <- in force at that date" if when and chosen is not None and v.hash == chosen.hash else ""
         drift = v.drift if n < len(found.versions) else None
         change = f"  [{drift.previous_class.replace('_', ' ')} vs {n + 1}]" if drift else ""
         click.echo(
-            f"  {n}. {v.first_seen[:16]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
+            f"  {n}. {v.first_seen[:19]}  {v.hash[:12]}  {v.raw_bytes:>8} bytes  {v.words:>6} words  "
             f"{clip(v.title, 60)}{change}{mark}"
         )
     click.echo(f"archived copies ({len(found.captures)}), newest first:")
@@ -180,7 +198,9 @@ def _show_lookup(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The WARC file to write (gzip-compressed, WARC 1.1).",
 )
-@click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@click.option(
+    "--only", "only", multiple=True, metavar="ID", help="Only these citations (ID, or ARTICLE:ID; repeatable)."
+)
 @click.pass_obj
 def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     """Write one self-contained WARC of the chosen citations' versions, for deposit elsewhere.
@@ -193,7 +213,7 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0: any free port).")
 @click.option(
     "--max-connections",
     default=MAX_CONNECTIONS,
@@ -208,9 +228,14 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     type=float,
     help="Seconds a connection may stay silent before it is closed.",
 )
+@click.option("--article", default=None, metavar="ID", help="Serve this article's report only (default: all).")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, max_connections: int, idle_timeout: float) -> None:
-    """Serve the report, citation pages and a Memento TimeGate/TimeMap over the store (read-only).
+def serve(
+    settings: Settings, host: str, port: int, max_connections: int, idle_timeout: float, article: str | None
+) -> None:
+    """Serve the dashboard, citation pages, the report and a Memento TimeGate/TimeMap over the store;
+    read-only unless ARCHIVER_EDITOR_PASSWORD_HASH is set (see `archiver hash-password`): then an
+    editor who logs in records review decisions from a citation's page.
 
     Example: archiver serve --port 8080, then open http://127.0.0.1:8080/"""
     with user_errors():
@@ -220,9 +245,12 @@ def serve(settings: Settings, host: str, port: int, max_connections: int, idle_t
             raise ConfigError(f"--max-connections {max_connections}: must be from 1 to 1000")
         if not (math.isfinite(idle_timeout) and 0 < idle_timeout <= 3600):
             raise ConfigError(f"--idle-timeout {idle_timeout!r}: must be a number of seconds above 0 up to 3600")
-        Store.open(
-            settings.data_dir, read_only=True, database_url=settings.database_url
-        ).close()  # a store we cannot read is refused now
+        if settings.editor_password_hash and (problem := check_hash(settings.editor_password_hash)):
+            raise ConfigError(f"ARCHIVER_EDITOR_PASSWORD_HASH {problem}")
+        # a store we cannot read is refused now
+        with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
+            if article is not None:
+                build_report(store, utcnow(), article)  # so is an article it does not know
         try:
             server = make_server(
                 settings.data_dir,
@@ -230,12 +258,15 @@ def serve(settings: Settings, host: str, port: int, max_connections: int, idle_t
                 port,
                 max_connections=max_connections,
                 idle_timeout=idle_timeout,
+                article=article,
+                editing=Editing(settings, settings.editor_password_hash, settings.trust_proxy),
                 database_url=settings.database_url,
             )
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     url = f"http://{host}:{server.server_address[1]}/"
-    click.echo(f"serving {settings.data_dir} at {url} (Ctrl-C to stop)", err=True)
+    mode = "editors may log in to review" if settings.editor_password_hash else "read-only"
+    click.echo(f"serving {settings.data_dir} at {url} (Ctrl-C to stop; {mode})", err=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     try:
         server.serve_forever()
@@ -266,3 +297,20 @@ def verify(settings: Settings) -> None:
     )
     if not result.ok:
         sys.exit(6)
+
+
+@cli.command("hash-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def hash_password_(password_stdin: bool) -> None:
+    """Print the hash of an editor password, for ARCHIVER_EDITOR_PASSWORD_HASH (only the hash is kept).
+
+    Example: export ARCHIVER_EDITOR_PASSWORD_HASH=$(archiver hash-password)"""
+    with user_errors():
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt("Editor password", hide_input=True, confirmation_prompt=True, err=True)
+        try:
+            click.echo(hash_password(password))
+        except ValueError as exc:
+            raise ConfigError(f"the password must be {exc}") from None

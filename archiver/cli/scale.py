@@ -4,10 +4,11 @@ queued by the dispatcher) and `status` (the queue, the workers and their through
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import click
 
-from archiver.cli.app import WAIT, cli, locked, print_table, user_errors
+from archiver.cli.app import WAIT, cli, locked, user_errors
 from archiver.config import Settings, redacted, server_url
 from archiver.errors import ConfigError
 from archiver.store.transfer import migrate_store as copy_store
@@ -41,7 +42,7 @@ def migrate_store(settings: Settings, to: str, wait: bool) -> None:
         sys.exit(6)
     for problem in done.target.problems:
         click.secho(f"problem (copy): {problem}", fg="red")
-    print_table(
+    _print_table(
         [("table", "rows", "same in both")] + [(t.table, f"{t.rows:,}", "yes" if t.same else "NO") for t in done.tables]
     )
     click.echo(
@@ -89,10 +90,18 @@ def status(settings: Settings) -> None:
         (w.name, "yes" if w.answering else "no", str(w.tasks), str(w.last_10_min), str(w.last_hour))
         for w in now.workers
     ]
-    print_table(rows)
+    _print_table(rows)
     click.echo(f"throughput: {now.per_hour} checks in the last hour, {now.per_hour * 24:,} a day at that rate")
 
 
 def _need_broker(settings: Settings, what: str) -> None:
     if not settings.broker_url:
         raise ConfigError(f"{what} needs ARCHIVER_BROKER_URL (redis://…): the broker of distributed mode")
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))

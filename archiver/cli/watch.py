@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import click
+from click.core import ParameterSource
 
 from archiver.cadence import parse_duration
-from archiver.cli.app import WAIT, cli, clip, locked, log, print_table, user_errors
+from archiver.cli.app import WAIT, cli, clip, locked, log, user_errors
 from archiver.config import Settings
 from archiver.errors import ConfigError
 from archiver.models import ArchiveSummary, CheckSummary, HealthStatus, Outcome, PassSummary
@@ -23,29 +24,35 @@ from archiver.notify import worth_telling
 from archiver.pipeline import run_archiving, run_check
 from archiver.schedule import cron_trigger, run_daemon
 from archiver.sources import read_sources, select
+from archiver.urls import canonical
+
+ARTICLE = click.option("--article", default=None, metavar="ID", help="Only this article's citations (default: all).")
 
 
 @cli.command()
-@click.option("--only", "only", multiple=True, metavar="ID", help="Check only these citation ids (repeatable).")
+@click.option(
+    "--only", "only", multiple=True, metavar="ID", help="Check only these citations (ID, or ARTICLE:ID; repeatable)."
+)
+@ARTICLE
 @click.option("--no-wayback", is_flag=True, help="Do not submit or look up Wayback Machine captures.")
 @WAIT
 @click.pass_context
-def check(ctx: click.Context, only: tuple[str, ...], no_wayback: bool, wait: bool) -> None:
-    """Fetch every citation once, extract its text and keep a version when it changed;
-    then capture new versions in the Wayback Machine.
+def check(ctx: click.Context, only: tuple[str, ...], article: str | None, no_wayback: bool, wait: bool) -> None:
+    """Fetch the page of every citation once (a page cited by several articles too), extract its text
+    and keep a version when it changed; then capture new versions in the Wayback Machine.
 
-    Example: archiver check --only 3 --no-wayback"""
+    Example: archiver check --article river-heat --no-wayback"""
     settings: Settings = ctx.obj
     quiet = ctx.meta["quiet"]
     if no_wayback:
         settings = settings.with_(wayback=False)
     with user_errors():
         citations = read_sources(settings.sources)  # a bad list is named before anything is created
-        total = len(select(citations, only))
+        total = len({canonical(c.url) for c in select(citations, only, article)})  # one fetch per page
     with user_errors(), locked(settings, "archiver check", wait), _progress(total, quiet) as tick:
-        summary = run_check(settings, only, citations=citations, on_check=tick)
+        summary = run_check(settings, only, citations=citations, on_check=tick, article=article)
     if not quiet:
-        _print_summary(summary)
+        _print_tally(summary)
         if summary.archive is not None:
             _print_archive(summary.archive)
     _print_changes(summary, quiet)
@@ -93,6 +100,10 @@ def daemon(
             every_, jitter_, retry_ = parse_duration(every), _duration(jitter), parse_duration(retry)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+        given = {n for n in ("every", "jitter") if ctx.get_parameter_source(n) != ParameterSource.DEFAULT}
+        _check_schedule(cron, every, jitter, every_, jitter_, given)
+        if "jitter" not in given:
+            jitter_ = min(jitter_, every_)  # the default window never stretches a short --every
         if not (math.isfinite(tick) and 0 < tick <= MAX_TICK):
             raise ConfigError(f"--tick {tick!r}: must be a number of seconds above 0 up to {MAX_TICK}")
         read_sources(settings.sources)  # a bad list is named now, not at the first tick
@@ -111,11 +122,25 @@ def daemon(
                 tick=tick,
                 retry_base=retry_,
                 on_check=_log_check,
-                on_pass=lambda s: _print_changes(s, True),
+                on_pass=_log_pass,
             )
 
 
 MAX_TICK = 86_400
+
+
+def _check_schedule(
+    cron: str | None, every: str, jitter: str, every_: timedelta, jitter_: timedelta, given: set[str]
+) -> None:
+    """Refuse what would be silently ignored or stretched: `--every` beside `--cron` (the crontab
+    decides when passes run), and a `--jitter` longer than `--every`."""
+    if cron and "every" in given:
+        raise ConfigError(f"--every {every} and --cron {cron!r} both given: --cron decides when passes run; give one")
+    if not cron and "jitter" in given and jitter_ > every_:
+        raise ConfigError(
+            f"--jitter {jitter} is longer than --every {every}: checks would come further apart than --every; "
+            "give a jitter window at most as long as the interval"
+        )
 
 
 def _duration(text: str) -> timedelta:
@@ -136,6 +161,28 @@ def _log_check(summary: CheckSummary) -> None:
     )
 
 
+def _log_pass(summary: PassSummary) -> None:
+    """The daemon's one summary line per pass, then its changes of status."""
+    log.info("%s", pass_line(summary))
+    _print_changes(summary, True)
+
+
+def pass_line(summary: PassSummary) -> str:
+    """A pass in one line: "pass 4: 12 checked (1 failing, 11 ok); 2 new version(s)"."""
+    counts: dict[str, int] = {}
+    for c in summary.checks:
+        status = (c.verdict or str(c.outcome)).split(":")[0]
+        counts[status] = counts.get(status, 0) + 1
+    tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    changes = f"; {len(summary.changes)} change(s) of status" if summary.changes else ""
+    stopped = "; stopped" if summary.interrupted else ""
+    offline = "; offline" if summary.offline else ""
+    return (
+        f"pass {summary.pass_id}: {len(summary.checks)} checked ({tally}); "
+        f"{summary.new_versions} new version(s){changes}{offline}{stopped}"
+    )
+
+
 def _print_changes(summary: PassSummary, problems_only: bool) -> None:
     """Status changes, the alerts of a pass: never for an unchanged status."""
     for change in summary.changes:
@@ -148,16 +195,19 @@ def _print_changes(summary: PassSummary, problems_only: bool) -> None:
 
 
 @cli.command()
-@click.option("--only", "only", multiple=True, metavar="ID", help="Only these citation ids (repeatable).")
+@click.option(
+    "--only", "only", multiple=True, metavar="ID", help="Only these citations (ID, or ARTICLE:ID; repeatable)."
+)
+@ARTICLE
 @WAIT
 @click.pass_obj
-def archive(settings: Settings, only: tuple[str, ...], wait: bool) -> None:
+def archive(settings: Settings, only: tuple[str, ...], article: str | None, wait: bool) -> None:
     """Look up captures (the Wayback Machine and every Memento archive), submit what needs one, and
     verify each capture against our own version before it is offered.
 
     Example: archiver archive --only 3"""
     with user_errors(), locked(settings, "archiver archive", wait):
-        summary = run_archiving(settings, only)
+        summary = run_archiving(settings, only, article=article)
     _print_archive(summary)
 
 
@@ -176,38 +226,48 @@ def _print_archive(summary: ArchiveSummary) -> None:
 
 @contextmanager
 def _progress(total: int, quiet: bool) -> Iterator[Callable[[CheckSummary], None]]:
-    """A progress bar on a terminal; nothing when output is piped, logged or quiet."""
-    if quiet or not sys.stderr.isatty():
+    """The table of checks, a row as each check completes (on stdout), and a progress bar showing
+    `n/N` on a terminal (stderr); nothing when quiet."""
+    if quiet:
         yield lambda _summary: None
         return
-    with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
-        yield lambda _summary: bar.update(1)
+    _echo_row(HEADER)
+    _echo_row(tuple("-" * w for w in WIDTHS))
+    if not sys.stderr.isatty():
+        yield lambda summary: _echo_row(_row(summary))
+        return
+    with click.progressbar(length=total, label="checking", file=sys.stderr, show_pos=True) as bar:
+
+        def tick(summary: CheckSummary) -> None:
+            click.echo("\r\033[K", nl=False, err=True)  # the row goes where the bar was drawn
+            _echo_row(_row(summary))
+            bar.update(1)
+
+        yield tick
 
 
-def _print_summary(summary: PassSummary) -> None:
-    rows = [("id", "outcome", "http", "verdict", "new", "title / error", "url")]
-    for c in summary.checks:
-        detail = c.error or c.title
-        rows.append(
-            (
-                c.citation.id,
-                str(c.outcome),
-                str(c.http_status or "-"),
-                c.verdict or "-",
-                "yes" if c.new_version else "",
-                clip(detail, 48),
-                clip(c.final_url or c.citation.url, 60),
-            )
-        )
-    print_table(rows)
-    counts: dict[str, int] = {}
-    for c in summary.checks:
-        status = (c.verdict or str(c.outcome)).split(":")[0]
-        counts[status] = counts.get(status, 0) + 1
-    tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    click.echo(
-        f"\npass {summary.pass_id}: {len(summary.checks)} checked ({tally}); {summary.new_versions} new version(s)"
+HEADER = ("id", "outcome", "http", "verdict", "new", "title / error", "url")
+WIDTHS = (6, 14, 4, 26, 3, 48, 60)
+
+
+def _row(c: CheckSummary) -> tuple[str, ...]:
+    return (
+        c.citation.id,
+        str(c.outcome),
+        str(c.http_status or "-"),
+        c.verdict or "-",
+        "yes" if c.new_version else "",
+        clip(c.error or c.title, 48),
+        clip(c.final_url or c.citation.url, 60),
     )
+
+
+def _echo_row(row: tuple[str, ...]) -> None:
+    click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, WIDTHS, strict=True)).rstrip())
+
+
+def _print_tally(summary: PassSummary) -> None:
+    click.echo(f"\n{pass_line(summary)}")
     if summary.offline:
         click.secho(
             "offline: every citation failed before any HTTP exchange (DNS or connection). "

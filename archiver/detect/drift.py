@@ -346,9 +346,9 @@ def _boilerplate_changes(old: Sequence[str], new: Sequence[str]) -> list[str]:
     return out
 
 
-def unified_diff(before: str, after: str, limit: int = 200) -> str:
-    """A paragraph-level unified diff, cut to `limit` lines."""
-    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), "before", "after", lineterm="", n=1))
+def unified_diff(before: str, after: str, limit: int = 200, names: tuple[str, str] = ("before", "after")) -> str:
+    """A paragraph-level unified diff, cut to `limit` lines; `names` head its two sides."""
+    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), *names, lineterm="", n=1))
     if len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
     return "\n".join(lines)

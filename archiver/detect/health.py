@@ -5,12 +5,21 @@ paywalled, blocked, offline, ok, unchecked. Each flag means one thing: `link_rot
 `failing` a failure not confirmed yet, `paywall` a paywall, `drift` a version that changed a fact or
 was rewritten (a `minor_edit` or a boilerplate change is recorded, never flagged), `claim_drift` a
 fact of the claim the source no longer carries.
+
+Editors' decisions (`ReviewRow`s, see `store.reviews`) enter the fold as rows too, each at its level:
+- `accept` (per citation): the version accepted is the citation's baseline from then on: no drift
+  or claim drift while it is current; the next version that changes a fact (against the one before
+  it) or loses a fact of the claim (against the accepted one) raises the flag again;
+- `not_rot` (per watched URL: rot is the page's, whichever article cites it): rot of the kind judged
+  a false alarm is not raised while the page's content is what it was when judged;
+- `ignore` (per citation): it raises no flag; its history and status stay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 from archiver.detect.claims import ClaimCheck, lost_facts
 from archiver.detect.drift import raises_drift
@@ -19,6 +28,7 @@ from archiver.models import (
     CheckVerdicts,
     Citation,
     ClaimState,
+    Decision,
     DriftClass,
     DriftState,
     Flag,
@@ -26,11 +36,12 @@ from archiver.models import (
     HealthStatus,
     PaywallKind,
     PaywallState,
+    Review,
     RotPolicy,
     Severity,
     VersionDrift,
 )
-from archiver.models.rows import CheckRow, VersionRow
+from archiver.models.rows import CheckRow, ReviewRow, VersionRow
 
 
 def fold(
@@ -39,13 +50,19 @@ def fold(
     versions: Sequence[VersionRow],
     current: VersionRow | None,
     policy: RotPolicy = DEFAULT_POLICY,
+    reviews: Sequence[ReviewRow] = (),
 ) -> Health:
-    """A citation's health from its whole record: its checks (oldest first), its versions and the one
-    in force now. The one place the record is folded; the store keeps what it returns."""
+    """A citation's health from its whole record: its checks (oldest first), its versions, the one
+    in force now and the editors' decisions that bear on it (oldest first). The one place the record
+    is folded; the store keeps what it returns."""
     observations = [Observation(c.at, c.verdicts.signal, c.offline) for c in checks]
     latest = checks[-1] if checks else None
     drift = claim = None
-    if current is not None:
+    decided = _decisions(reviews, latest, current)
+    accepted = next((v for v in versions if decided.accept and v.hash == decided.accept.version_hash), None)
+    if current is not None and accepted is not None:
+        drift, claim = since_accepted(citation, versions, current, accepted)
+    elif current is not None:
         recorded = current.drift
         baseline = next((v for v in versions if v.hash == recorded.baseline_hash), current)
         drift = DriftState(
@@ -76,10 +93,76 @@ def fold(
         drift=drift,
         claim=claim,
         policy=policy,
+        false_alarms=decided.false_alarms,
     )
+    notes = tuple(reversed(decided.notes))
+    if decided.ignore:
+        health = replace(health, flags=())
     if current is None:
-        return health
-    return replace(health, title=current.title, versions=len(versions), snapshot=current.text_path)
+        return replace(health, reviews=notes)
+    return replace(health, title=current.title, versions=len(versions), snapshot=current.text_path, reviews=notes)
+
+
+class Decided(NamedTuple):
+    """The decisions in force, as the fold applies them."""
+
+    accept: ReviewRow | None
+    false_alarms: frozenset[str]  # rot kinds judged false alarms on the content checked now
+    ignore: bool
+    notes: list[Review]
+
+
+def _decisions(reviews: Sequence[ReviewRow], latest: CheckRow | None, current: VersionRow | None) -> Decided:
+    accept = None
+    false_alarms: set[str] = set()
+    ignore = False
+    notes = []
+    content = latest.version_hash if latest else ""
+    for r in reviews:
+        holds = True
+        if r.decision == Decision.ACCEPT:
+            accept = r
+            holds = current is not None and current.hash == r.version_hash
+        elif r.decision == Decision.NOT_ROT:
+            holds = content == r.version_hash
+            if holds:
+                false_alarms.add(r.rot_kind)
+        else:
+            ignore = True
+        notes.append(Review(r.decision, r.at, r.by, r.note, r.version_hash, r.rot_kind, holds))
+    return Decided(accept, frozenset(false_alarms), ignore, notes)
+
+
+def since_accepted(
+    citation: Citation, versions: Sequence[VersionRow], current: VersionRow, accepted: VersionRow
+) -> tuple[DriftState, ClaimState]:
+    """Drift and claim drift judged from the version an editor accepted: the newest version since
+    that changed a fact against the one before it, and the claim's facts lost since the accepted one."""
+    later = [] if current.hash == accepted.hash else versions[versions.index(accepted) + 1 :]
+    raising = [v for v in later if raises_drift(v.drift.previous_class)]
+    if raising:
+        last = raising[-1]
+        drift = DriftState(
+            last.drift.previous_class,
+            last.drift.previous_score,
+            last.first_seen,
+            (),
+            accepted.hash,
+            len(versions),
+        )
+    else:
+        drift = DriftState(DriftClass.UNCHANGED, 1.0, accepted.first_seen, (), accepted.hash, len(versions))
+    recorded = current.drift
+    lost = tuple(lost_facts(_claim(accepted.drift), _claim(recorded)))
+    claim = ClaimState(
+        citation.claim,
+        recorded.claim_facts,
+        recorded.claim_found,
+        recorded.claim_missing,
+        lost,
+        current.first_seen if lost else "",
+    )
+    return drift, claim
 
 
 def paywall_state(checks: Sequence[CheckRow]) -> PaywallState | None:
@@ -112,8 +195,11 @@ def assess_health(
     drift: DriftState | None = None,
     claim: ClaimState | None = None,
     policy: RotPolicy = DEFAULT_POLICY,
+    false_alarms: frozenset[str] = frozenset(),
 ) -> Health:
     rot = assess(observations, policy)
+    if rot.kind in false_alarms and rot.status in (HealthStatus.ROTTEN, HealthStatus.FAILING):
+        rot = replace(rot, status=HealthStatus.OK)  # an editor judged this kind a false alarm here
     if paywall and paywall.kind != PaywallKind.NONE and paywall.truncated:
         # a cut text differs from the baseline because of the paywall, not because the article changed
         drift = claim = None

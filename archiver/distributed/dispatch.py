@@ -20,7 +20,8 @@ from archiver.distributed.lease import host_of
 from archiver.distributed.queue import TASK, as_message, broker_errors, make_app, queued_key, redis_client
 from archiver.errors import ConfigError
 from archiver.models import Citation, Clock, utcnow
-from archiver.pipeline import update_health
+from archiver.pipeline import sync, watched
+from archiver.refold import update_health
 from archiver.sources import read_sources
 from archiver.store import Store, checks
 
@@ -72,10 +73,9 @@ class Dispatcher:
     def _tick(self, interval: timedelta, retry_base: timedelta, jitter: timedelta) -> int:
         citations = read_sources(self.settings.sources)
         now = self.clock()
-        self.store.sync_citations(citations, now)
-        due = due_citations(
-            citations, self.store.schedule_records(), now, interval, retry_base=retry_base, jitter=jitter
-        )
+        sync(self.store, citations, now)
+        every = watched(self.store, citations)  # the watched URLs, each once, as a local pass checks them
+        due = due_citations(every, self.store.schedule_records(), now, interval, retry_base=retry_base, jitter=jitter)
         fresh = tuple(c for c in due if self.redis.set(queued_key(c.id), "1", nx=True, ex=self.marker_ttl))
         if fresh:
             pass_id = self.store.begin_pass(now, len(fresh))

@@ -46,8 +46,8 @@ from archiver.formats.records import (
     apply,
     check_count,
     check_size,
+    classify_cited_url,
     decide,
-    url_problem,
     url_warnings,
 )
 
@@ -130,7 +130,7 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_En
         if not url:
             without_url.append(entry.key)
             continue
-        kind, message = url_problem(url)
+        kind, message = classify_cited_url(url)
         if kind == "error":
             problems.append((line, f"{where}: url {message}"))
             continue

@@ -39,8 +39,8 @@ from archiver.formats.records import (
     archive_name,
     check_count,
     check_size,
+    classify_cited_url,
     decide,
-    url_problem,
     url_warnings,
 )
 from archiver.urls import is_http_url
@@ -130,7 +130,7 @@ def _read(text: str, name: str, limits: Limits) -> tuple[ParsedArticle, list[_It
         if not isinstance(url, str):
             problems.append((line, f"{where}: URL {url!r} is not a string"))
             continue
-        kind, message = url_problem(url.strip())
+        kind, message = classify_cited_url(url.strip())
         if kind == "error":
             problems.append((line, f"{where}: URL {message}"))
             continue

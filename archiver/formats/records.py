@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from archiver.errors import SourceError
 from archiver.models import Citation
-from archiver.urls import canonical, host_of, is_http_url, mangled, same_page, tracking_params
+from archiver.urls import canonical, host_of, is_http_url, mangled, same_page, tracking_params, why_unfetchable
 
 
 class Format(StrEnum):
@@ -51,7 +51,7 @@ class ImportWarning:
     """Something a careful editor would catch; it never stops an import."""
 
     kind: str  # missing_reference, uncited_reference, mangled_url, duplicate_url, tracking_params,
-    # url_too_long, claim_clipped
+    # url_too_long, unfetchable_url, claim_clipped
     message: str
     line: int = 0
     citation_id: str = ""
@@ -91,7 +91,7 @@ def url_warnings(citations: list[Citation]) -> list[ImportWarning]:
                 ImportWarning(
                     "mangled_url",
                     f"[{c.id}] URL looks mangled ({problem}): {c.url!r}; did you mean {suggestion!r}? "
-                    "(kept as written)",
+                    + ("(left out: fix it in the article)" if why_unfetchable(c.url) else "(kept as written)"),
                     c.line,
                     c.id,
                     suggestion,
@@ -315,13 +315,13 @@ def archive_name(capture_url: str) -> str:
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def url_problem(url: str) -> tuple[str, str]:
-    """Whether a cited URL can be watched: ("", "") when it can; ("skip", why) for another scheme
-    (ftp:, mailto:, doi:, …), which is a citation the archiver cannot watch, never an error;
-    ("error", why) for text that is not a URL at all."""
-    if is_http_url(url) and not any(ch.isspace() for ch in url):
-        return "", ""
+def classify_cited_url(url: str) -> tuple[str, str]:
+    """What an article's cited URL is to the archiver: ("", "") a URL it watches; ("skip", why) a
+    citation of another scheme (ftp:, mailto:, doi:, …), which it cannot watch, never an error;
+    ("error", why) text that `check` could not fetch (`urls.why_unfetchable`: not a URL, a space,
+    a bad port…), which is a malformed file."""
     scheme = _SCHEME.match(url)
     if scheme and scheme.group(1).lower() not in {"http", "https"} and not any(ch.isspace() for ch in url):
         return "skip", f"{url!r} is a {scheme.group(1).lower()}: URL, which the archiver cannot watch; skipped"
-    return "error", f"{url!r} is not an absolute http:// or https:// URL"
+    problem = why_unfetchable(url)
+    return ("error", f"{url!r} {problem}") if problem else ("", "")

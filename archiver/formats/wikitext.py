@@ -43,9 +43,9 @@ from archiver.formats.records import (
     apply,
     check_count,
     check_size,
+    classify_cited_url,
     decide,
     split_sentences,
-    url_problem,
     url_warnings,
 )
 from archiver.formats.wikitext_templates import (
@@ -198,7 +198,7 @@ def _site(
     if url.startswith("//"):  # protocol-relative: MediaWiki serves it over https
         warnings.append(ImportWarning("protocol_relative", f"{what} url {url!r} read as https:{url}", line))
         url = "https:" + url
-    kind, message = url_problem(url)
+    kind, message = classify_cited_url(url)
     if kind == "error":
         problems.append((line, f"{what}: url {message}"))
         return None

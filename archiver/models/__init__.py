@@ -11,6 +11,7 @@
 from archiver.models.enums import (
     BrowserMode,
     ClaimKind,
+    Decision,
     DriftClass,
     FetchedBy,
     Flag,
@@ -20,7 +21,16 @@ from archiver.models.enums import (
     PaywallKind,
     Severity,
 )
-from archiver.models.records import Citation, Extraction, FetchResult, Hop, Validators
+from archiver.models.records import (
+    LIST_ARTICLE,
+    Article,
+    Citation,
+    Extraction,
+    FetchResult,
+    Hop,
+    Validators,
+    citation_key,
+)
 from archiver.models.summaries import ArchiveSummary, CheckSummary, PassSummary, StatusChange
 from archiver.models.time import Clock, utcnow
 from archiver.models.verdicts import (
@@ -31,6 +41,7 @@ from archiver.models.verdicts import (
     Health,
     PaywallState,
     PaywallVerdict,
+    Review,
     RotPolicy,
     RotVerdict,
     Signal,
@@ -39,6 +50,8 @@ from archiver.models.verdicts import (
 
 __all__ = [
     "HEALTHY",
+    "LIST_ARTICLE",
+    "Article",
     "ArchiveSummary",
     "BrowserMode",
     "CheckSummary",
@@ -47,6 +60,7 @@ __all__ = [
     "ClaimKind",
     "ClaimState",
     "Clock",
+    "Decision",
     "DriftClass",
     "DriftState",
     "Extraction",
@@ -62,6 +76,7 @@ __all__ = [
     "PaywallKind",
     "PaywallState",
     "PaywallVerdict",
+    "Review",
     "RotPolicy",
     "RotVerdict",
     "Severity",
@@ -69,5 +84,6 @@ __all__ = [
     "StatusChange",
     "Validators",
     "VersionDrift",
+    "citation_key",
     "utcnow",
 ]

@@ -130,6 +130,14 @@ class ClaimKind(StrEnum):
     NOTHING_TO_CHECK = "nothing_to_check"
 
 
+class Decision(StrEnum):
+    """An editor's review decision on a citation (see `detect.health` for what each suppresses)."""
+
+    ACCEPT = "accept"  # the current version becomes the citation's baseline for drift and claim drift
+    NOT_ROT = "not_rot"  # a false alarm of one rot kind, on the watched page, while its content is unchanged
+    IGNORE = "ignore"  # stop watching this citation; its history stays
+
+
 class OutboxState(StrEnum):
     """Where a capture request stands in the outbox."""
 

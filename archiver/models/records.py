@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from archiver.models.enums import FetchedBy, Outcome
 from archiver.models.time import parse_date
+
+LIST_ARTICLE = "sources"
+"""The id of the citation list's own article: its rows with no `article` cell (every row of a list made
+before articles existed, so that such a list is one article and keeps working unchanged)."""
 
 Headers = tuple[tuple[str, str], ...]
 """Header names and values as they were on the wire, in order."""
@@ -30,6 +35,13 @@ class Citation:
     interval: str = ""  # per-citation check interval, e.g. "6h"
     line: int = 0  # line in sources.csv, for messages
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    article: str = LIST_ARTICLE  # the article citing it; its `id` is unique within that article
+
+    @property
+    def key(self) -> str:
+        """How a citation is named across a publication: its id in the list's own article (as before
+        articles existed), `ARTICLE:ID` in any other."""
+        return citation_key(self.article, self.id)
 
     @property
     def cited(self) -> datetime | None:
@@ -38,6 +50,33 @@ class Citation:
             return parse_date(self.cited_at) if self.cited_at else None
         except ValueError:
             return None
+
+
+def citation_key(article: str, citation_id: str) -> str:
+    """See `Citation.key`: the one rule that names a citation across a publication."""
+    return citation_id if article == LIST_ARTICLE else f"{article}:{citation_id}"
+
+
+_LEADING_NUMBER = re.compile(r"\d+")
+
+
+def footnote_order(citation: Citation) -> tuple[int, str]:
+    """Citations in footnote order: by the number an id begins with (2 before 10; none counts as 0),
+    then by the id."""
+    number = _LEADING_NUMBER.match(citation.id)
+    return (int(number.group()) if number else 0, citation.id)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article of a publication: its id (from its file name or URL), its title, where it was read
+    from (a file or a URL), the day it was published ("" when unknown) and its format."""
+
+    id: str
+    title: str = ""
+    source: str = ""
+    published: str = ""
+    format: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """What the store keeps, read back as typed rows: no caller indexes an SQL column.
 
-Two concepts share one table today and are kept apart here: the *citation* (an article's footnote:
-its id, claim and date, `CitationRow`) and the *watched URL* (what is fetched, versioned, captured
-and queued for capture: the rows that carry a `watched_id`). Each citation watches its own URL under
-its own id for now; several citations of one URL may come to share one watched URL. No I/O."""
+Two concepts are kept apart: the *citation* (an article's footnote: its id, claim and date,
+`CitationRow`) and the *watched URL* (what is fetched, versioned, captured and queued for capture:
+`WatchedRow`, and the rows that carry a `watched_id`). Every citation of one page, in whatever
+article, watches one watched URL (see `archiver.watched`). No I/O."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from archiver.models.enums import OutboxState, Outcome, Severity
+from archiver.models.enums import Decision, OutboxState, Outcome, Severity
 from archiver.models.records import Citation
 from archiver.models.time import parse_stamp, parse_timestamp
 from archiver.models.verdicts import CheckVerdicts, VersionDrift
@@ -25,6 +25,20 @@ class CitationRow(Citation):
 
     added_at: str = ""
     removed_at: str | None = None  # set when the list dropped it; its history stays
+    watched_id: str = ""  # the watched URL it cites
+
+
+@dataclass(frozen=True)
+class WatchedRow:
+    """A watched URL: fetched once a pass whatever the number of citations of it, under `id`, at
+    `url` (as its first citation wrote it); `canonical` (`urls.canonical`) is what makes two cited
+    URLs the same page."""
+
+    id: str
+    url: str
+    canonical: str
+    added_at: str = ""
+    removed_at: str | None = None  # no citation watches it any more; its history stays
 
 
 @dataclass(frozen=True)
@@ -163,3 +177,23 @@ class ProbeRow:
     status: int | None
     text: str
     probed_at: str
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """An editor's decision as kept: made on a citation of an article (`not_rot` holds for every
+    citation of its watched URL: rot is the page's), on the content in force then; undone decisions
+    stay, with who undid them and when."""
+
+    id: int
+    article: str
+    citation_id: str
+    watched_id: str
+    decision: Decision
+    at: str
+    by: str
+    note: str = ""
+    version_hash: str = ""
+    rot_kind: str = ""
+    undone_at: str | None = None
+    undone_by: str = ""

@@ -47,12 +47,13 @@ class ArchiveSummary:
 class StatusChange:
     """A citation's health status moved: what alerts are made of."""
 
-    citation_id: str
+    citation_id: str  # the citation's key (`Citation.key`): its id, or ARTICLE:ID
     url: str
     at: str
     old: HealthStatus
     new: HealthStatus
     evidence: str
+    article: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from archiver.models.enums import ClaimKind, DriftClass, Flag, HealthStatus, PaywallKind, Severity
+from archiver.models.enums import ClaimKind, Decision, DriftClass, Flag, HealthStatus, PaywallKind, Severity
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,20 @@ class ClaimState:
 
 
 @dataclass(frozen=True)
+class Review:
+    """An editor's decision as the health shows it: who, when, why, and whether it still holds (the
+    next real change, a new version or another rot kind, raises the flag again)."""
+
+    decision: Decision
+    at: str
+    by: str
+    note: str = ""
+    version_hash: str = ""  # the content it was made on
+    rot_kind: str = ""  # not_rot: the kind of rot judged a false alarm
+    holds: bool = True  # False once the content or the kind changed since
+
+
+@dataclass(frozen=True)
 class Health:
     """A citation's health: its status, flags and the verdicts behind them (see `detect.health`)."""
 
@@ -135,6 +149,7 @@ class Health:
     paywall: PaywallState | None = None
     drift: DriftState | None = None
     claim: ClaimState | None = None
+    reviews: tuple[Review, ...] = ()  # the editors' decisions in force, newest first
     # what the report shows beside the verdicts, kept with them so a report reads one row per citation
     title: str = ""  # of the current version
     versions: int = 0

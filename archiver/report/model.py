@@ -9,8 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archiver.models import Health, HealthStatus
-from archiver.models.rows import CaptureRow, CitationRow
+from archiver.models import Article, Health, HealthStatus
+from archiver.models.rows import CaptureRow, CitationRow, VersionRow
+
+# What "no longer holds" means for a citation: its source is gone (rotten) or no longer says what it
+# said (drifted: a fact changed, a rewrite, a fact of the claim lost). A paywall, a refusal, a failure
+# not confirmed yet, or no network say nothing against the source.
+NO_LONGER_HOLDS = frozenset({HealthStatus.ROTTEN, HealthStatus.DRIFTED})
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Entry:
     snapshot: str = ""  # the newest text's path
     timeline: tuple[tuple[str, HealthStatus], ...] = ()  # (checked_at, mark) of the latest checks
     diff: str | None = None  # the latest drift against the baseline, when it is an edit
+    snapshot_uri: str = ""  # the newest text as a file: URI (absolute), for a report opened from disk
 
     @property
     def status(self) -> HealthStatus:
@@ -42,6 +48,7 @@ class Entry:
         c, h = self.citation, self.health
         out: dict[str, Any] = {
             "id": c.id,
+            "article": c.article,
             "url": c.url,
             "status": self.status,
             "since": (h.since or None) if h else None,
@@ -77,30 +84,130 @@ class Entry:
                 "first_seen": self.first_seen or None,
                 "timeline": list(self.timeline),  # (checked_at, mark) pairs: JSON arrays
                 "diff": self.diff,
+                "reviews": [
+                    {
+                        "decision": r.decision,
+                        "at": r.at,
+                        "by": r.by,
+                        "note": r.note or None,
+                        "version": r.version_hash or None,
+                        "rot_kind": r.rot_kind or None,
+                        "holds": r.holds,
+                    }
+                    for r in (h.reviews if h else ())
+                ],
             }
         )
         return out
 
 
 @dataclass(frozen=True)
-class Report:
-    """Every citation in footnote order, as of `generated_at`."""
+class CheckMark:
+    """One check on a citation page's timeline: how it went, and the events it brought."""
 
-    generated_at: datetime
+    checked_at: str
+    mark: HealthStatus
+    paywall: str = ""  # the paywall kind it saw ("" none)
+    drift: str = ""  # the drift class of the new version it stored, when that raises a flag
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """A version as a citation page shows it: its number (1 = newest), its text and what changed
+    from the version before it, and its screenshot when one was taken (issue 21)."""
+
+    version: VersionRow
+    number: int
+    text: str
+    diff: str = ""
+    screenshot: str = ""  # path of the PNG, relative to the data directory
+
+
+@dataclass(frozen=True)
+class CitationPage:
+    """Everything the page of one citation shows: the place an editor decides."""
+
+    entry: Entry
+    checks: tuple[CheckMark, ...]
+    versions: tuple[VersionView, ...]  # newest first
+    captures: tuple[CaptureRow, ...]  # newest first, with what verification found
+    cited_by: tuple[str, ...] = ()  # the other citations of the same page
+
+
+def summary_of(entries: tuple[Entry, ...]) -> dict[HealthStatus, int]:
+    """How many citations have each status (every status named, most serious first)."""
+    counts = Counter(e.status for e in entries)
+    return {status: counts[status] for status in HealthStatus}
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """One article's line of the publication summary."""
+
+    article: Article
     entries: tuple[Entry, ...]
 
     @property
     def summary(self) -> dict[HealthStatus, int]:
-        """How many citations have each status (every status named, most serious first)."""
-        counts = Counter(e.status for e in self.entries)
-        return {status: counts[status] for status in HealthStatus}
+        return summary_of(self.entries)
+
+    @property
+    def broken(self) -> int:
+        """How many of its citations no longer hold (`NO_LONGER_HOLDS`)."""
+        return sum(1 for e in self.entries if e.status in NO_LONGER_HOLDS)
+
+    @property
+    def share(self) -> float:
+        return self.broken / len(self.entries) if self.entries else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """The report contract (see README, "The report contract")."""
+        a = self.article
+        return {
+            "id": a.id,
+            "title": a.title,
+            "source": a.source or None,
+            "published": a.published or None,
+            "citations": len(self.entries),
+            "no_longer_hold": self.broken,
+            "share": round(self.share, 4),
+            "summary": {str(status): n for status, n in self.summary.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every citation, each article's in footnote order, as of `generated_at`."""
+
+    generated_at: datetime
+    entries: tuple[Entry, ...]
+    articles: tuple[Article, ...] = ()  # the articles its citations belong to
+
+    @property
+    def summary(self) -> dict[HealthStatus, int]:
+        """How many citations have each status (every status named, most serious first)."""
+        return summary_of(self.entries)
+
+    def by_article(self) -> list[ArticleSummary]:
+        """Each article with its entries, in the order the store lists articles."""
+        known = {a.id: a for a in self.articles}
+        grouped: dict[str, list[Entry]] = {a: [] for a in known}
+        for e in self.entries:  # one walk: a publication has up to hundreds of thousands of articles
+            grouped.setdefault(e.citation.article, []).append(e)
+        return [ArticleSummary(known.get(a, Article(a)), tuple(entries)) for a, entries in grouped.items()]
+
+    def ranking(self) -> list[ArticleSummary]:
+        """The publication summary: articles ranked by the share of their citations that no longer
+        hold, then by how many, then by id."""
+        return sorted(self.by_article(), key=lambda s: (-s.share, -s.broken, s.article.id))
+
+    def to_json(self) -> dict[str, Any]:
+        """The report contract (see README, "The report contract"); `articles` is the publication
+        summary, ranked."""
         return {
             "generated_at": self.generated_at.isoformat(),
             "summary": {str(status): n for status, n in self.summary.items()},
             "citations": [e.to_json() for e in self.entries],
+            "articles": [s.to_json() for s in self.ranking()],
         }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from archiver.detect.drift import EDITS
-from archiver.models import ClaimState, Health, HealthStatus, PaywallKind
+from archiver.models import Article, ClaimState, Decision, Health, HealthStatus, PaywallKind
 from archiver.models.rows import CaptureRow, CitationRow
 from archiver.models.time import timestamp_day
 
@@ -20,15 +20,17 @@ STATUS_WORDS = {
     HealthStatus.OFFLINE: "Offline",
     HealthStatus.UNCHECKED: "Unchecked",
 }
+# Badge backgrounds under white text: each at least 4.5:1 (WCAG 2.1 AA for normal text), and so
+# at least 3:1 against the white page for timeline marks (tests/test_pages.py computes them).
 COLOURS = {
     HealthStatus.OK: "#2e7d32",
     HealthStatus.PAYWALLED: "#6a1b9a",
-    HealthStatus.DRIFTED: "#ef6c00",
-    HealthStatus.BLOCKED: "#607d8b",
-    HealthStatus.FAILING: "#f9a825",
+    HealthStatus.DRIFTED: "#b34700",
+    HealthStatus.BLOCKED: "#37474f",
+    HealthStatus.FAILING: "#8d5a00",
     HealthStatus.ROTTEN: "#c62828",
-    HealthStatus.OFFLINE: "#b0bec5",
-    HealthStatus.UNCHECKED: "#cfd8dc",
+    HealthStatus.OFFLINE: "#546e7a",
+    HealthStatus.UNCHECKED: "#6b6b6b",
 }
 
 
@@ -56,6 +58,22 @@ def explain(health: Health | None) -> str:
     if status == HealthStatus.OFFLINE:
         parts.append("the last pass could reach no host")
     return "; ".join(parts) or ("never checked" if status == HealthStatus.UNCHECKED else "")
+
+
+REVIEW_WORDS = {Decision.ACCEPT: "accepted", Decision.NOT_ROT: "not rot", Decision.IGNORE: "ignored"}
+
+
+def reviewed(health: Health | None) -> str:
+    """The editors' decisions in force, in words: "accepted by alice on 2026-11-30: a typo fixed"; a
+    decision the page has changed since says so."""
+    if health is None:
+        return ""
+    parts = []
+    for r in health.reviews:
+        what = REVIEW_WORDS[r.decision] + (f" ({r.rot_kind.replace('_', ' ')})" if r.rot_kind else "")
+        line = f"{what} by {r.by} on {r.at[:10]}" + (f": {r.note}" if r.note else "")
+        parts.append(line if r.holds else f"{line} (the page has changed since)")
+    return "; ".join(parts)
 
 
 def support(claim: ClaimState | None) -> str:
@@ -95,3 +113,8 @@ def link_date(citation: CitationRow, first_seen: str) -> str:
 
 def archive_label(archive: str) -> str:
     return "Wayback Machine" if archive == "wayback" else archive
+
+
+def article_label(article: Article) -> str:
+    """How a report names an article: its title, else its id."""
+    return article.title or article.id

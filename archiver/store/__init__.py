@@ -5,9 +5,9 @@ the data directory. `Store` is the facade every stage uses; behind it:
 - `schema`       the tables and their migrations; opening a store
 - `files`        content-addressed snapshot files;  `warc`, `warc_format`: the WARC files
 - `lock`         one writer per data directory;      `verify`: the integrity check
-- the table families, each turning its rows into `archiver.models.rows`: `citations` (the article's
-  citations), `checks` (passes and checks), `versions`, `captures` (and look-ups), `outbox`,
-  `probes` and `health` (and changes of status)
+- the table families, each turning its rows into `archiver.models.rows`: `citations` (articles and
+  their citations), `watched` (the watched URLs, one per page), `checks` (passes and checks),
+  `versions`, `captures` (and look-ups), `outbox`, `probes`, `health` (and changes of status) and `reviews`
 
 A file is named by the SHA-256 of its content and written (temporary name, then rename) before the
 row that points to it is committed, so a crash leaves at worst an orphan file, never a row pointing
@@ -25,6 +25,7 @@ from pathlib import Path
 from archiver.cadence import Record
 from archiver.errors import ConfigError, StoreError
 from archiver.models import (
+    LIST_ARTICLE,
     CheckVerdicts,
     Citation,
     Extraction,
@@ -39,13 +40,12 @@ from archiver.models.rows import (
     Capture,
     CaptureRow,
     CheckRow,
-    CitationRow,
     OutboxRow,
     ProbeRow,
     TimelinePoint,
     VersionRow,
 )
-from archiver.store import captures, checks, citations, files, health, outbox, probes, record, schema, versions
+from archiver.store import captures, checks, citations, files, health, outbox, probes, record, reviews, schema, versions
 from archiver.store.db import Database
 from archiver.store.files import SnapshotFiles
 from archiver.store.lock import DataDirLock
@@ -59,8 +59,10 @@ __all__ = ["DataDirLock", "SnapshotFiles", "Store", "StoredCheck", "StoredRespon
 COUNTED = ("citations", "passes", "checks", "versions")
 
 
-class Store:
-    """The archive of checks and versions in one data directory. Use `Store.open(path)`."""
+class Store(citations.Publication, reviews.Reviews):
+    """The archive of checks and versions in one data directory. Use `Store.open(path)`. Its articles,
+    citations and watched URLs are read and written through `citations.Publication`, its editors'
+    decisions through `reviews.Reviews`."""
 
     def __init__(self, data_dir: Path, db: Database, writer: str = "") -> None:
         self.data_dir = data_dir
@@ -101,19 +103,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # the article's citations ---------------------------------------------------------------------
-
-    def sync_citations(self, listed: Iterable[Citation], now: datetime) -> None:
-        """Make the citations table match the list; removed ones keep their history."""
-        citations.sync(self.db, listed, now)
-
-    def citations(self, include_removed: bool = False) -> list[CitationRow]:
-        return citations.all_citations(self.db, include_removed)
-
-    def citation(self, key: str) -> CitationRow | None:
-        """A citation by id, or by URL as cited or canonical; None when the store does not know it."""
-        return citations.find(self.db, key)
 
     # passes and checks ---------------------------------------------------------------------------
 
@@ -228,13 +217,14 @@ class Store:
     def export(self, target: Path, only: Sequence[str] = ()) -> tuple[int, int]:
         """One self-contained WARC of the versions of the citations `only` names (all when empty) at
         `target`, written whole or not at all: (versions written, citations)."""
-        ids = [c.id for c in self.citations(include_removed=True)]
-        unknown = [i for i in only if i not in ids]
+        listed = self.citations(include_removed=True)
+        keys = {c.key: c.watched_id for c in listed}
+        unknown = [i for i in only if i not in keys]
         if unknown:
             raise ConfigError(f"no citation with id {', '.join(unknown)} in the store")
-        chosen = list(only) or ids
-        pointers = [v.warc for cid in chosen for v in self.versions(cid) if v.warc is not None]
-        return self.warc.export(pointers, target), len(chosen)
+        chosen = list(dict.fromkeys(keys[k] for k in only)) if only else list(dict.fromkeys(keys.values()))
+        pointers = [v.warc for wid in chosen for v in self.versions(wid) if v.warc is not None]
+        return self.warc.export(pointers, target), len(only or keys)
 
     # soft-404 probes -----------------------------------------------------------------------------
 
@@ -246,15 +236,16 @@ class Store:
 
     # health --------------------------------------------------------------------------------------
 
-    def health(self, citation_id: str) -> Health | None:
-        return health.health(self.db, citation_id)
+    def health(self, citation_id: str, article: str = LIST_ARTICLE) -> Health | None:
+        return health.health(self.db, article, citation_id)
 
-    def all_health(self) -> dict[str, Health]:
+    def all_health(self) -> dict[tuple[str, str], Health]:
+        """Every citation's health, by (article, citation id)."""
         return health.all_health(self.db)
 
-    def save_health(self, folded: Health, now: datetime, evidence: str) -> HealthStatus:
+    def save_health(self, folded: Health, now: datetime, evidence: str, article: str = LIST_ARTICLE) -> HealthStatus:
         """Keep a citation's health, and the change when its status moved; returns the old status."""
-        return health.save(self.db, folded, now, evidence)
+        return health.save(self.db, article, folded, now, evidence)
 
     # captures, look-ups and the capture outbox ---------------------------------------------------
 

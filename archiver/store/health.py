@@ -1,5 +1,6 @@
-"""The `health` and `status_changes` tables: each citation's latest health, one row a citation (so a
-report reads one row per citation, however long its history), and every change of status.
+"""The `citation_health` and `status_changes` tables: each citation's latest health, one row a citation
+of an article (so a report reads one row per citation, however long its history), and every change of
+status. (The older `health` table, one row per watched URL, is kept as it was and no longer written.)
 
 A health row keeps the typed `Health` as one JSON document of its own fields (the report's contract is
 built by the report alone); `_encode` and `_decode` are the only code that reads or writes it."""
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from archiver.models import (
     ClaimState,
+    Decision,
     DriftClass,
     DriftState,
     Flag,
@@ -19,32 +21,34 @@ from archiver.models import (
     HealthStatus,
     PaywallKind,
     PaywallState,
+    Review,
     RotVerdict,
 )
 from archiver.store.db import Database
 
 
-def save(db: Database, health: Health, now: datetime, evidence: str) -> HealthStatus:
+def save(db: Database, article: str, health: Health, now: datetime, evidence: str) -> HealthStatus:
     """Keep a citation's health; when its status moved, record the change with `evidence` (the
     sentence that explains the new status). Returns the status it had before."""
+    key = {"article_id": article, "citation_id": health.citation_id}
     with db.transaction():
-        old = _held(db, health.citation_id, now)
+        old = _held(db, article, health.citation_id, now)
         db.upsert(
-            "health",
+            "citation_health",
             {
-                "citation_id": health.citation_id,
+                **key,
                 "status": str(health.status),
                 "since": health.since,
                 "updated_at": now.isoformat(),
                 "report": _encode(health),
             },
-            ("citation_id",),
+            ("article_id", "citation_id"),
         )
         if old != health.status:
             db.insert(
                 "status_changes",
                 {
-                    "citation_id": health.citation_id,
+                    **key,
                     "at": now.isoformat(),
                     "old_status": str(old),
                     "new_status": str(health.status),
@@ -54,29 +58,36 @@ def save(db: Database, health: Health, now: datetime, evidence: str) -> HealthSt
     return old
 
 
-def _held(db: Database, citation_id: str, now: datetime) -> HealthStatus:
+def _held(db: Database, article: str, citation_id: str, now: datetime) -> HealthStatus:
     """The status kept before this change, its row locked until the commit, so that two writers (two
     processes on one PostgreSQL store) never both record the same change. A citation's first row is
     made at once: a writer that raced for it waits for the other's commit and reads its status."""
-    lock = f"SELECT status FROM health WHERE citation_id = ?{db.for_update}"
-    row = db.one(lock, [citation_id])
+    lock = f"SELECT status FROM citation_health WHERE article_id = ? AND citation_id = ?{db.for_update}"
+    row = db.one(lock, [article, citation_id])
     if row is not None:
         return HealthStatus(row["status"])
-    first = {"citation_id": citation_id, "status": str(HealthStatus.UNCHECKED), "updated_at": now.isoformat()}
-    if db.insert_key("health", first, "citation_id", unique=("citation_id",)):
+    first = {
+        "article_id": article,
+        "citation_id": citation_id,
+        "status": str(HealthStatus.UNCHECKED),
+        "updated_at": now.isoformat(),
+    }
+    if db.insert_key("citation_health", first, "citation_id", unique=("article_id", "citation_id")):
         return HealthStatus.UNCHECKED
-    row = db.one(lock, [citation_id])
+    row = db.one(lock, [article, citation_id])
     assert row is not None
     return HealthStatus(row["status"])
 
 
-def health(db: Database, citation_id: str) -> Health | None:
-    row = db.one("SELECT report FROM health WHERE citation_id = ?", [citation_id])
+def health(db: Database, article: str, citation_id: str) -> Health | None:
+    row = db.one("SELECT report FROM citation_health WHERE article_id = ? AND citation_id = ?", [article, citation_id])
     return _decode(row["report"]) if row else None
 
 
-def all_health(db: Database) -> dict[str, Health]:
-    return {r["citation_id"]: _decode(r["report"]) for r in db.query("SELECT citation_id, report FROM health")}
+def all_health(db: Database) -> dict[tuple[str, str], Health]:
+    """Every citation's health, by (article, citation id)."""
+    rows = db.query("SELECT article_id, citation_id, report FROM citation_health")
+    return {(r["article_id"], r["citation_id"]): _decode(r["report"]) for r in rows}
 
 
 def _encode(h: Health) -> str:
@@ -116,6 +127,7 @@ def _decode(text: str) -> Health:
         )
         if claim
         else None,
+        reviews=tuple(Review(**{**r, "decision": Decision(r["decision"])}) for r in d.get("reviews", ())),
         title=d["title"],
         versions=d["versions"],
         snapshot=d["snapshot"],

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from archiver.errors import ConfigError, StoreError
+from archiver.models import LIST_ARTICLE
 from archiver.store.db import Database, Migration, SqliteDatabase
 from archiver.store.warc_format import exchange_length
+from archiver.urls import canonical
 
 DATABASE = "archiver.db"
 log = logging.getLogger("archiver.store")
@@ -175,7 +177,69 @@ def m006_typed_health(db: Database) -> None:
 
 
 @migrations()
-def m007_distributed(db: Database) -> None:
+def m007_articles(db: Database) -> None:
+    """A publication: articles, and their citations, each watching one watched URL. The `citations`
+    table keeps the watched URLs (checks, versions, captures and the outbox point at its ids, as they
+    did when each citation watched its own URL), with their canonical form as the key that makes two
+    cited URLs one watched page. A store made before articles is one article, `sources` (the
+    citation list's own): each of its citations watches the URL it watched under its own id."""
+    db.ddl("ALTER TABLE citations ADD COLUMN canonical TEXT NOT NULL DEFAULT ''")
+    for watched_id, url in db.execute("SELECT id, url FROM citations").fetchall():
+        db.execute("UPDATE citations SET canonical = ? WHERE id = ?", [_canonical(url), watched_id])
+    db.ddl("CREATE INDEX citations_by_canonical ON citations (canonical)")
+    db.ddl("""CREATE TABLE articles (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',
+        published TEXT NOT NULL DEFAULT '', added_at TEXT NOT NULL, removed_at TEXT)""")
+    db.ddl("""CREATE TABLE article_citations (
+        article_id TEXT NOT NULL REFERENCES articles(id), id TEXT NOT NULL, url TEXT NOT NULL,
+        watched_id TEXT NOT NULL REFERENCES citations(id), claim TEXT NOT NULL DEFAULT '',
+        cited_at TEXT NOT NULL DEFAULT '', expect TEXT NOT NULL DEFAULT '[]',
+        interval TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT '{}',
+        added_at TEXT NOT NULL, removed_at TEXT, PRIMARY KEY (article_id, id))""")
+    db.ddl("CREATE INDEX article_citations_by_watched ON article_citations (watched_id)")
+    db.ddl("""CREATE TABLE citation_health (
+        article_id TEXT NOT NULL, citation_id TEXT NOT NULL, status TEXT NOT NULL,
+        since TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL, report TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (article_id, citation_id))""")
+    db.ddl(f"ALTER TABLE status_changes ADD COLUMN article_id TEXT NOT NULL DEFAULT '{LIST_ARTICLE}'")
+    first = db.execute("SELECT min(added_at) FROM citations").fetchall()[0][0]
+    if first is None:
+        return  # a new store: nothing to carry over
+    db.execute("INSERT INTO articles (id, added_at) VALUES (?, ?)", [LIST_ARTICLE, first])
+    db.execute(
+        """INSERT INTO article_citations (article_id, id, url, watched_id, claim, cited_at, expect, interval,
+                                          extra, added_at, removed_at)
+           SELECT ?, id, url, id, claim, cited_at, expect, interval, extra, added_at, removed_at FROM citations""",
+        [LIST_ARTICLE],
+    )
+    db.execute(
+        """INSERT INTO citation_health (article_id, citation_id, status, since, updated_at, report)
+           SELECT ?, citation_id, status, since, updated_at, report FROM health""",
+        [LIST_ARTICLE],
+    )
+
+
+@migrations()
+def m008_reviews(db: Database) -> None:
+    """Editors' review decisions, one row each, never deleted: an undo sets `undone_at`. Portable SQL."""
+    db.ddl("""CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, citation_id TEXT NOT NULL,
+        watched_id TEXT NOT NULL, decision TEXT NOT NULL, at TEXT NOT NULL, by_user TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '', version_hash TEXT NOT NULL DEFAULT '',
+        rot_kind TEXT NOT NULL DEFAULT '', undone_at TEXT, undone_by TEXT NOT NULL DEFAULT '')""")
+    db.ddl("CREATE INDEX reviews_by_citation ON reviews (article_id, citation_id)")
+    db.ddl("CREATE INDEX reviews_by_watched ON reviews (watched_id)")
+
+
+def _canonical(url: str) -> str:
+    try:
+        return canonical(url)
+    except ValueError:
+        return url
+
+
+@migrations()
+def m009_distributed(db: Database) -> None:
     """Checks made by workers (distributed mode): each names its task, so a redelivered task never
     records a check twice, and the worker that made it; a worker's pass belongs to the pass the
     dispatcher queued (its `batch`), whose tasks are kept in `dispatches`; a capture request is held
