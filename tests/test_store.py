@@ -28,7 +28,7 @@ from archiver.models import (
 )
 from archiver.models.rows import Capture
 from archiver.store import Store, schema
-from archiver.store.db import Database
+from archiver.store.db import SqliteDatabase
 
 T = datetime(2026, 1, 1, 12, tzinfo=UTC)
 URL = "https://news.example/world/story"
@@ -157,8 +157,9 @@ def test_a_read_only_store_is_never_created_nor_upgraded(tmp_path):
 
 def test_a_health_row_of_the_previous_release_is_migrated_to_the_typed_record(tmp_path):
     (tmp_path / "d").mkdir()
-    old_db = Database.open(tmp_path / "d" / schema.DATABASE)
-    schema.migrations.apply(old_db.sqlite, stop_before="m006_typed_health")  # a store of that release
+    old_db = SqliteDatabase.open(tmp_path / "d" / schema.DATABASE)
+    names = [step.name for step in schema.migrations.steps]
+    old_db.migrate(schema.migrations.steps[: names.index("m006_typed_health")])  # a store of that release
     old = {
         "id": "1", "url": URL, "status": "drifted", "since": "2026-01-02", "flags": ["drift", "claim_drift"],
         "checked_at": "2026-01-03", "http_status": 200, "final_url": URL,
