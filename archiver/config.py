@@ -15,6 +15,9 @@ from typing import Any
 
 from archiver.errors import ConfigError
 from archiver.models import BrowserMode, RotPolicy
+from archiver.server_urls import SECRETS, redacted_or_hidden
+from archiver.server_urls import redacted as redacted  # re-exported: the settings name their servers
+from archiver.server_urls import server_url as server_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -44,6 +47,7 @@ BOUNDS: dict[str, tuple[float, float, bool]] = {
     "archive_budget": (0, 7 * DAY, True),
     "browser_pages": (1, 64, False),
     "screenshot_max_height": (1, 100_000, False),
+    "visibility_timeout": (0, 7 * DAY, True),
 }
 DEFAULT_BOUNDS = (0.0, 1e9, False)  # a number setting not listed above: finite and not negative
 
@@ -164,6 +168,9 @@ class Settings:
     chromium: str = ""  # Chromium's executable; "" looks for `chromium` on PATH
     screenshot_max_height: int = 8000  # pixels: a full-page screenshot is cut there
     screenshots: bool = True  # a screenshot of every new version, when the browser mode is not never
+    database_url: str = field(default="", repr=False)  # postgresql://…: the store in PostgreSQL (holds a password)
+    broker_url: str = field(default="", repr=False)  # redis://…: distributed mode (holds a password)
+    visibility_timeout: float = 900.0  # seconds a check's task may stay unacknowledged before it is redelivered
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -258,7 +265,8 @@ class Settings:
             try:
                 values.update(parse(raw) if name == "*" else {name: parse(raw)})
             except (ValueError, OverflowError) as exc:
-                raise ConfigError(f"{var}={raw[:80]!r}: {exc}") from None
+                shown = redacted_or_hidden(raw) if var in SECRETS else raw
+                raise ConfigError(f"{var}={shown[:80]!r}: {exc}") from None
         if env.get("ARCHIVER_WAYBACK_URL") and not env.get("ARCHIVER_ARCHIVE_URL"):
             # one override moves every archive endpoint, so tests never leave loopback
             values["archive_url"] = values["wayback_url"]
@@ -386,4 +394,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ARCHIVER_CHROMIUM": ("chromium", str),
     "ARCHIVER_SCREENSHOT_MAX_HEIGHT": ("screenshot_max_height", int),
     "ARCHIVER_SCREENSHOTS": ("screenshots", _flag),
+    "ARCHIVER_DATABASE_URL": ("database_url", server_url("postgresql", "postgres")),
+    "ARCHIVER_BROKER_URL": ("broker_url", server_url("redis", "rediss")),
+    "ARCHIVER_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_float),
 }

@@ -66,3 +66,9 @@ class ArchiveUnreachable(ArchiveServiceError):
         self.origin = origin
         self.reason = reason
         super().__init__(f"{origin} is unreachable ({reason})")
+
+
+class BrokerError(ArchiverError):
+    """The broker of distributed mode (Redis, ARCHIVER_BROKER_URL) cannot be reached or refused a command."""
+
+    exit_code = 4

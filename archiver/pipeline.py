@@ -34,6 +34,7 @@ from archiver.models import (
     Citation,
     Clock,
     PassSummary,
+    StatusChange,
     utcnow,
 )
 from archiver.models.rows import CitationRow
@@ -64,7 +65,7 @@ def run_check(
     if citations is None:
         citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
     chosen = select(citations, only, article)
-    with Store.open(settings.data_dir) as store:
+    with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         sync(store, citations, clock())
         return _pass(
             settings, store, watched(store, chosen), resolver=resolver, clock=clock, on_check=on_check, stop=stop
@@ -100,7 +101,7 @@ def run_due(
     The citation list is read afresh, so added citations are checked and removed ones dropped."""
     citations = read_sources(settings.sources)
     now = clock()
-    with Store.open(settings.data_dir) as store:
+    with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         sync(store, citations, now)
         every = watched(store, citations)
         chosen = due_citations(every, store.schedule_records(), now, interval, retry_base=retry_base, jitter=jitter)
@@ -121,7 +122,7 @@ def run_archiving(
     the chosen citations cite."""
     citations = read_sources(settings.sources)
     chosen = select(citations, only, article)
-    with Store.open(settings.data_dir) as store:
+    with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         sync(store, citations, clock())
         return run_archive(settings, watched(store, chosen), store, clock=clock, resolver=resolver)
 
@@ -211,6 +212,50 @@ async def check_citations(
         tuple(changes),
         interrupted=len(summaries) < len(citations),
     )
+
+
+def run_task(
+    settings: Settings,
+    store: Store,
+    workers: WorkerPool,
+    citation: Citation,
+    pass_id: int,
+    *,
+    resolver: Resolver | None = None,
+    clock: Clock = utcnow,
+) -> tuple[CheckSummary, StatusChange | None]:
+    """A worker's task (distributed mode): one citation of the dispatcher's pass `pass_id` checked by
+    the same `Checker` as a local pass, then its health folded at once by the worker that checked it
+    (the dispatcher folds again when the pass turns out offline). `store` names the task (`for_task`).
+    Archiving follows apart (`archive_task`): it asks the archives, not the citation's host."""
+
+    async def check() -> CheckSummary:
+        async with Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
+            prober = Prober(store, fetcher, workers, clock, timedelta(days=settings.probe_days))
+            return await Checker(store, fetcher, workers, prober, pass_id, settings.user_agent).check(citation)
+
+    summary = asyncio.run(check())
+    change = update_health(store, citation, settings.rot_policy, clock())
+    if settings.notify and change is not None:
+        send(settings.notify, (change,))
+    return summary, change
+
+
+def archive_task(
+    settings: Settings,
+    store: Store,
+    workers: WorkerPool,
+    citation: Citation,
+    checked: CheckSummary,
+    *,
+    resolver: Resolver | None = None,
+    clock: Clock = utcnow,
+) -> ArchiveSummary | None:
+    """The archiving step for a worker's checked citation, as a local pass runs it: the outbox is
+    shared, and each capture request is claimed by one worker."""
+    if not settings.wayback or checked.outcome.before_http:
+        return None
+    return run_archive(settings, [citation], store, clock=clock, resolver=resolver, workers=workers)
 
 
 async def _cancel_on(stop: threading.Event, tasks: Sequence[asyncio.Future[None]]) -> None:

@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archiver.config import Settings
+from archiver.distributed.dispatch import Dispatcher
 from archiver.errors import ArchiverError, ConfigError
 from archiver.models import CheckSummary, PassSummary
 from archiver.pipeline import run_due
@@ -57,11 +58,16 @@ def run_daemon(
     trigger = cron_trigger(cron, jitter) if cron else IntervalTrigger(seconds=tick, timezone=UTC)
     # in cron mode the crontab decides when passes run: every healthy citation is due at each one
     interval = timedelta(0) if cron else every
+    # distributed mode: this daemon is the dispatcher, the workers check (archiver.distributed)
+    dispatcher = Dispatcher(settings) if settings.broker_url else None
 
     def one_pass() -> None:
         if stop.is_set():
             return
         try:
+            if dispatcher is not None:
+                dispatcher.tick(interval, retry_base=retry_base, jitter=jitter)
+                return
             summary = run_due(settings, interval, retry_base=retry_base, jitter=jitter, on_check=on_check, stop=stop)
         except ArchiverError as exc:  # a bad edit of sources.csv, a full disk: say so, try again next time
             log.error("pass skipped: %s", exc)
@@ -74,11 +80,17 @@ def run_daemon(
         one_pass, trigger, id="pass", max_instances=1, coalesce=True, next_run_time=None if cron else datetime.now(UTC)
     )
     scheduler.start()
-    log.info("daemon started: %s", f"cron {cron!r}" if cron else f"every {every}, waking every {tick:g}s")
+    log.info(
+        "%s started: %s",
+        "dispatcher" if dispatcher else "daemon",
+        f"cron {cron!r}" if cron else f"every {every}, waking every {tick:g}s",
+    )
     try:
         while not stop.wait(0.2):
             pass
     finally:
         log.info("stopping: letting the running pass finish its writes")
         scheduler.shutdown(wait=True)
+        if dispatcher is not None:
+            dispatcher.close()
         log.info("daemon stopped")

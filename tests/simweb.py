@@ -33,6 +33,7 @@ class Seen:
     method: str = "GET"
     body: bytes = b""
     at: float = field(default_factory=time.monotonic)
+    answered: bool = False  # its answer is being written: no longer counted in flight
 
 
 Handler = Callable[[Seen], Response]
@@ -69,8 +70,7 @@ class SimWeb:
                 try:
                     web._answer(self, seen)
                 finally:
-                    with web._lock:
-                        web.in_flight[host] -= 1
+                    web._answered(seen)
 
         class _Server(ThreadingHTTPServer):
             def handle_error(self, request: object, client_address: object) -> None:
@@ -111,6 +111,14 @@ class SimWeb:
 
     # serving ---------------------------------------------------------------------------------
 
+    def _answered(self, seen: Seen) -> None:
+        """A request leaves the count of requests in flight when its answer is written, before the
+        client reads it: the client may send its next request at once, before this thread runs again."""
+        with self._lock:
+            if not seen.answered:
+                seen.answered = True
+                self.in_flight[seen.host] -= 1
+
     def _answer(self, handler: BaseHTTPRequestHandler, seen: Seen) -> None:
         route = self.routes.get((seen.host, seen.path)) or self.routes.get((self.host, seen.path))
         if route is None and self.fallback is not None:
@@ -134,6 +142,7 @@ class SimWeb:
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(body)))
+        self._answered(seen)
         handler.end_headers()
         handler.wfile.write(body)
 

@@ -34,7 +34,7 @@ from archiver.pipeline import run_check
 from archiver.report import build_report
 from archiver.sources import read_sources
 from archiver.store import Store, content_hash, files, schema
-from archiver.store.db import Database
+from archiver.store.db import SqliteDatabase
 
 
 def pages_fetched(web) -> Counter[tuple[str, str]]:
@@ -348,8 +348,9 @@ def old_store(data_dir: Path, rows: list[tuple[str, str, str, bytes]]) -> None:
     citation per row watching its own URL under its own id, a pass, a check and a version of each (the
     page as served, its files written), and each one's health."""
     data_dir.mkdir(parents=True)
-    db = Database.open(data_dir / schema.DATABASE)
-    schema.migrations.apply(db.sqlite, stop_before="m007_articles")
+    db = SqliteDatabase.open(data_dir / schema.DATABASE)
+    names = [step.name for step in schema.migrations.steps]
+    db.migrate(schema.migrations.steps[: names.index("m007_articles")])
     at = "2026-01-01T12:00:00+00:00"
     db.execute("INSERT INTO passes (id, started_at, finished_at, citations) VALUES (1, ?, ?, ?)", [at, at, len(rows)])
     for cid, url, claim, body in rows:

@@ -25,8 +25,10 @@ from archiver import Store, run_check
 from archiver.cli import cli
 from archiver.models import Citation, FetchResult, Outcome
 
+# pywb_bin: pywb from a virtual environment of its own (tests/replay_tools.py)
+pytest_plugins = ["replay_tools"]
+
 WARCIO = [sys.executable, "-m", "warcio.cli"]
-WB_MANAGER = Path(sys.executable).with_name("wb-manager")
 
 
 def index(path: Path) -> list[dict[str, str]]:
@@ -98,12 +100,11 @@ def test_the_export_holds_the_whole_chain_after_a_warcinfo_naming_the_real_file(
     ]
 
 
-@pytest.mark.skipif(not WB_MANAGER.exists(), reason="pywb is not installed in this environment (pip install pywb)")
-def test_pywb_replays_a_cited_url_that_redirected(moved, settings, tmp_path):
+def test_pywb_replays_a_cited_url_that_redirected(moved, settings, tmp_path, pywb_bin):
     old, _middle, final = moved
-    subprocess.run([str(WB_MANAGER), "init", "cites"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([str(pywb_bin / "wb-manager"), "init", "cites"], cwd=tmp_path, check=True, capture_output=True)
     subprocess.run(
-        [str(WB_MANAGER), "add", "cites", *map(str, warc_files(settings))],
+        [str(pywb_bin / "wb-manager"), "add", "cites", *map(str, warc_files(settings))],
         cwd=tmp_path,
         check=True,
         capture_output=True,
@@ -112,7 +113,7 @@ def test_pywb_replays_a_cited_url_that_redirected(moved, settings, tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     wayback = subprocess.Popen(
-        [str(WB_MANAGER.with_name("wayback")), "--bind", "127.0.0.1", "--port", str(port)],
+        [str(pywb_bin / "wayback"), "--bind", "127.0.0.1", "--port", str(port)],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -23,6 +23,9 @@ from archiver import Store, run_check
 from archiver.cli import cli
 from archiver.serve import make_server
 
+# pywb_bin: pywb from a virtual environment of its own (tests/replay_tools.py)
+pytest_plugins = ["replay_tools"]
+
 WARCIO = [sys.executable, "-m", "warcio.cli"]
 HOSTILE = '<script>alert("x")</script><b>Kursk</b>'
 
@@ -108,15 +111,11 @@ def test_export_writes_one_self_contained_warc_of_the_chosen_citations(store_wit
     assert "no citation with id 9" in cli_run(settings, "export", "--warc", str(target), "--only", "9").output
 
 
-WB_MANAGER = Path(sys.executable).with_name("wb-manager")
-
-
-@pytest.mark.skipif(not WB_MANAGER.exists(), reason="pywb is not installed in this environment (pip install pywb)")
-def test_pywb_replays_a_page_from_our_warc(store_with_versions, tmp_path):
+def test_pywb_replays_a_page_from_our_warc(store_with_versions, tmp_path, pywb_bin):
     settings, url, _ = store_with_versions
-    subprocess.run([str(WB_MANAGER), "init", "cites"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([str(pywb_bin / "wb-manager"), "init", "cites"], cwd=tmp_path, check=True, capture_output=True)
     subprocess.run(
-        [str(WB_MANAGER), "add", "cites", *map(str, warc_files(settings))],
+        [str(pywb_bin / "wb-manager"), "add", "cites", *map(str, warc_files(settings))],
         cwd=tmp_path,
         check=True,
         capture_output=True,
@@ -125,7 +124,7 @@ def test_pywb_replays_a_page_from_our_warc(store_with_versions, tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     wayback = subprocess.Popen(
-        [str(WB_MANAGER.with_name("wayback")), "--bind", "127.0.0.1", "--port", str(port)],
+        [str(pywb_bin / "wayback"), "--bind", "127.0.0.1", "--port", str(port)],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

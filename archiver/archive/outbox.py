@@ -1,10 +1,14 @@
 """Working through the capture outbox: submit what is queued, poll what is submitted, record each
 answer before the next request. A queued row is queued, submitted (with its job id), done or failed;
 a crash, a restart or an archive outage loses nothing, and a job is polled by its id, never
-submitted twice."""
+submitted twice. Processes sharing one outbox (workers on a PostgreSQL store) each claim the rows
+they work on, so no row is submitted or polled by two at once."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -19,6 +23,9 @@ from archiver.store import Store
 MAX_ATTEMPTS = 12  # retryable refusals before a submission is given up
 UNKNOWN_ATTEMPTS = 3  # ... when the refusal's code is one the SPN2 documentation does not list
 HOLD_FOR = timedelta(hours=1)  # a queued capture of a page that reads as dead waits this long
+CLAIM_ROWS = 500  # rows claimed at once by one run
+CLAIM_AT_MOST = 3600.0  # seconds a claim lasts when a run has no budget ...
+CLAIM_MARGIN = 60.0  # ... and past the end of its budget, after which a dead claimer's rows are free
 
 
 async def drain(
@@ -27,23 +34,30 @@ async def drain(
     """Work through the due rows of the outbox; pending jobs are polled a few times, then left
     for a later run (never polled forever)."""
     poll = timedelta(seconds=settings.poll_seconds)
-    for _ in range(rounds or settings.poll_rounds):
-        due = store.due_submissions(now())
-        if not due:
-            return
-        for row in due:
-            if row.state == OutboxState.SUBMITTED and row.job_id:
-                answer = await wb.status(row.job_id, _started(row))
-            else:
-                reason = held(store, row.watched_id)
-                if reason:
-                    t = now()
-                    store.save_submission(replace(row, reason=reason, next_try=(t + HOLD_FOR).isoformat()), t)
-                    continue
-                answer = await wb.submit(row.url, now())
-            _record(store, settings, row, answer, now(), summary)
-        if any(r.state == OutboxState.SUBMITTED for r in store.due_submissions(now() + poll)):
-            await wb.session.sleep(settings.poll_seconds)
+    claimer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        for _ in range(rounds or settings.poll_rounds):
+            # rows are claimed for this run alone until its budget ends (processes sharing the outbox
+            # never submit one twice); each answer recorded lets go of its row
+            until = now() + timedelta(seconds=min(wb.session.left(), CLAIM_AT_MOST) + CLAIM_MARGIN)
+            due = store.claim_submissions(now(), claimer, until, CLAIM_ROWS)
+            if not due:
+                return
+            for row in due:
+                if row.state == OutboxState.SUBMITTED and row.job_id:
+                    answer = await wb.status(row.job_id, _started(row))
+                else:
+                    reason = held(store, row.watched_id)
+                    if reason:
+                        t = now()
+                        store.save_submission(replace(row, reason=reason, next_try=(t + HOLD_FOR).isoformat()), t)
+                        continue
+                    answer = await wb.submit(row.url, now())
+                _record(store, settings, row, answer, now(), summary)
+            if any(r.state == OutboxState.SUBMITTED for r in store.due_submissions(now() + poll)):
+                await wb.session.sleep(settings.poll_seconds)
+    finally:
+        store.release_submissions(claimer)  # what the budget or an outage left unworked
 
 
 def held(store: Store, watched_id: str) -> str:

@@ -6,9 +6,10 @@ that prints or exits.
 - `read`     `report`, `lookup`, `export`, `verify`, `serve`: the commands that only read it
 - `article`  `import`, `annotate`
 - `review`   `review`: an editor's decision on a citation
+- `scale`    `migrate-store`, `worker`, `status`: past one machine
 """
 
-from archiver.cli import article, read, review, watch
+from archiver.cli import article, read, review, scale, watch
 from archiver.cli.app import cli, main
 
-__all__ = ["article", "cli", "main", "read", "review", "watch"]
+__all__ = ["article", "cli", "main", "read", "review", "scale", "watch"]

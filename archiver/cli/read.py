@@ -46,7 +46,7 @@ def report(settings: Settings, fmt: str | None, output: Path | None, article: st
 
     Example: archiver report --article river-heat --format robustlinks"""
     fmt = fmt or ("md" if sys.stdout.isatty() and output is None else "json")
-    with user_errors(), Store.open(settings.data_dir, read_only=True) as store:
+    with user_errors(), Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
         data = build_report(store, utcnow(), article)
     renderers: dict[str, Callable[[Report], str]] = {
         "md": render_markdown,
@@ -110,8 +110,8 @@ def lookup(
     with user_errors():
         when = lookups.parse_at(at) if at else None
         found = None
-        if settings.database_path.exists():
-            with Store.open(settings.data_dir, read_only=True) as store:
+        if settings.database_url or settings.database_path.exists():
+            with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
                 found = lookups.find(store, key, article)
                 if found is not None:
                     if show_raw:
@@ -233,7 +233,7 @@ def export(settings: Settings, target: Path, only: tuple[str, ...]) -> None:
     """Write one self-contained WARC of the chosen citations' versions, for deposit elsewhere.
 
     Example: archiver export --warc deposit.warc.gz --only 3"""
-    with user_errors(), Store.open(settings.data_dir, read_only=True) as store:
+    with user_errors(), Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
         copied, count = store.export(target, only)
     click.echo(f"{copied} version(s) of {count} citation(s) written to {target}")
 
@@ -274,7 +274,8 @@ def serve(
             raise ConfigError(f"--idle-timeout {idle_timeout!r}: must be a number of seconds above 0 up to 3600")
         if settings.editor_password_hash and (problem := check_hash(settings.editor_password_hash)):
             raise ConfigError(f"ARCHIVER_EDITOR_PASSWORD_HASH {problem}")
-        with Store.open(settings.data_dir, read_only=True) as store:  # a store we cannot read is refused now
+        # a store we cannot read is refused now
+        with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
             if article is not None:
                 build_report(store, utcnow(), article)  # so is an article it does not know
         try:
@@ -286,6 +287,7 @@ def serve(
                 idle_timeout=idle_timeout,
                 article=article,
                 editing=Editing(settings, settings.editor_password_hash, settings.trust_proxy),
+                database_url=settings.database_url,
             )
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
@@ -308,9 +310,9 @@ def verify(settings: Settings) -> None:
 
     Example: archiver verify"""
     with user_errors():
-        if not settings.database_path.exists():
+        if not (settings.database_url or settings.database_path.exists()):
             raise StoreError(f"no store in {settings.data_dir}: nothing to verify")
-        with Store.open(settings.data_dir, read_only=True) as store:
+        with Store.open(settings.data_dir, read_only=True, database_url=settings.database_url) as store:
             result = store.verify()
     for note in result.notes:
         click.echo(f"note: {note}")

@@ -248,7 +248,7 @@ def make_handler(archive: Archive, editing: Editing) -> type[BaseHTTPRequestHand
             except ValueError:
                 return text(400, f"unknown decision {choice[:40]!r}")
             try:
-                with Store.open(settings.data_dir) as store:
+                with Store.open(settings.data_dir, database_url=settings.database_url) as store:
                     done = decide(
                         store,
                         key,
@@ -292,12 +292,15 @@ def make_server(
     idle_timeout: float = IDLE_TIMEOUT,
     article: str | None = None,
     editing: Editing | None = None,
+    database_url: str = "",
 ) -> BoundedServer:
     """The server; `editing` (with a password hash) lets a logged-in editor record decisions."""
     server = BoundedServer((host, port), max_connections)
     bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    handler = make_handler(Archive(data_dir, f"http://{shown}:{bound_port}", article), editing or Editing())
+    handler = make_handler(
+        Archive(data_dir, f"http://{shown}:{bound_port}", article, database_url), editing or Editing()
+    )
     handler.timeout = idle_timeout  # StreamRequestHandler puts it on the socket: every read waits this long at most
     server.RequestHandlerClass = handler
     return server

@@ -31,13 +31,14 @@ def when(version: VersionRow) -> datetime:
 class Archive:
     """What the web application reads: the store, opened per request (SQLite connections are per thread)."""
 
-    def __init__(self, data_dir: Path, base: str, article: str | None = None) -> None:
+    def __init__(self, data_dir: Path, base: str, article: str | None = None, database_url: str = "") -> None:
         self.data_dir = data_dir
+        self.database_url = database_url
         self.base = base.rstrip("/")
         self.article = article  # the report is this article's only
 
     def open(self) -> Store:
-        return Store.open(self.data_dir, read_only=True)
+        return Store.open(self.data_dir, read_only=True, database_url=self.database_url)
 
     def links(self, url: str) -> str:
         return (

@@ -16,9 +16,10 @@ at nothing.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -47,10 +48,11 @@ from archiver.models.rows import (
     TimelinePoint,
     VersionRow,
 )
-from archiver.store import captures, checks, citations, files, health, outbox, probes, reviews, schema, versions
+from archiver.store import captures, checks, citations, files, health, outbox, probes, record, reviews, schema, versions
 from archiver.store.db import Database
 from archiver.store.files import SnapshotFiles
 from archiver.store.lock import DataDirLock
+from archiver.store.record import StoredCheck
 from archiver.store.verify import Verification, verify
 from archiver.store.versions import content_hash
 from archiver.store.warc import StoredResponse, WarcLog
@@ -70,40 +72,44 @@ __all__ = [
 COUNTED = ("citations", "passes", "checks", "versions")
 
 
-@dataclass(frozen=True)
-class StoredCheck:
-    """What `record_check` did: the check row and the version it created, if any."""
-
-    check: CheckRow
-    version: VersionRow | None
-
-
 class Store(citations.Publication, reviews.Reviews):
     """The archive of checks and versions in one data directory. Use `Store.open(path)`. Its articles,
     citations and watched URLs are read and written through `citations.Publication`, its editors'
     decisions through `reviews.Reviews`."""
 
-    def __init__(self, data_dir: Path, db: Database) -> None:
+    def __init__(self, data_dir: Path, db: Database, writer: str = "") -> None:
         self.data_dir = data_dir
         self.db = db
-        self.warc = WarcLog(data_dir, lambda: versions.warc_ends_apart(db.path))
+        self.warc = WarcLog(data_dir, lambda: versions.warc_ends_apart(db), writer)
+        self.task_id: str | None = None  # the worker's task this store records checks for (`for_task`)
+        self.worker = ""
 
     @classmethod
-    def open(cls, data_dir: str | Path, *, read_only: bool = False) -> Store:
-        """Open (and create or upgrade) the store; `read_only` opens an existing one for reading
-        only: no file is created, no migration or lock is attempted, so a read-only directory works."""
+    def open(cls, data_dir: str | Path, *, read_only: bool = False, database_url: str = "", writer: str = "") -> Store:
+        """Open (and create or upgrade) the store: its files in `data_dir`, its database there (SQLite)
+        or at `database_url` (PostgreSQL). `read_only` opens an existing one for reading only: nothing
+        is created, migrated or locked, so a read-only directory works. `writer` names this process's
+        own WARC files when several processes write into one data directory."""
         data_dir = Path(data_dir)
         if read_only:
-            return cls(data_dir, schema.open_read_only(data_dir))
+            return cls(data_dir, schema.open_read_only(data_dir, database_url))
         if data_dir.is_dir() and not os.access(data_dir, os.W_OK):
             raise StoreError(
                 f"the data directory {data_dir} is read-only: give this user write access, "
                 "or set --data-dir / ARCHIVER_DATA_DIR to a writable place"
             )
-        return cls(data_dir, schema.open_writable(data_dir))
+        return cls(data_dir, schema.open_writable(data_dir, database_url), writer)
+
+    def for_task(self, task_id: str, worker: str) -> Store:
+        """This store (its connection and files) recording checks for one task of a worker: a check
+        whose task was recorded already (a redelivered task) is not recorded again."""
+        view = copy.copy(self)
+        view.task_id, view.worker = task_id, worker
+        return view
 
     def close(self) -> None:
         self.db.close()
+        self.warc.close()
 
     def __enter__(self) -> Store:
         return self
@@ -146,26 +152,10 @@ class Store(citations.Publication, reviews.Reviews):
                 citation.id, version_hash, checked_at, extraction, written, drift, region, fetched.fetched_by
             )
         note = extraction.note if fetched.outcome == Outcome.OK and unchanged is None else ""
-        with self.db.transaction():
-            if new is not None:
-                versions.insert(self.db, new, extraction, fetched.content_type)
-            elif region and version_hash:
-                versions.move_region(self.db, citation.id, version_hash, region)
-            check = checks.insert(
-                self.db,
-                citation.id,
-                citation.url,
-                fetched,
-                checked_at,
-                pass_id,
-                extract_ms,
-                verdicts or CheckVerdicts(),
-                version_hash,
-                new is not None,
-                note,
-                browser,
-            )
-        return StoredCheck(check, new)
+        check = checks.NewCheck(
+            citation, fetched, checked_at, pass_id, extract_ms, verdicts or CheckVerdicts(), note, browser
+        )
+        return record.commit(self.db, check, version_hash, new, extraction, (self.task_id, self.worker), region)
 
     def checks(self, watched_id: str) -> list[CheckRow]:
         """Every check of a watched URL, oldest first, with whether its pass was offline."""
@@ -221,14 +211,9 @@ class Store(citations.Publication, reviews.Reviews):
         exchange). No shared connection: any thread may run it."""
         try:
             written = files.write(self.data_dir, body, text, raw_file=exchange is None)
-            return SnapshotFiles(
-                written.raw_path,
-                written.raw_hash,
-                written.raw_bytes,
-                written.text_path,
-                self.warc.append(exchange, user_agent, packed) if exchange is not None else None,
-                files.write_screenshot(self.data_dir, screenshot) if screenshot else "",
-            )
+            warc = self.warc.append(exchange, user_agent, packed) if exchange is not None else None
+            shot = files.write_screenshot(self.data_dir, screenshot) if screenshot else ""
+            return replace(written, warc=warc, screenshot_path=shot)
         except OSError as exc:
             raise StoreError(f"cannot write snapshot files under {self.data_dir}: {exc.strerror or exc}") from None
 
@@ -316,7 +301,15 @@ class Store(citations.Publication, reviews.Reviews):
         return outbox.due(self.db, now)
 
     def save_submission(self, row: OutboxRow, now: datetime) -> None:
+        """Write a row's new state, and let go of its claim."""
         outbox.save(self.db, row, now)
+
+    def claim_submissions(self, now: datetime, claimer: str, until: datetime, limit: int) -> list[OutboxRow]:
+        """Take up to `limit` due rows for `claimer` alone until `until` (see `outbox.claim`)."""
+        return outbox.claim(self.db, now, claimer, until, limit)
+
+    def release_submissions(self, claimer: str) -> None:
+        outbox.release(self.db, claimer)
 
     # integrity -----------------------------------------------------------------------------------
 

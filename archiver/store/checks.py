@@ -5,12 +5,14 @@ any URL)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from archiver.cadence import Record
 from archiver.models import (
     BrowserTrace,
     CheckVerdicts,
+    Citation,
     FetchedBy,
     FetchResult,
     Outcome,
@@ -46,45 +48,64 @@ def unfinished_passes(db: Database) -> list[tuple[int, str]]:
     return [(r["id"], r["started_at"]) for r in db.query("SELECT id, started_at FROM passes WHERE finished_at IS NULL")]
 
 
+def pass_outcomes(db: Database, pass_id: int) -> dict[str, Outcome]:
+    """The outcome of each citation checked in a pass (its last check there)."""
+    rows = db.query("SELECT citation_id, outcome FROM checks WHERE pass_id = ? ORDER BY id", [pass_id])
+    return {r["citation_id"]: Outcome(r["outcome"]) for r in rows}
+
+
+def by_worker(db: Database, since: datetime) -> dict[str, int]:
+    """Checks recorded since `since`, per worker that recorded them ("" for a local pass)."""
+    rows = db.query(
+        "SELECT worker, count(*) AS n FROM checks WHERE checked_at >= ? GROUP BY worker", [since.isoformat()]
+    )
+    return {r["worker"] or "": int(r["n"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class NewCheck:
+    """A check about to be recorded: what was fetched, when, in which pass, and what it was judged."""
+
+    citation: Citation
+    fetched: FetchResult
+    checked_at: datetime
+    pass_id: int | None
+    extract_ms: int
+    verdicts: CheckVerdicts
+    note: str
+    browser: BrowserTrace | None = None  # what the browser did in the check, when it took part
+
+
 def insert(
-    db: Database,
-    watched_id: str,
-    url: str,
-    fetched: FetchResult,
-    checked_at: datetime,
-    pass_id: int | None,
-    extract_ms: int,
-    verdicts: CheckVerdicts,
-    version_hash: str,
-    new_version: bool,
-    note: str,
-    browser: BrowserTrace | None = None,
-) -> CheckRow:
-    """One check row (inside the caller's transaction)."""
+    db: Database, new: NewCheck, version_hash: str, new_version: bool, task_id: str | None = None, worker: str = ""
+) -> CheckRow | None:
+    """One check row (inside the caller's transaction). A worker's check names its task: None when
+    that task's check is recorded already (a redelivered task)."""
+    fetched, verdicts, checked_at, browser = new.fetched, new.verdicts, new.checked_at, new.browser
     validators = fetched.validators if fetched.outcome == Outcome.OK else Validators()
     paywall = verdicts.paywall
     refused = browser.refused[:MAX_REFUSALS] if browser else ()
     check_id = db.insert(
         "checks",
         {
-            "citation_id": watched_id,
-            "pass_id": pass_id,
+            "citation_id": new.citation.id,
+            "pass_id": new.pass_id,
             "checked_at": checked_at.isoformat(),
-            "url": url,
+            "url": new.citation.url,
             "outcome": str(fetched.outcome),
             "http_status": fetched.status,
             "final_url": fetched.final_url,
             "redirects": json.dumps([[h.url, h.status, h.location] for h in fetched.redirects]),
             "error": fetched.error,
             "fetch_ms": fetched.elapsed_ms,
-            "extract_ms": extract_ms,
+            "extract_ms": new.extract_ms,
             "bytes": len(fetched.body),
             "content_type": fetched.content_type,
             "etag": validators.etag,
             "last_modified": validators.last_modified,
             "version_hash": version_hash,
             "new_version": int(new_version),
-            "note": note,
+            "note": new.note,
             "signal": verdicts.signal.kind,
             "severity": str(verdicts.signal.severity),
             "evidence": verdicts.signal.evidence,
@@ -95,12 +116,16 @@ def insert(
             "fetched_by": str(fetched.fetched_by),
             "browser_note": browser.note if browser else "",
             "refused": _refusals_json(refused),
+            "task_id": task_id,
+            "worker": worker,
         },
+        unique=("task_id",) if task_id else (),
     )
-    assert check_id is not None
+    if check_id is None:
+        return None
     return CheckRow(
         check_id,
-        watched_id,
+        new.citation.id,
         checked_at.isoformat(),
         fetched.outcome,
         fetched.status,
@@ -108,12 +133,18 @@ def insert(
         version_hash,
         new_version,
         fetched.error,
-        pass_id,
+        new.pass_id,
         verdicts,
         fetched_by=fetched.fetched_by,
         browser_note=browser.note if browser else "",
         refused=refused,
     )
+
+
+def of_task(db: Database, task_id: str) -> CheckRow | None:
+    """The check a worker's task recorded, if it did."""
+    row = db.one(f"{_WITH_PASS} WHERE c.task_id = ?", [task_id])
+    return _row(row) if row else None
 
 
 def checks(db: Database, watched_id: str) -> list[CheckRow]:

@@ -31,9 +31,8 @@ def save(db: Database, article: str, health: Health, now: datetime, evidence: st
     """Keep a citation's health; when its status moved, record the change with `evidence` (the
     sentence that explains the new status). Returns the status it had before."""
     key = {"article_id": article, "citation_id": health.citation_id}
-    previous = db.one("SELECT status FROM citation_health WHERE article_id = ? AND citation_id = ?", list(key.values()))
-    old = HealthStatus(previous["status"]) if previous else HealthStatus.UNCHECKED
     with db.transaction():
+        old = _held(db, article, health.citation_id, now)
         db.upsert(
             "citation_health",
             {
@@ -57,6 +56,27 @@ def save(db: Database, article: str, health: Health, now: datetime, evidence: st
                 },
             )
     return old
+
+
+def _held(db: Database, article: str, citation_id: str, now: datetime) -> HealthStatus:
+    """The status kept before this change, its row locked until the commit, so that two writers (two
+    processes on one PostgreSQL store) never both record the same change. A citation's first row is
+    made at once: a writer that raced for it waits for the other's commit and reads its status."""
+    lock = f"SELECT status FROM citation_health WHERE article_id = ? AND citation_id = ?{db.for_update}"
+    row = db.one(lock, [article, citation_id])
+    if row is not None:
+        return HealthStatus(row["status"])
+    first = {
+        "article_id": article,
+        "citation_id": citation_id,
+        "status": str(HealthStatus.UNCHECKED),
+        "updated_at": now.isoformat(),
+    }
+    if db.insert_key("citation_health", first, "citation_id", unique=("article_id", "citation_id")):
+        return HealthStatus.UNCHECKED
+    row = db.one(lock, [article, citation_id])
+    assert row is not None
+    return HealthStatus(row["status"])
 
 
 def health(db: Database, article: str, citation_id: str) -> Health | None:

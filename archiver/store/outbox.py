@@ -39,22 +39,43 @@ def rows(db: Database, watched_id: str | None = None) -> list[OutboxRow]:
     return [_row(r) for r in db.query("SELECT * FROM outbox WHERE citation_id = ? ORDER BY id", [watched_id])]
 
 
+_PENDING = ", ".join(f"'{s}'" for s in OutboxState if s.pending)
+_ORDER = "ORDER BY state DESC, next_try, id"  # submitted jobs first (to poll), then queued ones, oldest first
+
+
 def due(db: Database, now: datetime) -> list[OutboxRow]:
-    """Rows to work on now: submitted jobs first (to poll), then queued ones, oldest first."""
-    pending = ", ".join(f"'{s}'" for s in OutboxState if s.pending)
-    return [
-        _row(r)
-        for r in db.query(
-            f"SELECT * FROM outbox WHERE state IN ({pending}) AND next_try <= ? ORDER BY state DESC, next_try, id",
-            [now.isoformat()],
+    """Rows to work on now, in the order they are worked on."""
+    rows = db.query(f"SELECT * FROM outbox WHERE state IN ({_PENDING}) AND next_try <= ? {_ORDER}", [now.isoformat()])
+    return [_row(r) for r in rows]
+
+
+def claim(db: Database, now: datetime, claimer: str, until: datetime, limit: int) -> list[OutboxRow]:
+    """Take up to `limit` due rows that no one holds (or whose holder's claim ran out: it died) for
+    `claimer` alone until `until`, in the order they are worked on. In PostgreSQL, rows another
+    claimer is taking at this very moment are passed over (`SKIP LOCKED`), never waited for or shared;
+    in SQLite the statement holds the whole file."""
+    stamp = now.isoformat()
+    with db.transaction():
+        db.execute(
+            f"""UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN (
+                  SELECT id FROM outbox WHERE state IN ({_PENDING}) AND next_try <= ?
+                  AND (claimed_by = '' OR claimed_until < ?) {_ORDER} LIMIT ?{db.skip_locked})""",
+            [claimer, until.isoformat(), stamp, stamp, limit],
         )
-    ]
+        rows = db.query(f"SELECT * FROM outbox WHERE claimed_by = ? {_ORDER}", [claimer])
+    return [_row(r) for r in rows]
+
+
+def release(db: Database, claimer: str) -> None:
+    """Let go of every row `claimer` still holds (its work stopped before it got to them)."""
+    with db.transaction():
+        db.execute("UPDATE outbox SET claimed_by = '', claimed_until = '' WHERE claimed_by = ?", [claimer])
 
 
 def save(db: Database, row: OutboxRow, now: datetime) -> None:
-    """Write a row's new state (what `dataclasses.replace` made of the row read)."""
+    """Write a row's new state (what `dataclasses.replace` made of the row read), and let go of it."""
     changes = {k: str(v) if isinstance(v, OutboxState) else v for k, v in asdict(row).items() if k not in _KEPT}
-    changes["updated_at"] = now.isoformat()
+    changes.update(updated_at=now.isoformat(), claimed_by="", claimed_until="")
     with db.transaction():
         db.update("outbox", {"id": row.id}, changes)
 

@@ -7,7 +7,6 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 from archiver.models import DriftClass, Extraction, FetchedBy, FetchResult, Outcome, VersionDrift
 from archiver.models.rows import VersionRow, WarcPointer
@@ -71,10 +70,10 @@ def new_row(
     )
 
 
-def insert(db: Database, v: VersionRow, extraction: Extraction, content_type: str) -> None:
-    """One version row (inside the caller's transaction)."""
+def insert(db: Database, v: VersionRow, extraction: Extraction, content_type: str) -> bool:
+    """One version row (inside the caller's transaction); False when that content is stored already."""
     d = v.drift
-    db.insert(
+    return None is not db.insert(
         "versions",
         {
             "citation_id": v.watched_id,
@@ -109,6 +108,7 @@ def insert(db: Database, v: VersionRow, extraction: Extraction, content_type: st
             "fetched_by": str(v.fetched_by),
             "screenshot_path": v.screenshot_path,
         },
+        unique=("citation_id", "hash"),
     )
 
 
@@ -169,10 +169,10 @@ def warc_ends(db: Database) -> dict[str, int | None]:
     return {r["warc_file"]: None if r["unknown"] else int(r["end_"] or 0) for r in rows}
 
 
-def warc_ends_apart(path: Path) -> dict[str, int | None]:
+def warc_ends_apart(db: Database) -> dict[str, int | None]:
     """`warc_ends` through a connection of its own: WARC appends run in a worker thread, where the
     store's connection may not be used."""
-    own = Database.open(path)
+    own = db.reopen()
     try:
         return warc_ends(own)
     finally:

@@ -3,21 +3,31 @@ new file each day or past `ROLL_BYTES`, each file beginning with a `warcinfo` re
 written whole or not at all, and what a killed run left after the last exchange the store points to
 is cut before the next write, so every version has exactly one exchange.
 
+Several processes may write into one data directory (workers sharing a PostgreSQL store): each is a
+named writer appending to files of its own, `YYYY-MM-DD[-n].WRITER.warc.gz`, so no file is appended
+to by two. A named writer holds a lock (`warc/.writer-WRITER.lock`, released by the kernel when it
+dies) and cuts the tails of its own files and of named writers whose lock is free (dead), never of a
+live one, whose last exchange may be on its way to the store. The single-process store's files are
+cut by its own runs only, as ever (one at a time: `DataDirLock`).
+
 The records themselves are made and read by `warc_format` (warcio)."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import logging
 import os
+import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
-from archiver.errors import ConfigError
+from archiver.errors import ConfigError, StoreError
 from archiver.models import FetchResult
 from archiver.models.records import header
 from archiver.models.rows import VersionRow, WarcPointer
@@ -33,6 +43,7 @@ from archiver.store.warc_format import (
 )
 
 ROLL_BYTES = 1024**3  # a day's WARC file is rolled past this size
+WRITER = re.compile(r"[A-Za-z0-9_-]{0,64}")  # a writer's name, as it goes into file names
 log = logging.getLogger("archiver.store")
 
 
@@ -63,12 +74,16 @@ class WarcLog:
     points to ends, and whether some of its pointers are unknown (`None`); it is asked with a
     connection of its own, since appends run in a worker thread."""
 
-    def __init__(self, data_dir: Path, ends: Callable[[], Mapping[str, int | None]]) -> None:
+    def __init__(self, data_dir: Path, ends: Callable[[], Mapping[str, int | None]], writer: str = "") -> None:
+        if not WRITER.fullmatch(writer):
+            raise ConfigError(f"{writer!r} cannot name a WARC writer: letters, digits, '_' and '-' only")
         self.folder = data_dir / "warc"
         self.data_dir = data_dir
+        self.writer = writer  # "": the one writer of a single-process store, files named as ever
         self._ends = ends
         self._lock = threading.Lock()
         self._repaired = False
+        self._held: Path | None = None
 
     def append(self, exchange: FetchResult, user_agent: str, packed: PackedExchange | None = None) -> WarcPointer:
         """Append an exchange (`packed` when a worker compressed it already); a failed write (a full
@@ -77,7 +92,10 @@ class WarcLog:
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
             if not self._repaired:
-                self.repair()
+                first = True  # the single-process store's writer is alone in its data directory (DataDirLock)
+                if self.writer:
+                    self._held, first = _hold(self.folder, self.writer)
+                self.repair(own=first)  # not while another store of this process writes as this writer
                 self._repaired = True
             path = self._current(exchange.started_at.astimezone(UTC).strftime("%Y-%m-%d"))
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -100,9 +118,16 @@ class WarcLog:
 
     def _current(self, day: str) -> Path:
         n = 0
-        while (self.folder / _name(day, n)).exists() and (self.folder / _name(day, n)).stat().st_size > ROLL_BYTES:
+        while (path := self.folder / _name(day, n, self.writer)).exists() and path.stat().st_size > ROLL_BYTES:
             n += 1
-        return self.folder / _name(day, n)
+        return path
+
+    def close(self) -> None:
+        """Let go of this writer's lock (the kernel does when the process dies)."""
+        if self._held is not None:
+            _let_go(self._held)
+            self._held = None
+            self._repaired = False
 
     def tails(self, ends: Mapping[str, int | None] | None = None) -> list[Tail]:
         """WARC files that end with records no version points to. Files whose pointers are not all
@@ -125,10 +150,27 @@ class WarcLog:
                 found.append(Tail(path, size, end))
         return found
 
-    def repair(self) -> None:
+    def repair(self, own: bool = True) -> None:
         """Cut what a killed or failed run appended after the last exchange the store points to, so a
-        version is never written twice (its next check writes it again) and every file stays readable."""
+        version is never written twice (its next check writes it again) and every file stays readable:
+        in this writer's files (unless `own` is False), and in those of writers that are not running
+        (their lock is free; their tails are read once it is held, so none can grow meanwhile)."""
+        for writer in sorted({writer_of(t.path.name) for t in self.tails()}):
+            if writer == self.writer or not writer:
+                if own and writer == self.writer:
+                    self._cut(writer)
+                continue  # the single-process store's files are cut by its own runs alone
+            lock, _ = _hold(self.folder, writer, wait=False)
+            if lock is not None:
+                try:
+                    self._cut(writer)
+                finally:
+                    _let_go(lock)
+
+    def _cut(self, writer: str) -> None:
         for tail in self.tails():
+            if writer_of(tail.path.name) != writer:
+                continue
             if tail.end:
                 os.truncate(tail.path, tail.end)
             else:
@@ -181,5 +223,59 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _name(day: str, n: int) -> str:
-    return f"{day}.warc.gz" if n == 0 else f"{day}-{n}.warc.gz"
+def _name(day: str, n: int, writer: str = "") -> str:
+    return f"{day}{f'-{n}' if n else ''}{f'.{writer}' if writer else ''}.warc.gz"
+
+
+def writer_of(name: str) -> str:
+    """The writer a WARC file's name says wrote it ("" for the single-process store's files)."""
+    parts = name.removesuffix(".warc.gz").split(".")
+    return parts[1] if len(parts) == 2 else ""
+
+
+# One lock file per writer, held once per process however many stores it opens (a `flock` is held
+# by an open file, so a second open in the same process would wait for the first).
+_HELD: dict[Path, tuple[int, int]] = {}  # lock file -> (descriptor, stores holding it)
+_HELD_LOCK = threading.Lock()
+HOLD_DEADLINE = 30.0  # seconds a writer waits for its lock (another process repairing its files)
+
+
+def _hold(folder: Path, writer: str, wait: bool = True) -> tuple[Path | None, bool]:
+    """Take `writer`'s lock, and whether this process did not hold it yet; with `wait`, for at most
+    HOLD_DEADLINE seconds (a StoreError past it: a live process writes under that name), else None at
+    once when someone holds it."""
+    path = folder / f".writer-{writer or 'main'}.lock"
+    with _HELD_LOCK:
+        if path in _HELD:
+            if not wait:
+                return None, False  # this process writes under that name: it is alive
+            fd, count = _HELD[path]
+            _HELD[path] = (fd, count + 1)
+            return path, False
+        try:
+            fd = os.open(path, os.O_RDWR | (os.O_CREAT if wait else 0), 0o644)
+        except FileNotFoundError:
+            fd = os.open(os.devnull, os.O_RDONLY)  # no lock file: that writer holds nothing
+        deadline = time.monotonic() + (HOLD_DEADLINE if wait else 0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    if not wait:
+                        return None, False
+                    raise StoreError(f"another process writes WARC files as {writer or 'the main writer'!r}") from None
+                time.sleep(0.1)
+        _HELD[path] = (fd, 1)
+        return path, True
+
+
+def _let_go(path: Path) -> None:
+    with _HELD_LOCK:
+        fd, count = _HELD.pop(path)
+        if count > 1:
+            _HELD[path] = (fd, count - 1)
+        else:
+            os.close(fd)  # closing the descriptor releases the flock
