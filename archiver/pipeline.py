@@ -230,9 +230,11 @@ def run_task(
     Archiving follows apart (`archive_task`): it asks the archives, not the citation's host."""
 
     async def check() -> CheckSummary:
-        async with Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
+        browser = PassBrowser.of(settings.browser_settings, resolver, clock)  # started only if the page needs it
+        async with browser, Fetcher(settings.fetch_settings, resolver=resolver, clock=clock) as fetcher:
             prober = Prober(store, fetcher, workers, clock, timedelta(days=settings.probe_days))
-            return await Checker(store, fetcher, workers, prober, pass_id, settings.user_agent).check(citation)
+            checker = Checker(store, fetcher, workers, prober, pass_id, settings.user_agent, browser)
+            return await checker.check(citation)
 
     summary = asyncio.run(check())
     change = update_health(store, citation, settings.rot_policy, clock())

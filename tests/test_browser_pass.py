@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,14 @@ from test_browser import SHELL, Listener, app_js, chromium_of, intranet_resolver
 
 from archiver.cli import cli
 from archiver.config import Settings
-from archiver.models import BrowserMode, FetchedBy, Outcome
-from archiver.pipeline import run_check
+from archiver.models import BrowserMode, Citation, FetchedBy, Outcome
+from archiver.pipeline import run_check, run_task
 from archiver.report import build_report
 from archiver.store import Store
+from archiver.workers import WorkerPool
 
 pytestmark = needs_chromium
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
 def browsing(settings: Settings, mode: BrowserMode = BrowserMode.AUTO, **kw: object) -> Settings:
@@ -293,3 +296,20 @@ def test_the_report_json_names_the_fetcher_and_the_screenshot(web, settings):
     (entry,) = json.loads(result.output)["citations"]
     assert entry["fetched_by"] == "http" and Path(entry["screenshot"]).is_file()
     assert Path(entry["screenshot"]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_workers_task_renders_a_script_written_article_as_a_local_pass_does(web, settings):
+    """Distributed mode checks with the same Checker: a worker's task honours ARCHIVER_BROWSER too."""
+    url = web.page(web.url("/2025/04/troops", host="news.test"), SHELL)
+    web.set("/static/js/main.4f2a9c.js", app_js(*LOREM))
+    auto = browsing(settings, screenshots=False)
+    citation = Citation("1", url)
+    with Store.open(auto.data_dir) as store, WorkerPool(auto.extract_settings) as workers:
+        store.sync_citations([citation], NOW)
+        pass_id = store.begin_pass(NOW, 1)
+        summary, _ = run_task(
+            auto, store.for_task("task-1", "worker-a"), workers, citation, pass_id, resolver=loopback_resolver
+        )
+        (version,) = store.versions("1")
+        assert summary.new_version and version.fetched_by == FetchedBy.BROWSER
+        assert LOREM[0] in store.read_text(version)
