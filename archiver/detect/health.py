@@ -73,15 +73,7 @@ def fold(
             recorded.baseline_hash,
             len(versions),
         )
-        lost = tuple(lost_facts(_claim(baseline.drift), _claim(recorded)))
-        claim = ClaimState(
-            citation.claim,
-            recorded.claim_facts,
-            recorded.claim_found,
-            recorded.claim_missing,
-            lost,
-            current.first_seen if lost else "",
-        )
+        claim = claim_state(citation, baseline, current)
     health = assess_health(
         citation.id,
         citation.url,
@@ -152,9 +144,14 @@ def since_accepted(
         )
     else:
         drift = DriftState(DriftClass.UNCHANGED, 1.0, accepted.first_seen, (), accepted.hash, len(versions))
+    return drift, claim_state(citation, accepted, current)
+
+
+def claim_state(citation: Citation, baseline: VersionRow, current: VersionRow) -> ClaimState:
+    """The claim's facts as the current version holds them, and those lost since `baseline`."""
     recorded = current.drift
-    lost = tuple(lost_facts(_claim(accepted.drift), _claim(recorded)))
-    claim = ClaimState(
+    lost = tuple(lost_facts(_claim(baseline.drift), _claim(recorded)))
+    return ClaimState(
         citation.claim,
         recorded.claim_facts,
         recorded.claim_found,
@@ -162,7 +159,6 @@ def since_accepted(
         lost,
         current.first_seen if lost else "",
     )
-    return drift, claim
 
 
 def paywall_state(checks: Sequence[CheckRow]) -> PaywallState | None:
