@@ -10,16 +10,20 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archiver.config import Settings
-from archiver.distributed.dispatch import Dispatcher
+from archiver.distributed import not_installed
 from archiver.errors import ArchiverError, ConfigError
 from archiver.models import CheckSummary, PassSummary
 from archiver.pipeline import run_due
+
+if TYPE_CHECKING:
+    from archiver.distributed.dispatch import Dispatcher
 
 log = logging.getLogger("archiver.daemon")
 
@@ -59,7 +63,7 @@ def run_daemon(
     # in cron mode the crontab decides when passes run: every healthy citation is due at each one
     interval = timedelta(0) if cron else every
     # distributed mode: this daemon is the dispatcher, the workers check (archiver.distributed)
-    dispatcher = Dispatcher(settings) if settings.broker_url else None
+    dispatcher = _dispatcher(settings) if settings.broker_url else None
 
     def one_pass() -> None:
         if stop.is_set():
@@ -94,3 +98,11 @@ def run_daemon(
         if dispatcher is not None:
             dispatcher.close()
         log.info("daemon stopped")
+
+
+def _dispatcher(settings: Settings) -> Dispatcher:
+    try:
+        from archiver.distributed.dispatch import Dispatcher
+    except ImportError as exc:  # Celery is an extra: `pip install .` runs the daemon without it
+        raise not_installed(exc) from None
+    return Dispatcher(settings)

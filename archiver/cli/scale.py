@@ -10,6 +10,7 @@ import click
 
 from archiver.cli.app import WAIT, cli, locked, user_errors
 from archiver.config import Settings, redacted, server_url
+from archiver.distributed import not_installed
 from archiver.errors import ConfigError
 from archiver.store.transfer import migrate_store as copy_store
 
@@ -68,7 +69,10 @@ def worker(settings: Settings, name: str) -> None:
         _need_broker(settings, "archiver worker")
         if not settings.database_url:
             raise ConfigError("archiver worker needs ARCHIVER_DATABASE_URL: workers share a PostgreSQL store")
-        from archiver.distributed.queue import run_worker
+        try:
+            from archiver.distributed.queue import run_worker
+        except ImportError as exc:
+            raise not_installed(exc) from None
 
         run_worker(settings, name)
 
@@ -81,7 +85,10 @@ def status(settings: Settings) -> None:
     Example: archiver status"""
     with user_errors():
         _need_broker(settings, "archiver status")
-        from archiver.distributed.status import queue_status
+        try:
+            from archiver.distributed.status import queue_status
+        except ImportError as exc:
+            raise not_installed(exc) from None
 
         now = queue_status(settings)
     click.echo(f"queue: {now.waiting} waiting, {now.running} running")

@@ -6,3 +6,16 @@
 - `lease`     the per-host limit across machines (a lease semaphore in Redis)
 - `status`    the queue, the workers and their throughput, for `archiver status`
 """
+
+from __future__ import annotations
+
+from archiver.errors import ConfigError
+
+
+def not_installed(exc: ImportError) -> ConfigError:
+    """The error for a module of this package that cannot be imported: Celery, redis and psycopg are an
+    extra (`pip install 'citation-archiver[distributed]'`), so that `pip install .` runs without them."""
+    return ConfigError(
+        f"distributed mode (ARCHIVER_BROKER_URL) needs {exc.name or 'Celery'}, which is not installed: "
+        "pip install 'citation-archiver[distributed]'"
+    )
