@@ -337,18 +337,21 @@ fetch("/echo").then(r => r.text()).then(t => { document.getElementById("root").t
     assert "cookie: no cookie; storage: null" in two.html  # and none survives it
 
 
-@needs_chromium
-def test_a_javascript_challenge_is_passed_like_a_browser_would(web, settings):
-    challenge = """<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>
+CHALLENGE = """<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>
 <p>Checking your browser before accessing news.test. This process is automatic.</p>
 <script>document.cookie = "cleared=yes; path=/"; setTimeout(() => location.reload(), 100);</script></body></html>"""
 
-    def guarded(seen: Seen) -> Response:
-        if "cleared=yes" in seen.headers.get("cookie", ""):
-            return Response(200, article("Troops in Kursk", *LOREM).encode(), {"Content-Type": "text/html"})
-        return Response(503, challenge.encode(), {"Content-Type": "text/html"})
 
-    url = web.set("/2025/04/troops", guarded)
+def challenged(seen: Seen) -> Response:
+    """A JavaScript challenge (a Cloudflare-like "Just a moment..."): 503 until its script set the cookie."""
+    if "cleared=yes" in seen.headers.get("cookie", ""):
+        return Response(200, article("Troops in Kursk", *LOREM).encode(), {"Content-Type": "text/html"})
+    return Response(503, CHALLENGE.encode(), {"Content-Type": "text/html"})
+
+
+@needs_chromium
+def test_a_javascript_challenge_is_passed_like_a_browser_would(web, settings):
+    url = web.set("/2025/04/troops", challenged)
     served = http_fetch(settings, url)
     assert served.status == 503 and need_of(served).browser
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import SUBPROCESS_ENV, archiver_cmd, loopback_resolver, write_sources
-from simweb import LOREM, Response, Seen, article
-from test_browser import SHELL, Listener, app_js, chromium_of, intranet_resolver, needs_chromium, png_facts
+from simweb import LOREM, Response, article
+from test_browser import SHELL, Listener, app_js, challenged, chromium_of, intranet_resolver, needs_chromium, png_facts
 
 from archiver.cli import cli
 from archiver.config import Settings
@@ -95,16 +95,7 @@ def test_an_article_written_by_its_script_is_extracted_in_auto_mode_and_missing_
 
 
 def test_a_javascript_challenge_is_passed_in_auto_mode_and_the_article_versioned(web, settings):
-    challenge = """<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>
-<p>Checking your browser before accessing news.test. This process is automatic.</p>
-<script>document.cookie = "cleared=yes; path=/"; setTimeout(() => location.reload(), 100);</script></body></html>"""
-
-    def guarded(seen: Seen) -> Response:
-        if "cleared=yes" in seen.headers.get("cookie", ""):
-            return Response(200, article("Troops in Kursk", *LOREM).encode(), {"Content-Type": "text/html"})
-        return Response(503, challenge.encode(), {"Content-Type": "text/html"})
-
-    one_citation(settings, web.set("/2025/04/troops", guarded))
+    one_citation(settings, web.set("/2025/04/troops", challenged))
     run_check(settings, resolver=loopback_resolver)  # never: the challenge is all HTTP sees
     with Store.open(settings.data_dir) as store:
         assert store.latest_check("1").http_status == 503 and not store.versions("1")
