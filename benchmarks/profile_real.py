@@ -433,7 +433,7 @@ def spy(args: argparse.Namespace) -> dict[str, Any]:
     try:
         real.write_sources(work / "sources.csv", [web.url(n) for n in range(args.pages)])
         settings = Settings.load(
-            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.0/8"},
+            environ={"ARCHIVER_ALLOW_PRIVATE": "127.0.0.0/8", "ARCHIVER_BROWSER": "never"},
             data_dir=work / "store",
             sources=work / "sources.csv",
             wayback=False,
