@@ -415,11 +415,12 @@ class RealWeb:
 def bench_resolver(hosts: int) -> Any:
     """A resolver for the service: `hostK.bench` is 127.0.0.(K+1); any other name fails here, so
     nothing is ever looked up outside the machine."""
+    from archiver.fetch.guard import DNSFailure  # the service's own error for a name that does not resolve
 
     async def resolve(host: str, port: int) -> list[str]:
         match = re.fullmatch(r"host(\d+)\.bench", host)
         if match and int(match.group(1)) < hosts:
             return [host_address(int(match.group(1)))]
-        raise socket.gaierror(f"{host}: not a benchmark host")
+        raise DNSFailure(f"{host}: not a benchmark host")
 
     return resolve

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -149,6 +150,19 @@ def test_no_network_at_all_is_an_offline_pass_not_rot(settings):
     with Store.open(settings.data_dir) as store:
         assert all(check.offline for check in store.checks("1"))  # its pass is recorded as offline
         assert store.count("checks") == 2  # every check is still recorded
+
+
+def test_a_resolver_that_raises_the_operating_systems_error_gives_a_dns_failure(settings):
+    """A resolver of a library user may let socket.gaierror through instead of DNSFailure: the
+    check still records a DNS failure (the browser's network handler once logged it as a crash)."""
+
+    async def os_style_resolver(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: Name or service not known")
+
+    write_sources(settings.sources, [{"id": "1", "url": "https://www.nbcnews.com/a"}])
+    summary = run_check(settings, resolver=os_style_resolver)
+    assert [c.outcome for c in summary.checks] == [Outcome.DNS_ERROR]
+    assert "Name or service not known" in summary.checks[0].error
 
 
 def test_one_dead_host_among_live_ones_is_not_offline(web, settings):

@@ -9,6 +9,7 @@ httpcore's exceptions are turned into httpx's by one table, as httpx's own trans
 from __future__ import annotations
 
 import ipaddress
+import socket
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -70,7 +71,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         try:
             addresses = [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
-            addresses = await self._resolver(host, port)
+            try:
+                addresses = await self._resolver(host, port)
+            except socket.gaierror as exc:  # a resolver that lets the operating system's error through
+                raise DNSFailure(f"{host}: {exc.strerror or exc}") from None
             if not addresses:
                 raise DNSFailure(f"{host}: no address") from None
         allowed = [a for a in addresses if self._guard.permits(a)]
