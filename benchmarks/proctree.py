@@ -71,6 +71,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def cpu_seconds_with_reaped(pid: int) -> float:
+    """User + system CPU of one process and of the children it has reaped (a fork server's workers)."""
+    stat = _read(f"/proc/{pid}/stat")
+    if not stat:
+        return 0.0
+    fields = stat.rsplit(")", 1)[-1].split()
+    return sum(int(f) for f in fields[11:15]) / TICK
+
+
 def command(pid: int) -> str:
     return _read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()[:200]
 

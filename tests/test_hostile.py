@@ -334,10 +334,11 @@ def test_kill_9_of_check_leaves_no_worker_and_no_open_stdout(web, settings):
     )
     try:
         deadline = time.monotonic() + 60
-        # two workers and the resource tracker, the workers deep in an extraction that takes minutes
+        # two workers, their fork server and the resource tracker, the workers deep in an extraction
+        # that takes minutes (the fork server is busy too: its warm-up is seconds of CPU)
         while (len(before := _descendants(proc.pid)) < 3 or _busy(before) < 2) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(before) >= 3 and _busy(before) == 2, "the workers never got busy"
+        assert len(before) >= 3 and _busy(before) >= 2, "the workers never got busy"
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)

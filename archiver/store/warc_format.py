@@ -107,7 +107,12 @@ def _pair(
     response_headers.append(("Content-Length", str(len(body))))
     http = StatusAndHeaders(f"{status} {_reason(status)}", response_headers, protocol="HTTP/1.1")
     response = writer.create_warc_record(
-        target, "response", payload=io.BytesIO(body), http_headers=http, warc_headers_dict={"WARC-Date": date}
+        target,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),  # known: warcio then reads the body where it is, without spooling a copy
+        http_headers=http,
+        warc_headers_dict={"WARC-Date": date},
     )
     parts = urlsplit(target)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -1,0 +1,57 @@
+"""The extraction workers' start-up, paid once: this module is what their fork server imports (see
+`workers`). It loads everything extracting and judging a page needs and pays the libraries' lazy
+start-up, then forks every worker from there, warm.
+
+Paid by each worker instead (each started afresh), it cost 2.5-3 s of CPU per worker per pass, as
+much as extracting 70-90 real pages: importing the package (0.8 s), and above all dateparser (asked
+by htmldate, trafilatura's date finder, when a page writes its date in words), which compiles the
+patterns of its 200 locales on first use (2 s). Importing this module does it; nothing else
+imports it.
+"""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime
+
+from htmldate.extractors import external_date_parser
+
+from archiver.analysis import Held, analyse
+from archiver.models import FetchResult, Outcome
+
+# A small article with what the detectors read (meta tags, JSON-LD, a heading, links, a date in
+# words), so that their first real page finds every pattern compiled.
+_PAGE = (
+    b"""<!DOCTYPE html><html lang="en"><head><title>Warm-up article</title>
+<meta property="og:type" content="article"><link rel="canonical" href="https://warm.invalid/a">
+<script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": true}</script>
+</head><body><nav><a href="/">Home</a> <a href="/world">World</a></nav><article><h1>Warm-up article</h1>
+<p class="date">Published on the third of March, 2024, at noon</p>
+"""
+    + b"".join(
+        b"<p>Paragraph %d of the warm-up article says what the service reads on every page, in words "
+        b"long enough to be kept by the extraction as the main text of the page.</p>" % n
+        for n in range(12)
+    )
+    + b"""<p><a href="/subscribe">Subscribe</a></p></article></body></html>"""
+)
+
+
+def warm() -> None:
+    """Pay the lazy start-up of the extraction's libraries, then freeze what exists: the collector
+    then never touches those objects, so the workers share their memory pages with this process."""
+    external_date_parser("12 Zzzq 2024", "%Y-%m-%d")  # unparsable: dateparser tries every locale
+    page = FetchResult(
+        "https://warm.invalid/a",
+        Outcome.OK,
+        datetime.now(UTC),
+        final_url="https://warm.invalid/a",
+        status=200,
+        headers=(("Content-Type", "text/html; charset=utf-8"),),
+        body=_PAGE,
+    )
+    analyse(page, [], Held())
+    gc.freeze()
+
+
+warm()
