@@ -133,10 +133,9 @@ def calibrate(corpus: Path, pages: list[CorpusPage], repeats: int = 3, seed: int
 def _time_trafilatura(corpus: Path, result: Calibration, repeats: int, rng: random.Random) -> None:
     """trafilatura's own single-core CPU on each page that answers, for the floor: the median of
     `repeats` rounds over all the pages, each timing on an answer of its own, pages in turn as the
-    pass serves them. Timed right after the same page (the same bytes again, or the page just
-    extracted for the checks above), trafilatura's caches answer (its `trim` and `line_processing`
-    keep the last 1,024 lines): 10-20% cheaper than on the pass's answers, where 41 other pages
-    come between two answers of one page. That figure is kept beside it (`trafilatura_same_bytes_ms`)."""
+    pass serves them (41 other pages between two answers of one page), never right after the
+    checks above extracted the same page. The old way (one answer timed again and again) is kept
+    beside it as `trafilatura_same_bytes_ms`: within a few percent of it, either way, in our runs."""
     served = [f for f in result.pages if f.page.status == 200]
     templates = {}
     for facts in served:

@@ -292,7 +292,7 @@ def summarise(results: dict) -> None:
     )
     print(
         f"  (trafilatura timed on one answer again and again, as the floor was measured before: "
-        f"{f['trafilatura_same_bytes_ms_per_page']:.1f} ms a page: its caches answer)"
+        f"{f['trafilatura_same_bytes_ms_per_page']:.1f} ms a page)"
     )
     print(f"first pass / floor      {p[0]['seconds'] / f['floor_s']:.2f}   (issue 18 target <= 1.3)")
     print(
@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     in_flight = min(args.concurrency, args.hosts * args.per_host)
     floor = {
         "trafilatura_ms_per_page": trafilatura_ms,
-        # the floor as measured before (one answer timed again and again): trafilatura's caches answer
+        # the floor as measured before (one answer timed again and again), for comparison
         "trafilatura_same_bytes_ms_per_page": sum(f.trafilatura_same_bytes_ms for f in served) / args.pages,
         "extraction_floor_s": trafilatura_ms / 1000 * args.pages / cores,
         "network_floor_s": max(
