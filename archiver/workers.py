@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar, cast
 
 from pebble import ProcessExpired, ProcessPool
@@ -143,7 +144,7 @@ class WorkerPool:
                 pool = ProcessPool(self.workers, initializer=die_with_parent, context=start_context())
                 try:
                     pool.schedule(os.getpid, timeout=START_SECONDS).result(timeout=START_SECONDS)
-                except (TimeoutError, ProcessExpired, OSError) as exc:
+                except (TimeoutError, ProcessExpired, BrokenProcessPool, OSError) as exc:
                     pool.stop()  # type: ignore[no-untyped-call]
                     raise ExtractionAborted(
                         Outcome.EXTRACT_FAILED, f"the extraction workers did not start: {exc or type(exc).__name__}"
