@@ -1,0 +1,34 @@
+"""The extraction workers: forked warm from their fork server, so that no pass pays the libraries'
+start-up once per worker (issue 18)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from archiver.config import ExtractSettings
+from archiver.workers import WorkerPool
+
+
+def _state() -> tuple[int, bool, int]:
+    """Run in a worker: its parent, and whether the lazy start-up of the extraction's libraries is
+    already paid (jusText's stop words; dateparser's compiled locale patterns)."""
+    import trafilatura.external
+    from dateparser.languages.dictionary import Dictionary
+
+    compiled = sum(len(patterns) for patterns in getattr(Dictionary, "_split_regex_cache", {}).values())
+    return os.getppid(), bool(trafilatura.external.JT_STOPLIST), compiled
+
+
+def test_workers_are_forked_warm_from_one_server_that_outlives_their_pool():
+    async def two_pools() -> list[tuple[int, bool, int]]:
+        states = []
+        for _ in range(2):
+            with WorkerPool(ExtractSettings(workers=1, timeout=60)) as pool:
+                states.append(await pool.run(_state))
+        return states
+
+    (parent1, stoplist1, compiled1), (parent2, stoplist2, compiled2) = asyncio.run(two_pools())
+    assert parent1 != os.getpid() and parent1 == parent2  # the fork server, not this process, nor a new one per pool
+    assert stoplist1 and stoplist2  # loaded once, before any page asked for it
+    assert compiled1 > 100 and compiled2 > 100  # dateparser's locales compiled before any page asked
