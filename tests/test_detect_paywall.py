@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re._parser as sre  # the standard library's own reading of a pattern
 
+from archiver.detect import paywall
 from archiver.detect.page import Page
 from archiver.detect.paywall import PaywallKind, detect_paywall, vendor_scripts
 
@@ -105,3 +107,25 @@ def test_vendor_scripts_are_named_in_any_case_and_only_as_whole_names():
     assert found == ["Piano/Tinypass", "Poool", "Leaky Paywall", "Sophi"]
     # the words alone, in other names, are not the vendors
     assert vendor_scripts("<p>pooolside, leaky roof, atp.experienced, sophia.io, zephyr</p>") == []
+
+
+def _literal_runs(pattern: str) -> list[str]:
+    """The runs of plain characters at the top level of a pattern: text that every match contains."""
+    runs, current = [], ""
+    for op, arg in sre.parse(pattern):
+        if op is sre.LITERAL:
+            current += chr(arg)
+        else:
+            runs, current = [*runs, current] if current else runs, ""
+    return [*runs, current] if current else runs
+
+
+def test_each_prompt_is_searched_only_where_text_every_match_holds_is():
+    # a prompt is not searched for in a page without its needle: the needle must be in every match
+    for pattern, needle in paywall._HARD + paywall._REGISTRATION + paywall._METER:
+        assert needle and any(needle in run for run in _literal_runs(pattern.pattern)), pattern.pattern
+
+
+def test_the_first_listed_prompt_names_the_evidence_wherever_it_stands():
+    verdict = judge(body="<p>Teaser.</p><p>Unlock this article. Subscribe to continue reading.</p>", words=40)
+    assert verdict.evidence == ("prompt beside a cut-off text: 'subscribe to continue reading'",)
