@@ -129,3 +129,20 @@ def test_each_prompt_is_searched_only_where_text_every_match_holds_is():
 def test_the_first_listed_prompt_names_the_evidence_wherever_it_stands():
     verdict = judge(body="<p>Teaser.</p><p>Unlock this article. Subscribe to continue reading.</p>", words=40)
     assert verdict.evidence == ("prompt beside a cut-off text: 'subscribe to continue reading'",)
+
+
+def test_vendor_words_are_found_in_any_case_the_text_lowers_to():
+    # the Kelvin sign lowers to "k": the lowered markup names the vendor, so the scan must too
+    assert vendor_scripts("<script src='https://cdn.example/LEA\u212aY-PAYWALL.js'></script>") == ["Leaky Paywall"]
+    # whole names only, judged on the lowered text: a letter beyond ASCII before it is part of the word
+    assert vendor_scripts("<p>éPoool</p>") == []
+    assert vendor_scripts("<p>«Poool»</p>") == ["Poool"]
+
+
+def test_only_the_kelvin_sign_and_the_dotted_capital_i_lower_to_ascii_beyond_ascii():
+    # what the vendor scan's byte search relies on (paywall._ascii_words)
+    lowering_to_ascii = [c for c in range(0x80, 0x110000) if any(ord(x) < 0x80 for x in chr(c).lower())]
+    assert lowering_to_ascii == [0x130, 0x212A]
+    for words, _ in paywall._VENDORS.values():
+        for word in words:
+            assert word.isascii() and word.count("k") <= 1 and not word.endswith("i"), word
