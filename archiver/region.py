@@ -33,9 +33,7 @@ MIN_CHARS = 300  # shorter texts (bot walls, error pages) are cheap to extract: 
 NEEDLE_WORDS = 6  # a line is found in the markup by a run of this many of its words
 _UNSEEN = ("script", "style", "noscript", "template")
 _TEXTS = etree.XPath(".//text()", smart_strings=False)  # plain strings: no object per node
-_NTH_TEXT = etree.XPath("(.//text())[$n]")
 _TEXT_HOLDERS = etree.XPath("descendant-or-self::*[text()[normalize-space()]]")
-_ATTRIBUTES = ("class", "id", "role", "itemprop", "style")
 SEPARATOR = "\x1f"
 
 
@@ -100,9 +98,11 @@ def _holder(body: Any, nodes: list[str], line: str, first: bool) -> Any:
         order = range(len(nodes)) if first else range(len(nodes) - 1, -1, -1)
         for index in order:
             node = nodes[index]
-            if hint not in node or needle not in " ".join(node.split()):
-                continue
-            (found,) = _NTH_TEXT(body, n=index + 1)  # the node itself, now with its element
+            if hint not in node or (needle not in node and needle not in " ".join(node.split())):
+                continue  # (a needle in the node as is is in it folded: its spaces are single ones)
+            # the node itself, now with its element: the position written in, which libxml2 stops at
+            # (a $n variable makes it collect every text node of the page first)
+            (found,) = body.xpath(f"descendant::text()[{index + 1}]")
             owner = found.getparent()
             if owner is not None and found.is_tail:
                 owner = owner.getparent()
@@ -125,9 +125,16 @@ def _content(region: Any) -> str:
     for el, _ in hidden:
         el.text = None
     try:
-        chunks = SEPARATOR.join(region.itertext())
-        holders = [
-            (el.tag, *(el.get(name) or "" for name in _ATTRIBUTES))
+        chunks = SEPARATOR.join(_TEXTS(region))  # itertext's strings, without an object per element
+        holders = [  # tag, class, id, role, itemprop, style: what trafilatura prunes by
+            (
+                el.tag,
+                el.get("class") or "",
+                el.get("id") or "",
+                el.get("role") or "",
+                el.get("itemprop") or "",
+                el.get("style") or "",
+            )
             for el in _TEXT_HOLDERS(region)
             if el.tag not in _UNSEEN
         ]
@@ -143,12 +150,12 @@ def _shape(region: Any, body: Any) -> str:
     """The children (tag and class) of every ancestor of the region, up to the body."""
     digest = hashlib.sha256()
     for ancestor in region.iterancestors():
-        row = [(child.tag, child.get("class") or "") for child in ancestor if _shown(child)]
+        row = [(tag, child.get("class") or "") for child in ancestor if _shown(tag := child.tag)]
         digest.update(repr(row).encode("utf-8", "surrogatepass"))
         if ancestor is body:
             break
     return digest.hexdigest()
 
 
-def _shown(element: Any) -> bool:
-    return isinstance(element.tag, str) and element.tag not in _UNSEEN
+def _shown(tag: Any) -> bool:
+    return isinstance(tag, str) and tag not in _UNSEEN

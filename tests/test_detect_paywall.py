@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re._parser as sre  # the standard library's own reading of a pattern
 
+from archiver.detect import paywall
 from archiver.detect.page import Page
 from archiver.detect.paywall import PaywallKind, detect_paywall, vendor_scripts
 
@@ -105,3 +107,42 @@ def test_vendor_scripts_are_named_in_any_case_and_only_as_whole_names():
     assert found == ["Piano/Tinypass", "Poool", "Leaky Paywall", "Sophi"]
     # the words alone, in other names, are not the vendors
     assert vendor_scripts("<p>pooolside, leaky roof, atp.experienced, sophia.io, zephyr</p>") == []
+
+
+def _literal_runs(pattern: str) -> list[str]:
+    """The runs of plain characters at the top level of a pattern: text that every match contains."""
+    runs, current = [], ""
+    for op, arg in sre.parse(pattern):
+        if op is sre.LITERAL:
+            current += chr(arg)
+        else:
+            runs, current = [*runs, current] if current else runs, ""
+    return [*runs, current] if current else runs
+
+
+def test_each_prompt_is_searched_only_where_text_every_match_holds_is():
+    # a prompt is not searched for in a page without its needle: the needle must be in every match
+    for pattern, needle in paywall._HARD + paywall._REGISTRATION + paywall._METER:
+        assert needle and any(needle in run for run in _literal_runs(pattern.pattern)), pattern.pattern
+
+
+def test_the_first_listed_prompt_names_the_evidence_wherever_it_stands():
+    verdict = judge(body="<p>Teaser.</p><p>Unlock this article. Subscribe to continue reading.</p>", words=40)
+    assert verdict.evidence == ("prompt beside a cut-off text: 'subscribe to continue reading'",)
+
+
+def test_vendor_words_are_found_in_any_case_the_text_lowers_to():
+    # the Kelvin sign lowers to "k": the lowered markup names the vendor, so the scan must too
+    assert vendor_scripts("<script src='https://cdn.example/LEA\u212aY-PAYWALL.js'></script>") == ["Leaky Paywall"]
+    # whole names only, judged on the lowered text: a letter beyond ASCII before it is part of the word
+    assert vendor_scripts("<p>éPoool</p>") == []
+    assert vendor_scripts("<p>«Poool»</p>") == ["Poool"]
+
+
+def test_only_the_kelvin_sign_and_the_dotted_capital_i_lower_to_ascii_beyond_ascii():
+    # what the vendor scan's byte search relies on (paywall._ascii_words)
+    lowering_to_ascii = [c for c in range(0x80, 0x110000) if any(ord(x) < 0x80 for x in chr(c).lower())]
+    assert lowering_to_ascii == [0x130, 0x212A]
+    for words, _ in paywall._VENDORS.values():
+        for word in words:
+            assert word.isascii() and word.count("k") <= 1 and not word.endswith("i"), word

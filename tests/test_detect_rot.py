@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re._parser as sre  # the standard library's own reading of a pattern
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from archiver.detect import rot
 from archiver.detect.page import Page
 from archiver.detect.rot import ProbeAnswer, classify, needs_second_probe, probe_verdict, worth_probing
 from archiver.detect.rot_history import Observation, assess
@@ -284,3 +286,44 @@ def test_evidence_says_what_is_known_since_when_and_what_would_confirm_it():
         "HTTP 503 server error, since 2026-03-02 00:00 UTC (3 checks over 1 day); not rot yet, it may pass: "
         "it becomes rot if a check on or after 2026-03-05 00:00 UTC still fails"
     )
+
+
+def _expansions(items) -> list[str]:
+    """Every string a pattern without unbounded repeats matches (boundaries read as "")."""
+    out = [""]
+    for op, arg in items:
+        if op is sre.LITERAL:
+            options = [chr(arg)]
+        elif op is sre.IN:
+            options = [chr(a) for o, a in arg if o is sre.LITERAL]
+            assert len(options) == len(arg)
+        elif op is sre.SUBPATTERN:
+            options = _expansions(arg[-1])
+        elif op is sre.BRANCH:
+            options = [s for branch in arg[1] for s in _expansions(branch)]
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            low, high, body = arg
+            options = [s * n for s in _expansions(body) for n in range(low, high + 1)]
+        elif op is sre.AT:
+            options = [""]
+        else:
+            raise AssertionError(f"unexpected {op} in the pattern")
+        out = [a + b for a in out for b in options]
+    return out
+
+
+def test_the_soft_404_text_is_searched_only_where_a_needle_every_match_holds_is():
+    # a heading or short text without a needle is not searched (rot._may_say_not_found)
+    matches = _expansions(sre.parse(rot.SOFT_404_TEXT.pattern))
+    assert len(matches) > 100
+    for text in matches:
+        assert rot._may_say_not_found(text), text
+        assert rot._may_say_not_found(text.upper()), text  # the pattern is case-blind
+    for needle in rot._NOT_FOUND_NEEDLES:  # case-blind matching pairs i, k, s with ı, K, ſ
+        assert needle == needle.lower() and needle.isascii() and not set(needle) & set("iks"), needle
+
+
+def test_a_heading_that_says_the_page_is_gone_is_a_soft_404_among_other_headings():
+    p = page(body="<h2>Latest news</h2><h1>Sorry, we couldn't find that page</h1><p>Home</p>")
+    signal = classify(Outcome.OK, 200, URL, URL, page=p, text=ARTICLE_TEXT)
+    assert signal.kind == "soft_404" and "heading" in signal.evidence

@@ -137,24 +137,38 @@ _SHARE_FILLER = re.compile(r"^(this|article|on|sur|via|the|ce|cet|l|cette|page|c
 def link_lines(text: str, link_texts: Iterable[str]) -> frozenset[str]:
     """Lines of an extracted text that its page shows mostly inside links: teasers of other articles,
     "read more" lists, menus the extractor kept. Structure, not wording: it holds on any site."""
-    candidates = {a for a in link_texts if len(a) >= 4 and a in text}
+    lines = [line for line in text.splitlines() if line and len(line.split()) <= BOILERPLATE_WORDS]
+    # A link text is folded (no line break in it), so it counts only where it is inside one short line
+    short = "\n".join(lines)
+    candidates = {a for a in set(link_texts) if len(a) >= 4 and a in short}
     if not candidates:
         return frozenset()
     found = set()
-    for line in text.splitlines():
-        if not line or len(line.split()) > BOILERPLATE_WORDS:
-            continue
-        covered = bytearray(len(line))
+    for line in lines:
+        spans = []
         for anchor in candidates:
             start = line.find(anchor)
             while start != -1:
-                covered[start : start + len(anchor)] = b"\x01" * len(anchor)
+                spans.append((start, start + len(anchor)))
                 start = line.find(anchor, start + 1)
-        letters = sum(1 for ch in line if not ch.isspace())
-        inside = sum(1 for ch, c in zip(line, covered, strict=True) if c and not ch.isspace())
-        if letters and inside / letters >= LINK_SHARE:
+        if spans and _inside(line, spans) / _letters(line) >= LINK_SHARE:
             found.add(line)
     return frozenset(found)
+
+
+def _letters(text: str) -> int:
+    """How many characters of a text are not white space."""
+    return len("".join(text.split()))
+
+
+def _inside(line: str, spans: list[tuple[int, int]]) -> int:
+    """How many characters of a line, not white space, at least one span covers."""
+    count, end = 0, 0
+    for start, stop in sorted(spans):
+        if stop > end:
+            count += _letters(line[max(start, end) : stop])
+            end = stop
+    return count
 
 
 def is_boilerplate(line: str, marked: frozenset[str]) -> bool:
