@@ -298,7 +298,7 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("paywall vendor scan", f("archiver/detect/paywall.py", "vendor_scripts")),
         ("rot verdict", f("archiver/detect/rot.py")),
         ("link-line detection", f("archiver/detect/body.py", "link_lines")),
-        ("link-line detection", f("archiver/detect/page.py", "link_texts", "links_text")),
+        ("link-line detection", f("archiver/detect/page.py", "link_texts")),
         ("main-text region (locate, or holds on a re-check)", f("archiver/region.py")),
         ("WARC exchange compressed once (pack_exchange, in the worker)", f("archiver/store/warc_format.py")),
         (WAIT, f("archiver/store/", "append", "_write_file", line=fsyncs)),

@@ -146,3 +146,16 @@ def test_only_the_kelvin_sign_and_the_dotted_capital_i_lower_to_ascii_beyond_asc
     for words, _ in paywall._VENDORS.values():
         for word in words:
             assert word.isascii() and word.count("k") <= 1 and not word.endswith("i"), word
+
+
+def test_a_prompt_written_inside_a_link_is_no_paywall_on_a_page_with_other_links():
+    """A "Subscribe to continue reading" link (a button in a menu or a teaser) says nothing of the
+    article: it was counted as a prompt as soon as the page had any other link, because the link
+    texts were matched as one joined string."""
+    words = " ".join(["word"] * 50)
+    html = (
+        "<html><body><nav><a href='/'>Home page</a></nav><article><p>Teaser of the story. "
+        f"{words}</p></article><a href='/subscribe'>Subscribe to continue reading</a></body></html>"
+    )
+    verdict = detect_paywall(Page.parse(html), html, 200, 50)
+    assert verdict.kind == PaywallKind.NONE, verdict.evidence

@@ -144,10 +144,6 @@ class Page:
             self._links = [] if self._root is None else [t for a in self._root.iter("a") if (t := _link_text(a))]
         return self._links
 
-    def links_text(self) -> str:
-        """Text inside links: navigation, teasers and buttons, which prompts in articles are not."""
-        return " ".join(self.link_texts())
-
 
 def _meta(page: Page, el: Any, seen: set[str]) -> None:
     """The first meta naming a fact, with a content, gives its value (Open Graph's by property only)."""

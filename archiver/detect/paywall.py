@@ -116,7 +116,7 @@ def detect_paywall(
         kind = PaywallKind.METERED if page.content_tier == "metered" else PaywallKind.HARD
 
     text = page.visible_text.lower()
-    prompt_text = _strip(text, page.links_text().lower())
+    prompt_text = _strip(text, page.link_texts())
     meter = _find(_METER, prompt_text)
     if meter:
         evidence.append(f"meter prompt: {meter!r}")
@@ -216,8 +216,10 @@ _REGISTRATION = _compiled(_REGISTRATION_PROMPTS)
 _METER = _compiled(_METER_PROMPTS)
 
 
-def _strip(text: str, links: str) -> str:
-    """The page's text without what sits inside links (menus, teasers, buttons)."""
-    for chunk in {c.strip() for c in re.split(r"\s{2,}|\n", links) if len(c.strip()) > 12}:
+def _strip(text: str, links: list[str]) -> str:
+    """The page's (lowered) text without what sits inside links (menus, teasers, buttons): each link's
+    text, longest first, wherever it stands; short ones ("Home", "Subscribe") are left, a prompt
+    needs more words than that."""
+    for chunk in sorted({t.lower() for t in links if len(t) > 12}, key=len, reverse=True):
         text = text.replace(chunk, " ")
     return text
