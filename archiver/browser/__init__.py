@@ -11,9 +11,20 @@
         result = rendering.to_fetch_result()  # the DOM after scripts, marked fetched_by="browser"
 """
 
-from archiver.browser.chromium import Browser, browser_mode, find_chromium
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from archiver.browser.need import Need, ShellFacts, needs_browser, shell_facts
 from archiver.browser.records import Rendering, Screenshot, SubRequest
+
+if TYPE_CHECKING:
+    from archiver.browser.chromium import Browser, browser_mode, find_chromium
+
+# Chromium's side (Playwright, the guarded fetcher) is imported on first use: `need` and `records`
+# are pure, and the extraction workers read pages with `need` without a browser.
+_CHROMIUM = ("Browser", "browser_mode", "find_chromium")
 
 __all__ = [
     "Browser",
@@ -27,3 +38,9 @@ __all__ = [
     "needs_browser",
     "shell_facts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CHROMIUM:
+        return getattr(import_module("archiver.browser.chromium"), name)
+    raise AttributeError(f"module 'archiver.browser' has no attribute {name!r}")
