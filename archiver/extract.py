@@ -134,6 +134,13 @@ _STOPWORDS = {
 }
 
 
+# the languages each function word belongs to ("la" is French, Spanish and Italian), in the order above
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _STOPWORDS.items():
+    for _w in dict.fromkeys(_words):
+        _LANGUAGES_OF[_w] = (*_LANGUAGES_OF.get(_w, ()), _lang)
+
+
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # Labels that browsers read as another encoding (WHATWG Encoding Standard): Latin-1 and ASCII
 # labels mean windows-1252, whose five unassigned bytes map to the C1 controls.
@@ -224,11 +231,10 @@ def guess_language(text: str, html: str = "") -> str:
     """Two-letter language of `text` from its function words; falls back to the page's `lang`."""
     counts: Counter[str] = Counter()
     words = _WORD.findall(text[:20000].lower())
-    vocab = {lang: set(ws) for lang, ws in _STOPWORDS.items()}
-    for w in words:
-        for lang, ws in vocab.items():
-            if w in ws:
-                counts[lang] += 1
+    # each distinct word once, in order of first appearance (so ties go to the language met first)
+    for w, n in Counter(words).items():
+        for lang in _LANGUAGES_OF.get(w, ()):
+            counts[lang] += n
     if counts:
         lang, hits = counts.most_common(1)[0]
         if hits >= 5 and hits >= 0.03 * len(words):
