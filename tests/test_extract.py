@@ -116,9 +116,10 @@ def test_plain_text_is_its_own_text_normalised_one_paragraph_a_line():
         ("Die Regierung hat mitgeteilt, dass die Truppen in der Region sind und auch nicht zurück kommen.", "", "de"),
         ("ok", '<html lang="pt-BR"><body>ok</body></html>', "pt"),  # too little text: the page's own lang
         ("ok", "", ""),
-        # "la", "de", "que" are French, Spanish and Italian alike: a tie goes to the language met first
+        # words of several languages count for each: "el", "y", "con" make it Spanish ...
         ("la de que la de que el y con la de que", "", "es"),
-        ("la de que la de que le et dans la de que", "", "fr"),
+        # ... and a tie (French and Spanish both read "la de que") goes to the first in the table
+        ("la de que la de que", "", "fr"),
     ],
 )
 def test_the_language_is_read_from_function_words_else_from_the_page(text, html, language):
