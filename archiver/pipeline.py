@@ -28,6 +28,7 @@ from archiver.cadence import due_citations
 from archiver.check import Checker
 from archiver.config import Settings
 from archiver.fetch import Fetcher, Resolver
+from archiver.memory import give_bodies_back
 from archiver.models import (
     ArchiveSummary,
     CheckSummary,
@@ -137,6 +138,7 @@ def _pass(
     on_check: OnCheck | None,
     stop: threading.Event | None,
 ) -> PassSummary:
+    give_bodies_back()  # the bodies of a pass go back to the system when freed (see `memory`)
     with WorkerPool(settings.extract_settings) as workers:
         summary = asyncio.run(
             check_citations(
