@@ -8,11 +8,13 @@ Virtual hosts are told apart by the Host header, so `http://news.test:PORT/a` an
 from __future__ import annotations
 
 import gzip
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -76,7 +78,16 @@ class SimWeb:
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # a client that hung up mid-answer (timeouts, caps) is part of the tests
 
+            def get_request(self) -> tuple[socket.socket, Any]:
+                # The listening socket does not block: a connection that was ready when selected and
+                # is gone when accepted (a client giving up) must not hang serve_forever in accept(),
+                # and with it close() for ever (seen once in CI).
+                request, address = self.socket.accept()
+                request.setblocking(True)
+                return request, address
+
         self.server = _Server((host, 0), _Handler)
+        self.server.socket.setblocking(False)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.host = host
