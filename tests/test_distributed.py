@@ -210,6 +210,20 @@ def archiver(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_a_worker_lost_while_it_sweeps_for_lost_tasks_blocks_the_sweep_seconds_not_minutes(cluster):
+    """Each worker sweeps for a dead worker's tasks every second under a lock in Redis; a worker killed
+    holding it left the lock for kombu's 300 s, and the tasks it guarded came back only then (a pass
+    hung so in CI). The lock a worker takes lives 20 s at most."""
+    cluster.start("w1")
+    deadline, ttls = time.monotonic() + 60, []
+    while not ttls and time.monotonic() < deadline:
+        ttl = cluster.redis.pttl("unacked_mutex")  # held for a moment each sweep: caught by polling
+        if ttl > 0:
+            ttls.append(ttl)
+    assert ttls, "no worker took the sweep's lock within a minute"
+    assert ttls[0] <= 20_000
+
+
 def test_status_shows_the_queue_the_workers_and_their_throughput(cluster, web):
     rows = build_web(web)[:12]
     write_sources(cluster.settings.sources, rows)

@@ -63,6 +63,10 @@ def make_app(settings: Settings) -> Celery:
             # the sweep that puts a dead worker's tasks back runs this often (kombu: interval × throttle)
             "unacked_restore_interval": max(1.0, min(60.0, vt / 5)),
             "unacked_restore_throttle": 1,
+            # the sweep holds a lock in Redis for a moment; a worker killed while holding it left it
+            # for kombu's default 300 s, and no task it lost came back until then (seen in CI): the
+            # lock now outlives a dead holder by at most a sweep's longest time (two Redis calls)
+            "unacked_mutex_expire": int(2 * SOCKET_TIMEOUT),
             "socket_timeout": SOCKET_TIMEOUT,
             "socket_connect_timeout": SOCKET_TIMEOUT,
         },
