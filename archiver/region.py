@@ -29,10 +29,10 @@ from typing import Any
 
 from lxml import etree
 
+from archiver.detect.page import TEXT_NODES, UNSEEN, unseen_set_aside
+
 MIN_CHARS = 300  # shorter texts (bot walls, error pages) are cheap to extract: no region is kept
 NEEDLE_WORDS = 6  # a line is found in the markup by a run of this many of its words
-_UNSEEN = ("script", "style", "noscript", "template")
-_TEXTS = etree.XPath(".//text()", smart_strings=False)  # plain strings: no object per node
 _TEXT_HOLDERS = etree.XPath("descendant-or-self::*[text()[normalize-space()]]")
 SEPARATOR = "\x1f"
 
@@ -61,7 +61,7 @@ def locate(tree: Any, text: str) -> Region | None:
     if body is None or len(text) < MIN_CHARS:
         return None
     lines = text.split("\n")
-    nodes = _TEXTS(body)
+    nodes = TEXT_NODES(body)
     first, last = _holder(body, nodes, lines[0], first=True), _holder(body, nodes, lines[-1], first=False)
     if first is None or last is None:
         return None
@@ -106,7 +106,7 @@ def _holder(body: Any, nodes: list[str], line: str, first: bool) -> Any:
             owner = found.getparent()
             if owner is not None and found.is_tail:
                 owner = owner.getparent()
-            if owner is not None and owner.tag not in _UNSEEN:
+            if owner is not None and owner.tag not in UNSEEN:
                 return owner
     return None
 
@@ -121,11 +121,8 @@ def _common_ancestor(a: Any, b: Any) -> Any:
 
 def _content(region: Any) -> str:
     """The region's text as its elements split it, and the elements holding text (see the module)."""
-    hidden = [(el, el.text) for el in region.iter(*_UNSEEN) if el.text]
-    for el, _ in hidden:
-        el.text = None
-    try:
-        chunks = SEPARATOR.join(_TEXTS(region))  # itertext's strings, without an object per element
+    with unseen_set_aside(region):
+        chunks = SEPARATOR.join(TEXT_NODES(region))  # itertext's strings, without an object per element
         holders = [  # tag, class, id, role, itemprop, style: what trafilatura prunes by
             (
                 el.tag,
@@ -136,11 +133,8 @@ def _content(region: Any) -> str:
                 el.get("style") or "",
             )
             for el in _TEXT_HOLDERS(region)
-            if el.tag not in _UNSEEN
+            if el.tag not in UNSEEN
         ]
-    finally:
-        for el, text in hidden:
-            el.text = text
     digest = hashlib.sha256(" ".join(chunks.split()).encode("utf-8", "surrogatepass"))
     digest.update(repr(holders).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
@@ -158,4 +152,4 @@ def _shape(region: Any, body: Any) -> str:
 
 
 def _shown(tag: Any) -> bool:
-    return isinstance(tag, str) and tag not in _UNSEEN
+    return isinstance(tag, str) and tag not in UNSEEN

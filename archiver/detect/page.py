@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +23,10 @@ _MICRODATA = etree.XPath(
 )
 # the attribute as HTML writers spell it (lower, upper, React's camel case), and the one value read
 _MICRODATA_HINTS = ("itemscope", "ITEMSCOPE", "itemScope", "isAccessibleForFree")
-_UNSEEN = ("script", "style", "noscript", "template")
+UNSEEN = ("script", "style", "noscript", "template")  # elements whose own text no reader sees
 # Every text node under an element, as plain strings, in document order: what `itertext` yields
 # (texts and tails, comments' content left out), without an element object made per element
-_TEXTS = etree.XPath(".//text()", smart_strings=False)
+TEXT_NODES = etree.XPath(".//text()", smart_strings=False)
 _UPPER = str.maketrans("CANONICAL", "canonical")
 _JSON = str.maketrans("JSON", "json")
 _META_FIELDS = {
@@ -217,11 +219,19 @@ def _visible_text(body: Any) -> str:
     """The body's text as a reader sees it: every text and tail, joined by spaces and folded, but
     not what scripts, styles, templates and comments hold (their tails are read). The skipped
     elements' texts are set aside for one C-level `itertext` and put back."""
-    hidden = [(el, el.text) for el in body.iter(*_UNSEEN) if el.text]
+    with unseen_set_aside(body):
+        return _fold(" ".join(TEXT_NODES(body)))[:200_000]
+
+
+@contextmanager
+def unseen_set_aside(root: Any) -> Iterator[None]:
+    """The own texts of the scripts, styles and templates under `root` set aside (their tails stay),
+    so that one C-level read of the text nodes sees what a reader does; put back on leaving."""
+    hidden = [(el, el.text) for el in root.iter(*UNSEEN) if el.text]
     for el, _ in hidden:
         el.text = None
     try:
-        return _fold(" ".join(_TEXTS(body)))[:200_000]
+        yield
     finally:
         for el, text in hidden:
             el.text = text
@@ -229,7 +239,7 @@ def _visible_text(body: Any) -> str:
 
 def _link_text(a: Any) -> str:
     """A link's text pieces joined by spaces, folded; most links hold only their own text."""
-    return _fold(" ".join(_TEXTS(a)) if len(a) else a.text or "")
+    return _fold(" ".join(TEXT_NODES(a)) if len(a) else a.text or "")
 
 
 def _selector_xpath(selector: str) -> str | None:
