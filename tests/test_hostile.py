@@ -55,7 +55,14 @@ class RawServer:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self):
+        # shut down first: that wakes the thread blocked in accept(), which closing alone does not; left
+        # blocked, it could retry its accept on the reused descriptor number of a later test's server
+        # and take that server's connections (test_memento's hung so in CI)
         self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
 
