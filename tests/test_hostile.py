@@ -3,6 +3,7 @@ the rest of the pass goes on, and the store stays whole."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -59,10 +60,8 @@ class RawServer:
         # blocked, it could retry its accept on the reused descriptor number of a later test's server
         # and take that server's connections (test_memento's hung so in CI)
         self.closed = True
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.sock.close()
 
 
