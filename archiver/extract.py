@@ -1,4 +1,9 @@
-"""Main text and metadata of a page, with trafilatura. Never returns None: an empty Extraction says why."""
+"""Main text and metadata of a page, with trafilatura. Never returns None: an empty Extraction says why.
+
+trafilatura (with lxml's cleaner, jusText, htmldate, courlan and Babel: 17 MiB) and charset-normalizer
+are imported on first use: the extraction runs in the workers, and the main process of a pass, which
+imports this module for `decode` and the rare probe, does not carry them.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,6 @@ import codecs
 import re
 from collections import Counter
 from typing import Any
-
-import trafilatura
-from charset_normalizer import from_bytes
-from trafilatura.utils import load_html
 
 from archiver.models import Extraction
 
@@ -211,6 +212,8 @@ def _codec(label: str, body: bytes) -> str:
 
 
 def _detect(body: bytes) -> str:
+    from charset_normalizer import from_bytes  # see the module's docstring
+
     results = from_bytes(body[:DETECT_BYTES])
     best = results.best()
     if best is None:
@@ -247,6 +250,8 @@ def run_trafilatura(source: Any, url: str = "") -> Any:
     """trafilatura with the options of every extraction (the benchmark's floor runs this very call):
     metadata for the version row, no reader comments (not the cited text), tables (often the cited
     figures). `source` is HTML text or an lxml tree."""
+    import trafilatura  # see the module's docstring
+
     return trafilatura.bare_extraction(
         source, url=url or None, with_metadata=True, include_comments=False, include_tables=True
     )
@@ -298,6 +303,8 @@ def _normalise(text: str) -> str:
 
 def parse_html(body: bytes, content_type: str = "") -> tuple[str, Any]:
     """Decode and parse a page once, the way trafilatura would; (text, None) when it cannot be parsed."""
+    from trafilatura.utils import load_html  # see the module's docstring
+
     html = decode(body, content_type)
     try:
         return html, load_html(html)

@@ -30,6 +30,7 @@ from simweb import LOREM, Response, Seen, article
 
 from archiver.browser import Browser, Rendering, ShellFacts, browser_mode, needs_browser, shell_facts
 from archiver.browser import chromium as chromium_module
+from archiver.browser import mode as mode_module
 from archiver.browser.need import TINY_WORDS
 from archiver.config import Settings
 from archiver.errors import ConfigError
@@ -632,7 +633,7 @@ def test_browser_settings_come_from_the_environment():
 
 
 def test_auto_without_chromium_is_never_and_says_so_once(monkeypatch, caplog):
-    monkeypatch.setattr(chromium_module, "_said", set())
+    monkeypatch.setattr(mode_module, "_said", set())
     caplog.set_level(logging.INFO, logger="archiver.browser")
     nowhere = lambda name: None  # noqa: E731
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+
+from conftest import write_sources
+from simweb import LOREM, article
 
 from archiver.config import ExtractSettings
 from archiver.workers import WorkerPool
@@ -32,3 +37,29 @@ def test_workers_are_forked_warm_from_one_server_that_outlives_their_pool():
     assert parent1 != os.getpid() and parent1 == parent2  # the fork server, not this process, nor a new one per pool
     assert stoplist1 and stoplist2  # loaded once, before any page asked for it
     assert compiled1 > 100 and compiled2 > 100  # dateparser's locales compiled before any page asked
+
+
+def test_the_main_process_of_a_pass_loads_neither_the_extraction_libraries_nor_playwright(web, tmp_path):
+    """The extraction runs in the workers and no page needs the browser: the process that fetches and
+    stores carries neither trafilatura (with jusText, htmldate, Babel) nor Playwright (issue 18's memory)."""
+    url = web.page("/world/troops", article("Troops deployed to Kursk", *LOREM))
+    sources = write_sources(tmp_path / "sources.csv", [{"id": "1", "url": url}])
+    script = (
+        "import sys\n"
+        "from archiver import Settings, run_check\n"
+        "summary = run_check(Settings.load())\n"
+        "assert summary.new_versions == 1, summary\n"
+        "print(' '.join(sorted(m for m in ('trafilatura', 'justext', 'htmldate', 'babel', 'playwright')"
+        " if m in sys.modules)) or '-')\n"
+    )
+    environ = {
+        **os.environ,
+        "ARCHIVER_DATA_DIR": str(tmp_path / "data"),
+        "ARCHIVER_SOURCES": str(sources),
+        "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32",
+        "ARCHIVER_WAYBACK": "0",
+        "ARCHIVER_BROWSER": "never",
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["-"]

@@ -3,6 +3,7 @@
 - `need.py`     pure: does a page need the browser? (a JavaScript shell, a challenge a browser passes)
 - `records.py`  pure: what a rendering learned (`Rendering`, `SubRequest`, `Screenshot`)
 - `network.py`  every request of a page goes through our guarded fetch, or is refused; all recorded
+- `mode.py`     which mode is in force, where Chromium is (no Playwright: a pass that renders nothing loads none)
 - `chromium.py` the Chromium process (Playwright), its pool of pages, rendering and screenshots
 - `session.py`  the pass's browser: which pages it renders (the mode), started lazily, closed with the pass
 
@@ -16,15 +17,16 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from archiver.browser.mode import browser_mode, find_chromium
 from archiver.browser.need import Need, ShellFacts, needs_browser, shell_facts
 from archiver.browser.records import Rendering, Screenshot, SubRequest
 
 if TYPE_CHECKING:
-    from archiver.browser.chromium import Browser, browser_mode, find_chromium
+    from archiver.browser.chromium import Browser
 
-# Chromium's side (Playwright, the guarded fetcher) is imported on first use: `need` and `records`
-# are pure, and the extraction workers read pages with `need` without a browser.
-_CHROMIUM = ("Browser", "browser_mode", "find_chromium")
+# Chromium's side (Playwright, the guarded fetcher) is imported on first use: `mode`, `need` and
+# `records` are pure, and the extraction workers read pages with `need` without a browser.
+_CHROMIUM = ("Browser",)
 
 __all__ = [
     "Browser",

@@ -22,7 +22,6 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -31,12 +30,13 @@ from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import BrowserContext, FloatRect, Page, Playwright, ViewportSize, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
+from archiver.browser.mode import find_chromium
 from archiver.browser.network import REDIRECT_STATUSES, PageNetwork
 from archiver.browser.records import PAGE_TYPES, Rendering, Screenshot
 from archiver.config import BrowserSettings
 from archiver.errors import ConfigError
 from archiver.fetch import ACCEPT_LANGUAGE, Fetcher, Resolver
-from archiver.models import BrowserMode, Clock, FetchResult, Outcome, utcnow
+from archiver.models import Clock, FetchResult, Outcome, utcnow
 
 log = logging.getLogger("archiver.browser")
 
@@ -70,40 +70,6 @@ CLOSE_TIMEOUT = 10.0  # seconds to close a page's context before the browser is 
 _PAGE_HEIGHT = "Math.max(document.documentElement ? document.documentElement.scrollHeight : 0, document.body ? document.body.scrollHeight : 0)"
 _DOM_SIZE = "document.documentElement ? document.documentElement.outerHTML.length : 0"
 _RUN_DIR_PREFIX = "archiver-chromium-"
-_said: set[str] = set()
-
-
-def find_chromium(settings: BrowserSettings, which: Callable[[str], str | None] = shutil.which) -> str | None:
-    """The Chromium executable: `settings.chromium` when set, else `chromium` or `chromium-browser` on PATH."""
-    if settings.chromium:
-        path = Path(settings.chromium)
-        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
-    return which("chromium") or which("chromium-browser")
-
-
-def browser_mode(settings: BrowserSettings, which: Callable[[str], str | None] = shutil.which) -> BrowserMode:
-    """The mode in force: `auto` becomes `never` when no Chromium is found, said once in the log.
-    A Chromium that was asked for by path or by `always` and is not there is a ConfigError."""
-    if settings.mode == BrowserMode.NEVER:
-        return BrowserMode.NEVER
-    found = find_chromium(settings, which)
-    if found is None and settings.chromium:
-        raise ConfigError(f"ARCHIVER_CHROMIUM={settings.chromium!r}: no executable file there")
-    if found is None and settings.mode == BrowserMode.ALWAYS:
-        raise ConfigError(
-            "ARCHIVER_BROWSER=always but no Chromium was found (install `chromium` or set ARCHIVER_CHROMIUM)"
-        )
-    if found is None:
-        _say_once("no Chromium found: pages are fetched over HTTP only (browser mode never)")
-        return BrowserMode.NEVER
-    _say_once(f"browser mode {settings.mode}: Chromium at {found}, {settings.pages} page(s) at once")
-    return settings.mode
-
-
-def _say_once(message: str) -> None:
-    if message not in _said:
-        _said.add(message)
-        log.info(message)
 
 
 class Browser:

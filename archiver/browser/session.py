@@ -13,13 +13,17 @@ recorded in the check like any other failure: the pass goes on over HTTP.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from archiver.browser.chromium import Browser, browser_mode
+from archiver.browser.mode import browser_mode
 from archiver.browser.need import TINY_WORDS, Need, ShellFacts, needs_browser
 from archiver.browser.records import PAGE_TYPES, Rendering
 from archiver.config import BrowserSettings
 from archiver.fetch import Resolver
 from archiver.models import BrowserMode, BrowserTrace, Clock, Extraction, FetchResult, Outcome, Refusal
+
+if TYPE_CHECKING:
+    from archiver.browser.chromium import Browser
 
 
 @dataclass
@@ -38,6 +42,8 @@ class PassBrowser:
         mode = browser_mode(settings)
         if mode == BrowserMode.NEVER:
             return cls(mode, False)
+        from archiver.browser.chromium import Browser  # Playwright: only where a browser may render
+
         return cls(mode, settings.screenshots, Browser(settings, resolver, clock))
 
     async def __aenter__(self) -> PassBrowser:
