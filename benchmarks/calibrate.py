@@ -131,27 +131,38 @@ def calibrate(corpus: Path, pages: list[CorpusPage], repeats: int = 3, seed: int
 
 
 def _time_trafilatura(corpus: Path, result: Calibration, repeats: int, rng: random.Random) -> None:
-    """trafilatura's own single-core CPU on each page that answers, for the floor: the median of
-    `repeats` rounds over all the pages, each timing on an answer of its own, pages in turn as the
-    pass serves them (41 other pages between two answers of one page), never right after the
-    checks above extracted the same page. The old way (one answer timed again and again) is kept
-    beside it as `trafilatura_same_bytes_ms`: within a few percent of it, either way, in our runs."""
-    served = [f for f in result.pages if f.page.status == 200]
-    templates = {}
-    for facts in served:
-        body = read_body(corpus, facts.page)
-        templates[facts.page.file] = (Template.of(body, None), content_type_of(body))
+    """trafilatura's own single-core CPU on each page that answers, for the floor (see
+    `time_trafilatura`). The old way (one answer timed again and again) is kept beside it as
+    `trafilatura_same_bytes_ms`: within a few percent of it, either way, in our runs."""
+    fresh = time_trafilatura(corpus, result.pages, repeats, rng)
+    for facts in result.pages:
+        if facts.page.file not in fresh:
+            continue
+        template, content_type = _template(corpus, facts)
+        html = decode(template.render(rng, time.time(), not facts.quiet), content_type)
+        facts.trafilatura_ms = fresh[facts.page.file]
+        facts.trafilatura_same_bytes_ms = statistics.median(_cpu(run_trafilatura, html) for _ in range(repeats)) * 1000
+
+
+def time_trafilatura(corpus: Path, pages: list[PageFacts], repeats: int, rng: random.Random) -> dict[str, float]:
+    """Milliseconds of single-core CPU of the service's trafilatura call on each page that answers:
+    the median of `repeats` rounds over all the pages, each timing on an answer of its own, pages in
+    turn as the pass serves them (41 other pages between two answers of one page), never right after
+    something extracted the same page. Run before the passes and again after them (see real.py)."""
+    served = [f for f in pages if f.page.status == 200]
+    templates = {f.page.file: _template(corpus, f) for f in served}
     fresh: dict[str, list[float]] = {f.page.file: [] for f in served}
     for _ in range(repeats):
         for facts in served:
             template, content_type = templates[facts.page.file]
             html = decode(template.render(rng, time.time(), not facts.quiet), content_type)
             fresh[facts.page.file].append(_cpu(run_trafilatura, html))
-    for facts in served:
-        template, content_type = templates[facts.page.file]
-        html = decode(template.render(rng, time.time(), not facts.quiet), content_type)
-        facts.trafilatura_ms = statistics.median(fresh[facts.page.file]) * 1000
-        facts.trafilatura_same_bytes_ms = statistics.median(_cpu(run_trafilatura, html) for _ in range(repeats)) * 1000
+    return {file: statistics.median(times) * 1000 for file, times in fresh.items()}
+
+
+def _template(corpus: Path, facts: PageFacts) -> tuple[Template, str]:
+    body = read_body(corpus, facts.page)
+    return Template.of(body, None), content_type_of(body)
 
 
 def _cpu(run: Callable[[str], object], html: str) -> float:

@@ -67,7 +67,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from calibrate import Calibration, calibrate  # noqa: E402
+from calibrate import Calibration, calibrate, time_trafilatura  # noqa: E402
 from proctree import TreeSampler, cpu_seconds_with_reaped, loadavg, machine_busy  # noqa: E402
 from realweb import DEFAULT_CORPUS, CorpusMissing, CorpusPage, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
 
@@ -291,8 +291,9 @@ def summarise(results: dict) -> None:
         f"trafilatura {f['trafilatura_ms_per_page']:.1f} ms a page on one core × {results['pages']} / {results['cores']} cores)"
     )
     print(
-        f"  (trafilatura timed on one answer again and again, as the floor was measured before: "
-        f"{f['trafilatura_same_bytes_ms_per_page']:.1f} ms a page)"
+        f"  (trafilatura timed before the passes {f['trafilatura_before_ms_per_page']:.1f} ms a page, after them "
+        f"{f.get('trafilatura_after_ms_per_page', float('nan')):.1f}: the lower is the floor's; timed on one answer "
+        f"again and again, as the floor was measured before: {f['trafilatura_same_bytes_ms_per_page']:.1f})"
     )
     print(f"first pass / floor      {p[0]['seconds'] / f['floor_s']:.2f}   (issue 18 target <= 1.3)")
     print(
@@ -385,15 +386,15 @@ def main(argv: list[str] | None = None) -> int:
     in_flight = min(args.concurrency, args.hosts * args.per_host)
     floor = {
         "trafilatura_ms_per_page": trafilatura_ms,
+        "trafilatura_before_ms_per_page": trafilatura_ms,
         # the floor as measured before (one answer timed again and again), for comparison
         "trafilatura_same_bytes_ms_per_page": sum(f.trafilatura_same_bytes_ms for f in served) / args.pages,
-        "extraction_floor_s": trafilatura_ms / 1000 * args.pages / cores,
         "network_floor_s": max(
             args.latency * args.pages / in_flight, args.latency * -(-args.pages // args.hosts) / args.per_host
         ),
         "measured_with_load": load0,
     }
-    floor["floor_s"] = max(floor["extraction_floor_s"], floor["network_floor_s"])
+    set_floor(floor, trafilatura_ms, args.pages, cores)
     web = RealWeb(WebSpec(args.corpus, args.pages, args.hosts, args.latency, cal.edits, cal.quiet, changed))
     results: dict[str, Any] = {
         "mode": "real",
@@ -432,6 +433,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             passes = run_service(settings, web, args.hosts, [("first", 0), ("re-check", 1)])
             results["passes"] = passes
+            # trafilatura timed again after the passes: the lower figure is the floor, so that a load
+            # that slowed one timing (the machine is shared) cannot flatter the ratio
+            after = time_trafilatura(args.corpus, cal.pages, 3, random.Random(11))
+            floor["trafilatura_after_ms_per_page"] = sum(after.get(f.page.file, 0.0) for f in served) / args.pages
+            floor["measured_after_with_load"] = loadavg()
+            trafilatura_ms = min(trafilatura_ms, floor["trafilatura_after_ms_per_page"])
+            set_floor(floor, trafilatura_ms, args.pages, cores)
             expected_first = {n for n in range(args.pages) if pages[page_of(n, n_pages)].status == 200}
             problems += check_versions(passes[0], passes[1], expected_first, changed, pages, n_pages)
             worst = max(p["server"]["max_in_flight_any_origin"] for p in passes)
@@ -464,6 +472,14 @@ def main(argv: list[str] | None = None) -> int:
     if any("error" in p for p in results["peers"]):
         return EXIT_PEER_FAILED
     return EXIT_OVER_TARGET if results.get("targets_missed") else 0
+
+
+def set_floor(floor: dict[str, Any], trafilatura_ms: float, pages: int, cores: int) -> None:
+    """The floor from trafilatura's figure: its CPU for every page, spread over the cores, or the
+    network's bound when that is longer."""
+    floor["trafilatura_ms_per_page"] = trafilatura_ms
+    floor["extraction_floor_s"] = trafilatura_ms / 1000 * pages / cores
+    floor["floor_s"] = max(floor["extraction_floor_s"], floor["network_floor_s"])
 
 
 def cpu_targets(passes: list[dict], trafilatura_ms: float) -> dict[str, Any]:
