@@ -290,3 +290,21 @@ def test_a_store_of_the_release_before_the_browser_is_upgraded_and_its_rows_read
         check = store.latest_check("1")
     assert version.fetched_by == FetchedBy.HTTP and version.screenshot_path == ""
     assert check is not None and check.fetched_by == FetchedBy.HTTP and check.browser_note == "" and check.refused == ()
+
+
+def test_a_read_of_the_sqlite_store_is_one_statement_and_duplicate_column_names_stay_apart(tmp_path):
+    """A check reads the store some 25 times; each read is its one statement (sqlite-utils' `query`
+    wrapped each in a savepoint and its release: three statements a read, issue 18)."""
+    with Store.open(tmp_path / "data") as opened:
+        opened.sync_citations([Citation("1", URL, "a claim", "2025-04-28")], T)
+        opened.record_check(Citation("1", URL), fetched(b"<p>one</p>"), text("one"), T)
+        db = opened.db
+        assert isinstance(db, SqliteDatabase)
+        statements: list[str] = []
+        db.conn.set_trace_callback(statements.append)
+        (version,) = opened.versions("1")
+        rows = db.query("SELECT v.hash AS id, c.id FROM versions v JOIN citations c ON c.id = v.citation_id")
+        db.conn.set_trace_callback(None)
+    assert version.title == "Story"
+    assert len(statements) == 2 and not any("SAVEPOINT" in s for s in statements)
+    assert rows == [{"id": version.hash, "id_2": "1"}]  # as sqlite-utils names them: none lost
