@@ -227,8 +227,8 @@ class SqliteDatabase(Database):
         # straight on the connection: sqlite-utils' `query` wraps each statement in a savepoint of its
         # own (to undo one that returns no rows), two more statements for each of a check's ~25 reads
         cursor = self._db.execute(sql, clean(params))
-        if cursor.description is None:
-            return []
+        if cursor.description is None:  # a programming error, as with sqlite-utils and PostgreSQL
+            raise ValueError(f"not a query, it returns no rows: {sql[:80]!r}")
         keys = dedupe_keys(d[0] for d in cursor.description)
         return [dict(zip(keys, row, strict=True)) for row in cursor]
 
