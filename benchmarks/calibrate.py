@@ -134,11 +134,11 @@ def _time_trafilatura(corpus: Path, result: Calibration, repeats: int, rng: rand
     """trafilatura's own single-core CPU on each page that answers, for the floor (see
     `time_trafilatura`). The old way (one answer timed again and again) is kept beside it as
     `trafilatura_same_bytes_ms`: within a few percent of it, either way, in our runs."""
-    fresh = time_trafilatura(corpus, result.pages, repeats, rng)
-    for facts in result.pages:
-        if facts.page.file not in fresh:
-            continue
-        template, content_type = _template(corpus, facts)
+    served = [f for f in result.pages if f.page.status == 200]
+    templates = {f.page.file: _template(corpus, f) for f in served}
+    fresh = _fresh_times(served, templates, repeats, rng)
+    for facts in served:
+        template, content_type = templates[facts.page.file]
         html = decode(template.render(rng, time.time(), not facts.quiet), content_type)
         facts.trafilatura_ms = fresh[facts.page.file]
         facts.trafilatura_same_bytes_ms = statistics.median(_cpu(run_trafilatura, html) for _ in range(repeats)) * 1000
@@ -150,7 +150,12 @@ def time_trafilatura(corpus: Path, pages: list[PageFacts], repeats: int, rng: ra
     turn as the pass serves them (41 other pages between two answers of one page), never right after
     something extracted the same page. Run before the passes and again after them (see real.py)."""
     served = [f for f in pages if f.page.status == 200]
-    templates = {f.page.file: _template(corpus, f) for f in served}
+    return _fresh_times(served, {f.page.file: _template(corpus, f) for f in served}, repeats, rng)
+
+
+def _fresh_times(
+    served: list[PageFacts], templates: dict[str, tuple[Template, str]], repeats: int, rng: random.Random
+) -> dict[str, float]:
     fresh: dict[str, list[float]] = {f.page.file: [] for f in served}
     for _ in range(repeats):
         for facts in served:
