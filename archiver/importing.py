@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archiver import aio
 from archiver.config import FetchSettings
 from archiver.errors import SourceError
 from archiver.extract import decode
@@ -78,7 +79,7 @@ def import_articles(
     if urls:
         if fetch is None:
             raise SourceError(urls[0], [(None, "article URLs need the fetch settings")])
-        fetched, url_failures = asyncio.run(read_urls(urls, fetch, resolver))
+        fetched, url_failures = aio.run(read_urls(urls, fetch, resolver))
         read += fetched
         failures += url_failures
     if failures:

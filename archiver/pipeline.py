@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from archiver import aio
 from archiver.archive.step import run_archive
 from archiver.browser.session import PassBrowser
 from archiver.cadence import due_citations
@@ -140,7 +141,7 @@ def _pass(
 ) -> PassSummary:
     give_bodies_back()  # the bodies of a pass go back to the system when freed (see `memory`)
     with WorkerPool(settings.extract_settings) as workers:
-        summary = asyncio.run(
+        summary = aio.run(
             check_citations(
                 chosen, settings, store, workers, resolver=resolver, clock=clock, on_check=on_check, stop=stop
             )
@@ -238,7 +239,7 @@ def run_task(
             checker = Checker(store, fetcher, workers, prober, pass_id, settings.user_agent, browser)
             return await checker.check(citation)
 
-    summary = asyncio.run(check())
+    summary = aio.run(check())
     change = update_health(store, citation, settings.rot_policy, clock())
     if settings.notify and change is not None:
         send(settings.notify, (change,))

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from archiver import aio
 from archiver.archive.aggregator import look_up
 from archiver.archive.outbox import drain, held
 from archiver.archive.selection import closest
@@ -54,9 +55,9 @@ def run_archive(
 ) -> ArchiveSummary:
     """The archiving step for these citations (`archiver archive`, and the end of `check`)."""
     if workers is not None:
-        return asyncio.run(archive_citations(citations, settings, store, workers, clock=clock, resolver=resolver))
+        return aio.run(archive_citations(citations, settings, store, workers, clock=clock, resolver=resolver))
     with WorkerPool(settings.extract_settings) as own:
-        return asyncio.run(archive_citations(citations, settings, store, own, clock=clock, resolver=resolver))
+        return aio.run(archive_citations(citations, settings, store, own, clock=clock, resolver=resolver))
 
 
 async def archive_citations(

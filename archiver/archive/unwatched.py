@@ -3,8 +3,7 @@ Memento endpoint, asked directly (not verified: we hold no version to compare wi
 
 from __future__ import annotations
 
-import asyncio
-
+from archiver import aio
 from archiver.archive.aggregator import look_up
 from archiver.archive.session import ArchiveSession, BudgetSpent
 from archiver.archive.wayback import WaybackClient
@@ -38,6 +37,6 @@ def archived_copies(settings: ArchiveSettings, url: str) -> list[Capture] | None
         return found
 
     try:
-        return asyncio.run(ask())
+        return aio.run(ask())
     except BudgetSpent:
         return None
