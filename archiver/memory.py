@@ -1,5 +1,5 @@
-"""How a pass's processes give memory back to the system: the main process's response bodies and an
-extraction worker's large pages (glibc only; elsewhere, nothing changes).
+"""How the main process's allocator holds response bodies during a pass (glibc only; elsewhere,
+nothing changes).
 
 A pass keeps up to `concurrency + 4 × workers` bodies of 14 KB to 1.5 MB in memory at once, each
 copied a few times (read, pickled to a worker, written), and frees them in any order. glibc serves
@@ -11,15 +11,6 @@ body gets pages of its own, given back when it is freed; and the few threads tha
 event loop, the pool's two message threads, the store's writer) share one heap: with two, the
 second kept what the pool's threads freed, and the main process peaked at 120 MiB at 10,000 URLs
 (two runs) where one heap peaked at 88-92, its CPU unchanged within the machine's noise.
-
-An extraction worker holds one page at a time, but the same thresholds rise with each large page
-(a 1.5 MB home page, its decoded text, trafilatura's serialisations): from then on the worker's
-copies of every page come from its heap, which keeps them, and each worker sits near its largest
-page's size for the rest of the pass. With blocks of 512 KB and more on pages of their own, and a
-heap that gives back a free top past 1 MiB, two workers looping over the corpus ended each round
-with the process tree at 279-281 MiB instead of 298-301 (tests/test_workers.py shows the
-mechanism; benchmarks/real.py the pass); their CPU moved within the machine's noise (-0.7 to
-+3 ms a page in four paired runs).
 """
 
 from __future__ import annotations
@@ -30,24 +21,12 @@ import sys
 
 M_MMAP_THRESHOLD = -3  # from glibc's <malloc.h>
 M_ARENA_MAX = -8
-M_TRIM_THRESHOLD = -1
 BODY_THRESHOLD = 128 * 1024  # glibc's own starting threshold, kept fixed
 ARENAS = 1
-WORKER_THRESHOLD = 512 * 1024  # a worker's blocks this large get pages of their own
-WORKER_TRIM_THRESHOLD = 1024 * 1024  # a worker's heap gives back its free top past this much
 
 
 def give_bodies_back() -> bool:
-    """Tune the main process's allocator for a pass (see the module); True when it was (glibc)."""
-    return _mallopt((M_MMAP_THRESHOLD, BODY_THRESHOLD), (M_ARENA_MAX, ARENAS))
-
-
-def give_large_pages_back() -> bool:
-    """Tune an extraction worker's allocator (see the module); True when it was (glibc)."""
-    return _mallopt((M_MMAP_THRESHOLD, WORKER_THRESHOLD), (M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD))
-
-
-def _mallopt(*settings: tuple[int, int]) -> bool:
+    """Tune this process's allocator for a pass (see the module); True when it was (glibc)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -55,4 +34,4 @@ def _mallopt(*settings: tuple[int, int]) -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         return False
-    return all([bool(mallopt(option, value)) for option, value in settings])
+    return bool(mallopt(M_MMAP_THRESHOLD, BODY_THRESHOLD)) and bool(mallopt(M_ARENA_MAX, ARENAS))

@@ -30,7 +30,6 @@ from typing import ParamSpec, TypeVar, cast
 from pebble import ProcessExpired, ProcessPool
 
 from archiver.config import ExtractSettings
-from archiver.memory import give_large_pages_back
 from archiver.models import Outcome
 
 P = ParamSpec("P")
@@ -51,12 +50,6 @@ def start_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([WARMUP_MODULE])
     return context
-
-
-def start_worker() -> None:
-    """Run first in each worker: die with the parent (below), and give large pages back (`memory`)."""
-    die_with_parent()
-    give_large_pages_back()
 
 
 def die_with_parent() -> None:
@@ -148,7 +141,7 @@ class WorkerPool:
         """The pool, its workers started (and the fork server warmed up, the first time)."""
         with self._starting:
             if self._pool is None:
-                pool = ProcessPool(self.workers, initializer=start_worker, context=start_context())
+                pool = ProcessPool(self.workers, initializer=die_with_parent, context=start_context())
                 try:
                     pool.schedule(os.getpid, timeout=START_SECONDS).result(timeout=START_SECONDS)
                 except (TimeoutError, ProcessExpired, BrokenProcessPool, OSError) as exc:

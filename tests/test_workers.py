@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from conftest import write_sources
 from simweb import LOREM, article
 
@@ -24,39 +23,6 @@ def _state() -> tuple[int, bool, int]:
 
     compiled = sum(len(patterns) for patterns in getattr(Dictionary, "_split_regex_cache", {}).values())
     return os.getppid(), bool(trafilatura.external.JT_STOPLIST), compiled
-
-
-def _memory_kept_after_a_large_page() -> tuple[int, int]:
-    """Run in a worker: what a large page's copies took (KiB of RSS) and what the worker still holds
-    once they are freed. First a 1.5 MB-like body comes and goes (which makes glibc serve blocks that
-    large from its heap from then on); then 40 copies of 600 KB, each followed by a small block that
-    outlives it (as the page's other objects do), are made and freed."""
-
-    def rss() -> int:
-        with open("/proc/self/status") as status:
-            return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
-
-    body = bytes(8 << 20)
-    del body
-    before = rss()
-    copies, small = [], []
-    for n in range(40):
-        copies.append(bytes([n]) * (600 * 1024))
-        small.append(bytes([n]) * 1000)
-    grown = rss() - before
-    del copies
-    return grown, rss() - before
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator, tuned on Linux only")
-def test_a_worker_gives_a_large_pages_memory_back_once_it_is_done():
-    async def in_worker() -> tuple[int, int]:
-        with WorkerPool(ExtractSettings(workers=1, timeout=60)) as pool:
-            return await pool.run(_memory_kept_after_a_large_page)
-
-    grown, kept = asyncio.run(in_worker())
-    assert grown > 20_000  # the copies did take their 24 MiB
-    assert kept < 2_000  # and went back to the system (an untuned worker kept 7.5 MiB of them)
 
 
 def test_workers_are_forked_warm_from_one_server_that_outlives_their_pool():
