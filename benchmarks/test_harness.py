@@ -213,3 +213,22 @@ def test_a_missed_target_is_named_and_makes_the_benchmark_fail():
         "first_over_floor_cpu 2.50 > 1.3",
         "recheck_over_first_cpu 0.88 > 0.5",
     ]
+
+
+@needs_corpus
+def test_the_skeleton_counts_the_workers_cpu_and_trafilatura_is_most_of_it(tmp_path):
+    """The workers' CPU is read once the fork server has reaped them: read while they lived, the
+    skeleton showed 0.1x trafilatura alone, as if extraction cost nothing."""
+    import json
+
+    import skeleton
+
+    out = tmp_path / "skeleton.json"
+    assert skeleton.main(["--pages", "84", "--mode", "pool", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    (run,) = results["runs"]
+    assert run["mode"] == "pool" and run["pages"] == 76  # of the 84 URLs (each corpus page twice), those answering 200
+    # the workers' own CPU, the fork server's warm-up (2 s: 26 ms a page here) left out
+    extracting_ms = run["cpu_workers_ms_per_page"] - run["cpu_warm_up_s"] * 1000 / run["pages"]
+    assert extracting_ms > 0.8 * results["trafilatura_ms_per_extracted_page"]
+    assert 0.8 < run["over_trafilatura"] < 4
