@@ -50,7 +50,7 @@ sys.path.insert(0, str(HERE))
 
 from calibrate import calibrate, time_trafilatura  # noqa: E402
 from proctree import TreeSampler, cpu_seconds, cpu_seconds_with_reaped  # noqa: E402
-from realweb import DEFAULT_CORPUS, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
+from realweb import DEFAULT_CORPUS, CorpusMissing, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
 
 from archiver import Settings  # noqa: E402
 from archiver.extract import decode, run_trafilatura  # noqa: E402
@@ -144,15 +144,15 @@ async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, 
     wall = time.monotonic() - t0
     time.sleep(0.5)  # the fork server reaps its workers: their CPU is counted then (as in real.py)
     main1, workers1, warm_up = _usage()
-    extracted = len(bodies) if mode == "pool" else len(urls)
+    pages = len(bodies) if mode == "pool" else len(urls)  # per page extracted: see main()
     return {
         "mode": mode,
-        "pages": extracted,
+        "pages": pages,
         "seconds": wall,
-        "cpu_main_ms_per_page": (main1 - main0) * 1000 / extracted,
-        "cpu_workers_ms_per_page": (workers1 - workers0) * 1000 / extracted,
+        "cpu_main_ms_per_page": (main1 - main0) * 1000 / pages,
+        "cpu_workers_ms_per_page": (workers1 - workers0) * 1000 / pages,
         "cpu_warm_up_s": warm_up,  # the fork server's own, within the workers' figure
-        "cpu_ms_per_page": (main1 - main0 + workers1 - workers0) * 1000 / extracted,
+        "cpu_ms_per_page": (main1 - main0 + workers1 - workers0) * 1000 / pages,
     }
 
 
@@ -169,7 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--json", type=Path, default=None, help="default benchmarks/results-skeleton-N.json")
     args = parser.parse_args(argv)
-    pages = load_corpus(args.corpus)
+    try:
+        pages = load_corpus(args.corpus)
+    except CorpusMissing as exc:
+        print(f"skeleton benchmark: {exc}", file=sys.stderr)
+        return 2
     cal = calibrate(args.corpus, pages)
     facts = {f.page.file: f for f in cal.pages}
     served = [facts[pages[page_of(n, len(pages))].file] for n in range(args.pages)]
@@ -202,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             mine, theirs = ctx.Pipe()
             child = ctx.Process(target=_child, args=(mode, settings, urls, args.hosts, theirs))
             child.start()
+            theirs.close()  # the child's end: if the child dies, ours reads EOFError instead of waiting
             assert mine.recv() == "start" and child.pid is not None
             sampler = TreeSampler(child.pid)
             run = dict(mine.recv())
