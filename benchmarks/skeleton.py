@@ -37,7 +37,6 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -49,7 +48,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from calibrate import calibrate, time_trafilatura  # noqa: E402
-from proctree import TreeSampler, cpu_seconds, cpu_seconds_with_reaped  # noqa: E402
+from proctree import TreeSampler, cpu_seconds  # noqa: E402
+from real import _usage as service_usage  # noqa: E402
 from realweb import DEFAULT_CORPUS, CorpusMissing, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
 
 from archiver import Settings  # noqa: E402
@@ -86,13 +86,11 @@ def fetch_and_extract(url: str, hosts: int) -> str:
 
 
 def _usage() -> tuple[float, float, float]:
-    """CPU seconds of this process, of the fork server with every worker it started (see real.py), and
-    of the fork server alone (its warm-up: `archiver.warmup`)."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
+    """CPU seconds as real.py counts the service's (this process; the fork server with every worker it
+    reaped), and the fork server's alone (its warm-up: `archiver.warmup`)."""
+    main, workers = service_usage()
     server = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
-    if not server:
-        return me.ru_utime + me.ru_stime, 0.0, 0.0
-    return me.ru_utime + me.ru_stime, cpu_seconds_with_reaped(server), cpu_seconds(server)
+    return main, workers, cpu_seconds(server) if server else 0.0
 
 
 async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, conn: Any) -> dict[str, Any]:
