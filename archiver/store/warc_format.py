@@ -14,21 +14,24 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.models import FetchResult
+
+T = TypeVar("T")
 
 _MOVED = {"content-encoding", "transfer-encoding", "content-length"}
 SOFTWARE = "citation-archiver"
@@ -137,33 +140,43 @@ def _reason(status: int) -> str:
 def read_response(path: Path, offset: int) -> tuple[str, list[tuple[str, str]], bytes, str]:
     """The response stored at `offset`: status line, headers, body, and its WARC-Date. Raises OSError,
     or ValueError when the record is damaged or not there."""
+    return _response_at(
+        path,
+        offset,
+        lambda record: (
+            record.http_headers.statusline,
+            list(record.http_headers.headers),
+            record.content_stream().read(),
+            record.rec_headers.get_header("WARC-Date"),
+        ),
+    )
+
+
+def raw_response(path: Path, offset: int) -> bytes:
+    """The stored HTTP response, status line and headers and body, as a replay would send it. Raises
+    OSError, or ValueError when the record is damaged or not there."""
+
+    def read(record: ArcWarcRecord) -> bytes:
+        head: bytes = record.http_headers.to_bytes()
+        body: bytes = record.content_stream().read()
+        return head + body
+
+    return _response_at(path, offset, read)
+
+
+def _response_at(path: Path, offset: int, read: Callable[[ArcWarcRecord], T]) -> T:
+    """`read` of the response record at `offset`; every way a damaged record fails is a ValueError."""
     try:
         with path.open("rb") as stream:
             stream.seek(offset)
             for record in ArchiveIterator(stream):
                 if record.rec_type == "response":
-                    return (
-                        record.http_headers.statusline,
-                        list(record.http_headers.headers),
-                        record.content_stream().read(),
-                        record.rec_headers.get_header("WARC-Date"),
-                    )
+                    if record.http_headers is None:  # damaged bytes can still inflate to a record without them
+                        raise ArchiveLoadFailed("its HTTP status line and headers are missing")
+                    return read(record)
                 break
     except (EOFError, zlib.error, ArchiveLoadFailed) as exc:
         raise ValueError(f"the WARC record at offset {offset} of {path} cannot be read: {exc}") from None
-    raise ValueError(f"no response record at offset {offset} of {path}")
-
-
-def raw_response(path: Path, offset: int) -> bytes:
-    """The stored HTTP response, status line and headers and body, as a replay would send it."""
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        for record in ArchiveIterator(stream):
-            if record.rec_type == "response":
-                head: bytes = record.http_headers.to_bytes()
-                body: bytes = record.content_stream().read()
-                return head + body
-            break
     raise ValueError(f"no response record at offset {offset} of {path}")
 
 
@@ -186,6 +199,8 @@ def check_exchange(path: Path, offset: int, length: int) -> str:
                     return f"a {record.rec_type} record fails its digest ({'; '.join(checker.problems)[:200]})"
                 if count == 0 and record.rec_type != "response":
                     return f"the record at offset {offset} is a {record.rec_type}, not a response"
+                if count == 0 and record.http_headers is None:
+                    return "its HTTP status line and headers are missing"
                 end = iterator.get_record_offset() + iterator.get_record_length()
     except (OSError, EOFError, zlib.error, ArchiveLoadFailed, ValueError) as exc:
         return f"cannot be read ({type(exc).__name__}: {exc})"
