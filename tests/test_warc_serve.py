@@ -90,6 +90,20 @@ def test_lookup_raw_replays_the_exact_response(store_with_versions, web):
     assert body == served
 
 
+def test_lookup_raw_of_a_damaged_record_names_it_without_a_traceback(store_with_versions):
+    settings, _, _ = store_with_versions
+    with Store.open(settings.data_dir) as store:
+        pointer = store.versions("1")[-1].warc
+    path = settings.data_dir / pointer.file
+    data = bytearray(path.read_bytes())
+    data[pointer.offset + 10 : pointer.offset + 200] = b"\xff" * 190
+    path.write_bytes(bytes(data))
+    result = cli_run(settings, "lookup", "1", "--raw")
+    assert result.exit_code == 4, result.output  # StoreError's status
+    assert f"the WARC record at offset {pointer.offset} of {path} cannot be read" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_export_writes_one_self_contained_warc_of_the_chosen_citations(store_with_versions, tmp_path):
     settings, url, other = store_with_versions
     target = tmp_path / "deposit.warc.gz"

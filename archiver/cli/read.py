@@ -133,7 +133,10 @@ def lookup(
 
 def _replay(store: Store, found: lookups.Found, when: datetime | None) -> None:
     version = found.version_at(when)
-    raw = store.raw_response(version) if version else None
+    try:
+        raw = store.raw_response(version) if version else None
+    except (OSError, ValueError) as exc:  # a missing or damaged WARC file (`archiver verify` checks them all)
+        raise StoreError(str(exc)) from None
     if raw is None:
         raise ConfigError(
             f"citation {found.citation.key} has no version with a WARC record"
