@@ -52,7 +52,6 @@ import random  # noqa: E402
 from calibrate import calibrate  # noqa: E402
 from proctree import loadavg  # noqa: E402
 from realweb import DEFAULT_CORPUS, RealWeb, Template, WebSpec, content_type_of, load_corpus, page_of, read_body  # noqa: E402
-from trafilatura.utils import load_html  # noqa: E402
 
 import archiver.detect.paywall as paywall_module  # noqa: E402
 from archiver.analysis import Analysis, analyse, boilerplate_of  # noqa: E402
@@ -62,7 +61,7 @@ from archiver.detect.drift import Snapshot, compare  # noqa: E402
 from archiver.detect.page import Page  # noqa: E402
 from archiver.detect.paywall import PaywallKind, detect_paywall  # noqa: E402
 from archiver.detect.rot import classify, worth_probing  # noqa: E402
-from archiver.extract import decode, extract  # noqa: E402
+from archiver.extract import decode, extract, html_tree  # noqa: E402
 from archiver.models import Citation, FetchResult, Outcome  # noqa: E402
 from archiver.region import holds, locate  # noqa: E402
 from archiver.store import Store, content_hash  # noqa: E402
@@ -123,8 +122,8 @@ def one_page(
         return clock.ms
     with clock("decode"):
         html = decode(body, ct)
-    with clock("lxml parse (load_html)"):
-        tree = load_html(html)
+    with clock("lxml parse (html_tree)"):
+        tree = html_tree(html)
     with clock("page facts (Page.from_tree)"):
         page = Page.from_tree(tree, html)
     with clock("trafilatura (on the parsed tree)"):
@@ -158,7 +157,7 @@ def one_page(
         again = Template.of(body, None).render(random.Random(n), time.time(), not quiet)
         with clock("re-check fast path: decode, parse, region holds"):
             held_html = decode(again, ct)
-            holds(load_html(held_html), located)  # False sends the page to full extraction
+            holds(html_tree(held_html), located)  # False sends the page to full extraction
     with clock("store: check row"):
         store.record_check(
             Citation(str(n), fetched.url), fetched, extraction, fetched.started_at, 1, 0, None, None, files
@@ -290,7 +289,7 @@ def markers() -> list[tuple[str, Callable[[str, str, int], bool]]]:
         ("drift (changed page only): re-read the stored page", f("archiver/analysis.py", "boilerplate_of")),
         ("analyse (its own lines)", f("archiver/analysis.py", "analyse")),
         ("decode", f("archiver/extract.py", "decode", "_decode", "_detect", "_codec")),
-        ("lxml parse (load_html)", f("trafilatura/utils.py", "load_html")),
+        ("lxml parse (html_tree)", f("archiver/extract.py", "html_tree", "_from_bytes")),
         ("trafilatura (on the parsed tree)", f("archiver/extract.py", "extract")),
         ("trafilatura (on the parsed tree)", f("trafilatura/core.py", "bare_extraction")),
         ("page facts (Page.from_tree)", f("archiver/detect/page.py", "from_tree", "parse")),

@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 from conftest import loopback_resolver, write_sources
 from simweb import Response, Seen, SimWeb
+from trafilatura.utils import load_html
 
 from archiver import Settings, run_check
+from archiver.extract import extract, parse_html
 from archiver.report import build_report
 from archiver.store import Store
 
@@ -237,3 +239,17 @@ def test_a_changed_figure_always_raises_drift_on_real_pages(corpus):
         # named as a figure, or as the quotation that holds it
         named = [c for c in second["drift"]["changes"] if c.startswith(("figure changed", "quote changed"))]
         assert any(old in c and new in c for c in named), (label["file"], second["drift"]["changes"])
+
+
+def test_the_services_own_parse_gives_trafilaturas_extraction_on_every_real_page():
+    """The service parses a page once, with a parser of its own (`archiver.extract.html_tree`), and
+    trafilatura extracts from that tree: on every page of the corpus, exactly what trafilatura gives
+    from the page's text with its own parser."""
+    labels = list(csv.DictReader((CORPUS / "labels.csv").open(encoding="utf-8")))
+    for label in labels:
+        body = (CORPUS / "pages" / label["file"]).read_bytes()
+        html, tree = parse_html(body, "text/html")
+        assert (tree is None) == (load_html(html) is None), label["file"]
+        assert extract(body, "https://a.example/", "text/html", (html, tree)) == extract(
+            body, "https://a.example/", "text/html"
+        ), label["file"]

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from conftest import write_sources
 from simweb import LOREM, Response, article
+from trafilatura.utils import load_html
 
 from archiver import Store, run_check
-from archiver.extract import decode, extract
+from archiver.extract import decode, extract, parse_html
 
 SENTENCE = "Le café coûte cher à Zürich, où les terrasses débordent en été comme en hiver."
 PAGE = article("Café crème", SENTENCE, *LOREM)
@@ -126,3 +127,36 @@ def test_the_language_is_read_from_function_words_else_from_the_page(text, html,
     from archiver.extract import guess_language
 
     assert guess_language(text, html) == language
+
+
+# The service parses each page once (`parse_html`, with a parser of its own whose elements lxml makes
+# without calling Python) and hands that tree to trafilatura: what it extracts must be what trafilatura
+# gives from the page's text with its own parser. Pages with what that parser treats apart: forms
+# (lxml.html's own element classes), an XML declaration (a text lxml refuses to parse as such), a
+# fragment without <html>, comments and processing instructions (dropped by both parsers).
+FORM = article("Café crème", SENTENCE, *LOREM).replace(
+    "</article>",
+    '<form action="/s"><label>Mail <input name="m"></label><select name="c"><option>a</option></select>'
+    "<textarea name=t>Say</textarea><button>Go</button></form></article>",
+)
+SAME_EXTRACTION = {
+    "an article": PAGE,
+    "an article with a form": FORM,
+    "an XML declaration": '<?xml version="1.0" encoding="utf-8"?>\n' + PAGE,
+    "comments and a processing instruction": PAGE.replace("<article>", "<!-- ad slot --><?php x ?><article>").replace(
+        "Zürich, où", "Zürich,<!-- ad --> <?ad x ?>où"
+    ),
+    "a fragment": "<div><p>" + " ".join(LOREM) + "</p></div>",
+    "a table": PAGE.replace("</article>", "<table><tr><td>Figure</td><td>42 %</td></tr></table></article>"),
+}
+
+
+@pytest.mark.parametrize("case", list(SAME_EXTRACTION))
+def test_the_services_own_parse_gives_what_trafilatura_extracts_from_the_text(case):
+    body = SAME_EXTRACTION[case].encode("utf-8")
+    content_type = "text/html; charset=utf-8"
+    from_text = extract(body, "https://a.example/cafe", content_type)
+    html, tree = parse_html(body, content_type)
+    assert (tree is None) == (load_html(html) is None) == (case == "a fragment")  # trafilatura's rule
+    assert extract(body, "https://a.example/cafe", content_type, (html, tree)) == from_text
+    assert from_text.extracted or case == "a fragment"
