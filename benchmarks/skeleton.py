@@ -16,6 +16,9 @@ service (getrusage of the process, the fork server and its workers):
 - `fetch+pool`: the same, each answer fetched by the service's `Fetcher` (httpx through the guarded
   transport, the per-origin limit) at the pass's concurrency: the skeleton of a pass, with nothing
   stored, compared, judged or written;
+- `messages`: as `pool`, but the worker extracts nothing: it sends back a quarter of the answer's
+  bytes (what a pass sends back: the compressed WARC record, the text): what the pool's messages
+  and the workers' start-up cost alone;
 - `fetch-in-worker`: the workers fetch (one synchronous httpx client each) and extract, the main
   process only hands out URLs: what the bodies' crossing costs, and whether fetching elsewhere saves it.
 
@@ -57,7 +60,12 @@ from archiver.extract import decode, run_trafilatura  # noqa: E402
 from archiver.fetch import Fetcher  # noqa: E402
 from archiver.workers import WorkerPool  # noqa: E402
 
-MODES = ("pool", "fetch+pool", "fetch-in-worker")
+MODES = ("pool", "fetch+pool", "fetch-in-worker", "messages")
+
+
+def quarter(body: bytes, content_type: str) -> bytes:
+    """In a worker: no extraction, an answer of a pass's size back (see `messages`)."""
+    return body[: len(body) // 4]
 
 
 def extract_text(body: bytes, content_type: str) -> str:
@@ -96,7 +104,7 @@ def _usage() -> tuple[float, float, float]:
 async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, conn: Any) -> dict[str, Any]:
     resolver = bench_resolver(hosts)
     bodies: list[tuple[bytes, str]] = []
-    if mode == "pool":  # fetched beforehand, not measured
+    if mode in ("pool", "messages"):  # fetched beforehand, not measured
         async with Fetcher(settings.fetch_settings, resolver=resolver) as fetcher:
             answers = iter(urls)
 
@@ -111,12 +119,13 @@ async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, 
     (main0, workers0, _), t0 = _usage(), time.monotonic()
     slots = settings.concurrency + 4 * settings.extraction_workers
     with WorkerPool(settings.extract_settings) as workers:
-        if mode == "pool":
+        if mode in ("pool", "messages"):
             queue: Any = iter(bodies)
+            work = extract_text if mode == "pool" else quarter
 
             async def runner() -> None:
                 for body, content_type in queue:
-                    await workers.run(extract_text, body, content_type)
+                    await workers.run(work, body, content_type)
 
         elif mode == "fetch+pool":
             queue = iter(urls)
@@ -142,7 +151,7 @@ async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, 
     wall = time.monotonic() - t0
     time.sleep(0.5)  # the fork server reaps its workers: their CPU is counted then (as in real.py)
     main1, workers1, warm_up = _usage()
-    pages = len(bodies) if mode == "pool" else len(urls)  # per page extracted: see main()
+    pages = len(bodies) if mode in ("pool", "messages") else len(urls)  # per page extracted: see main()
     return {
         "mode": mode,
         "pages": pages,
@@ -211,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
             peaks = sampler.stop()
             child.join(60)
             # the main process of `pool` holds every body it fetched beforehand: its tree says nothing
-            run["peak_tree_pss_mib"] = None if mode == "pool" else peaks.tree_pss
-            if mode != "pool":  # error pages are fetched but not extracted: count them as the floor does not
+            prefetched = mode in ("pool", "messages")
+            run["peak_tree_pss_mib"] = None if prefetched else peaks.tree_pss
+            if not prefetched:  # error pages are fetched but not extracted: count them as the floor does not
                 run["cpu_ms_per_page"] *= run["pages"] / len(ok)
                 run["cpu_main_ms_per_page"] *= run["pages"] / len(ok)
                 run["cpu_workers_ms_per_page"] *= run["pages"] / len(ok)

@@ -224,11 +224,15 @@ def test_the_skeleton_counts_the_workers_cpu_and_trafilatura_is_most_of_it(tmp_p
     import skeleton
 
     out = tmp_path / "skeleton.json"
-    assert skeleton.main(["--pages", "84", "--mode", "pool", "--json", str(out)]) == 0
+    assert skeleton.main(["--pages", "84", "--mode", "pool", "--mode", "messages", "--json", str(out)]) == 0
     results = json.loads(out.read_text())
-    (run,) = results["runs"]
+    run, messages = results["runs"]
     assert run["mode"] == "pool" and run["pages"] == 76  # of the 84 URLs (each corpus page twice), those answering 200
     # the workers' own CPU, the fork server's warm-up (2 s: 26 ms a page here) left out
     extracting_ms = run["cpu_workers_ms_per_page"] - run["cpu_warm_up_s"] * 1000 / run["pages"]
     assert extracting_ms > 0.8 * results["trafilatura_ms_per_extracted_page"]
     assert 0.8 < run["over_trafilatura"] < 4
+    # the pool's messages alone: the same bodies cross, nothing is extracted
+    assert messages["mode"] == "messages" and messages["pages"] == 76
+    crossing_ms = messages["cpu_workers_ms_per_page"] - messages["cpu_warm_up_s"] * 1000 / messages["pages"]
+    assert 0 < crossing_ms < 0.5 * extracting_ms and messages["cpu_main_ms_per_page"] > 0
