@@ -48,6 +48,7 @@ class SimWeb:
         self.fallback: Handler | None = None  # answers every unknown URL; default: a plain 404
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
+        self.connections = 0  # TCP connections accepted
         self._lock = threading.Lock()
         web = self
 
@@ -84,6 +85,8 @@ class SimWeb:
                 # and with it close() for ever (seen once in CI).
                 request, address = self.socket.accept()
                 request.setblocking(True)
+                with web._lock:
+                    web.connections += 1
                 return request, address
 
         self.server = _Server((host, 0), _Handler)

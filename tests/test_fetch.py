@@ -212,6 +212,28 @@ def test_per_host_and_overall_concurrency_are_limited(web, settings):
     assert sum(web.max_in_flight.values()) >= 3  # both hosts were served at once
 
 
+def test_connections_are_kept_alive_for_the_next_page_of_their_site(web, settings):
+    """A site cited many times is connected to once per slot, not once per page: more connections
+    open (hosts × per-host limit) than the overall concurrency must not make the pool drop each
+    one once it is idle (httpcore 1.0.9 compared its keep-alive limit with every connection it held,
+    idle or busy: a pass then opened a new connection, and over TLS shook hands, for every URL)."""
+    hosts = [f"site{n}.test" for n in range(5)]
+    urls = [web.set(web.url(f"/p{i}", h), Response(200, b"<p>x</p>", delay=0.05)) for i in range(6) for h in hosts]
+
+    async def go():
+        async with Fetcher(settings.with_(per_host=2, concurrency=4).fetch_settings, resolver=loopback_resolver) as f:
+            queue = iter(urls)
+
+            async def runner():
+                return [await f.fetch(u) for u in queue]
+
+            return [r for rs in await asyncio.gather(*(runner() for _ in range(4))) for r in rs]
+
+    results = asyncio.run(go())
+    assert len(results) == 30 and all(r.outcome == Outcome.OK for r in results)
+    assert web.connections <= len(hosts) * 2  # at most one per slot of each site (was 30: one per page)
+
+
 def test_the_per_host_limit_counts_each_origin_scheme_host_and_port(web, settings):
     """Two ports of one host are two origins: each gets its own slots, and neither gets more."""
     other = SimWeb()
