@@ -22,6 +22,9 @@ service (getrusage of the process, the fork server and its workers):
 - `fetch-in-worker`: the workers fetch (one synchronous httpx client each) and extract, the main
   process only hands out URLs: what the bodies' crossing costs, and whether fetching elsewhere saves it.
 
+Last, the floor's own timing runs in one process per core, all at once: what trafilatura costs a page
+when every core runs it, as in a pass, against the floor's one core.
+
 Each line gives CPU ms per page extracted (main, workers; `pages` in the results counts the
 answers extracted for `pool`, the URLs fetched otherwise, error pages among them), the ratio to
 trafilatura's own cost per page (the floor of real.py), and the peak memory of the process tree
@@ -40,6 +43,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -167,6 +171,27 @@ def _child(mode: str, settings: Settings, urls: list[str], hosts: int, conn: Any
     conn.send(asyncio.run(_measured(mode, settings, urls, hosts, conn)))
 
 
+def every_core(corpus: Path, pages: list[Any], cores: int, ok: list[Any]) -> list[float]:
+    """The floor's timing (`time_trafilatura`) in one process a core, all at once: what trafilatura
+    costs a page when every core runs it, as in a pass, against the floor's one core (other
+    processes then share the caches and the memory bandwidth)."""
+    ctx = multiprocessing.get_context("spawn")
+    ends = [ctx.Pipe(duplex=False) for _ in range(cores)]
+    children = [
+        ctx.Process(target=_time_in_child, args=(corpus, pages, 20 + k, send)) for k, (_, send) in enumerate(ends)
+    ]
+    for child in children:
+        child.start()
+    times = [receive.recv() for receive, _ in ends]
+    for child in children:
+        child.join(60)
+    return [sum(t.get(f.page.file, 0.0) for f in ok) / len(ok) for t in times]
+
+
+def _time_in_child(corpus: Path, pages: list[Any], seed: int, conn: Any) -> None:
+    conn.send(time_trafilatura(corpus, pages, 3, random.Random(seed)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=1000)
@@ -250,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         f"trafilatura alone after the runs: {after_ms:.1f} ms a page; the ratios over "
         f"{min(after_ms, trafilatura_ms):.1f}: "
         + ", ".join(f"{run['mode']} {run['over_trafilatura']:.2f}x" for run in results["runs"])
+    )
+    every = every_core(args.corpus, cal.pages, cores, ok)
+    results["trafilatura_every_core_ms_per_extracted_page"] = every
+    print(
+        f"trafilatura on all {cores} cores at once (as the floor's timing, one process a core): "
+        f"{statistics.mean(every):.1f} ms a page, {statistics.mean(every) / after_ms - 1:+.0%} against alone just before"
     )
     (args.json or HERE / f"results-skeleton-{args.pages}.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -7,6 +7,7 @@ benchmark, not the service.)
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import socket
 import sys
@@ -236,3 +237,7 @@ def test_the_skeleton_counts_the_workers_cpu_and_trafilatura_is_most_of_it(tmp_p
     assert messages["mode"] == "messages" and messages["pages"] == 76
     crossing_ms = messages["cpu_workers_ms_per_page"] - messages["cpu_warm_up_s"] * 1000 / messages["pages"]
     assert 0 < crossing_ms < 0.5 * extracting_ms and messages["cpu_main_ms_per_page"] > 0
+    # trafilatura timed on every core at once, one figure a core, each of the floor's order
+    every = results["trafilatura_every_core_ms_per_extracted_page"]
+    assert len(every) == os.cpu_count()
+    assert all(0.7 < ms / results["trafilatura_after_ms_per_extracted_page"] < 3 for ms in every)
