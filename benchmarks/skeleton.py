@@ -65,6 +65,7 @@ from archiver.fetch import Fetcher  # noqa: E402
 from archiver.workers import WorkerPool  # noqa: E402
 
 MODES = ("pool", "fetch+pool", "fetch-in-worker", "messages")
+PREFETCHED = ("pool", "messages")  # modes whose answers are fetched beforehand, outside the measure
 
 
 def quarter(body: bytes, content_type: str) -> bytes:
@@ -108,7 +109,7 @@ def _usage() -> tuple[float, float, float]:
 async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, conn: Any) -> dict[str, Any]:
     resolver = bench_resolver(hosts)
     bodies: list[tuple[bytes, str]] = []
-    if mode in ("pool", "messages"):  # fetched beforehand, not measured
+    if mode in PREFETCHED:
         async with Fetcher(settings.fetch_settings, resolver=resolver) as fetcher:
             answers = iter(urls)
 
@@ -123,7 +124,7 @@ async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, 
     (main0, workers0, _), t0 = _usage(), time.monotonic()
     slots = settings.concurrency + 4 * settings.extraction_workers
     with WorkerPool(settings.extract_settings) as workers:
-        if mode in ("pool", "messages"):
+        if mode in PREFETCHED:
             queue: Any = iter(bodies)
             work = extract_text if mode == "pool" else quarter
 
@@ -155,7 +156,7 @@ async def _measured(mode: str, settings: Settings, urls: list[str], hosts: int, 
     wall = time.monotonic() - t0
     time.sleep(0.5)  # the fork server reaps its workers: their CPU is counted then (as in real.py)
     main1, workers1, warm_up = _usage()
-    pages = len(bodies) if mode in ("pool", "messages") else len(urls)  # per page extracted: see main()
+    pages = len(bodies) if mode in PREFETCHED else len(urls)  # per page extracted: see main()
     return {
         "mode": mode,
         "pages": pages,
@@ -245,9 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             peaks = sampler.stop()
             child.join(60)
             # the main process of `pool` holds every body it fetched beforehand: its tree says nothing
-            prefetched = mode in ("pool", "messages")
-            run["peak_tree_pss_mib"] = None if prefetched else peaks.tree_pss
-            if not prefetched:  # error pages are fetched but not extracted: count them as the floor does not
+            run["peak_tree_pss_mib"] = None if mode in PREFETCHED else peaks.tree_pss
+            if mode not in PREFETCHED:  # error pages are fetched but not extracted: count them as the floor does not
                 run["cpu_ms_per_page"] *= run["pages"] / len(ok)
                 run["cpu_main_ms_per_page"] *= run["pages"] / len(ok)
                 run["cpu_workers_ms_per_page"] *= run["pages"] / len(ok)
