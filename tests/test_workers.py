@@ -4,6 +4,7 @@ start-up once per worker (issue 18)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -37,6 +38,27 @@ def test_workers_are_forked_warm_from_one_server_that_outlives_their_pool():
     assert parent1 != os.getpid() and parent1 == parent2  # the fork server, not this process, nor a new one per pool
     assert stoplist1 and stoplist2  # loaded once, before any page asked for it
     assert compiled1 > 100 and compiled2 > 100  # dateparser's locales compiled before any page asked
+
+
+def _came_frozen_from_the_server(module: str) -> bool:
+    """Run in a worker: whether `module` was loaded before the fork and frozen there, so that this
+    worker shares its pages and its collector never walks it (a module this worker imported itself
+    has its namespace among the objects the collector walks)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and not any(o is vars(loaded) for o in gc.get_objects())
+
+
+def test_workers_start_with_the_whole_service_loaded_by_their_server():
+    """A worker imports its parent's main module again (for `archiver check`, the console script
+    importing `archiver.cli`): the fork server loaded all of it, so the worker imports nothing."""
+
+    async def loaded() -> list[bool]:
+        with WorkerPool(ExtractSettings(workers=1, timeout=60)) as pool:
+            return [
+                await pool.run(_came_frozen_from_the_server, m) for m in ("archiver.cli", "archiver.pipeline", "httpx")
+            ]
+
+    assert asyncio.run(loaded()) == [True, True, True]
 
 
 def test_the_main_process_of_a_pass_loads_neither_the_extraction_libraries_nor_playwright(web, tmp_path):
