@@ -8,7 +8,9 @@ import gc
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from conftest import write_sources
 from simweb import LOREM, article
 
@@ -59,6 +61,34 @@ def test_workers_start_with_the_whole_service_loaded_by_their_server():
             ]
 
     assert asyncio.run(loaded()) == [True, True, True]
+
+
+def _held_after(blocks: int, size: int) -> int:
+    """Run in a worker: the bytes it holds more than before, once it has made `blocks` blocks of
+    `size` (a large page's text, say) between smaller lasting ones (1.6 MB in all), and freed the
+    blocks."""
+
+    def resident() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    once = b"x" * size  # a block that size made and freed once, as every page's are (written: resident)
+    del once
+    before = resident()
+    large, small = [], []
+    for _ in range(blocks):
+        large.append(b"x" * size)
+        small.append(b"x" * 100_000)  # lasting, and in the heap between the blocks
+    del large
+    return resident() - before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc, read in /proc")
+def test_a_worker_gives_back_the_memory_of_a_large_page_once_done_with_it():
+    async def held() -> int:
+        with WorkerPool(ExtractSettings(workers=1, timeout=60)) as pool:
+            return await pool.run(_held_after, 16, 3 * 1024 * 1024 // 2)
+
+    assert asyncio.run(held()) < 4 * 1024 * 1024  # of the 24 MiB it made
 
 
 def test_the_main_process_of_a_pass_loads_neither_the_extraction_libraries_nor_playwright(web, tmp_path):
