@@ -17,9 +17,6 @@ shared; loaded by each worker, each held its own copy and its collector walked 2
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import gc
 from datetime import UTC, datetime
 
@@ -27,6 +24,7 @@ from htmldate.extractors import external_date_parser
 
 import archiver.cli  # noqa: F401 -- the service, as every worker's main module imports it (see above)
 from archiver.analysis import Held, analyse
+from archiver.memory import give_pages_back, release_free_heap
 from archiver.models import FetchResult, Outcome
 
 # A small article with what the detectors read (meta tags, JSON-LD, a heading, links, a date in
@@ -54,25 +52,10 @@ _SHORT = b"""<!DOCTYPE html><html lang="en"><head><title>Warm-up note</title></h
 _URL = "https://www.example.com/news/warm-up"  # parsed for its domain (the public suffix list is loaded), never fetched
 
 
-# glibc's malloc keeps what an extraction frees. A block of up to 32 MiB comes from the heap once a
-# block that size was freed, and the heap's top goes back to the system only past twice that: after
-# its largest pages (a 1.5 MB page makes trees and texts of several MiB), a worker held 15-20 MiB of
-# free heap between other pages' blocks. Fixed thresholds (which also stop glibc raising them): a
-# block of 1 MiB or more is mapped on its own and unmapped when freed, and the heap's top goes back
-# past 4 MiB free. `real.py` at 1,000 URLs, two pairs of runs: the tree's peak 10-11 MiB lower, the
-# workers' CPU about 1% higher (pages mapped anew fault in: 2 us each here). Smaller thresholds give
-# back a little more for much more CPU (one run each): 512 KiB and 2 MiB, 14 MiB for 2.5%; 256 KiB
-# and 1 MiB, 15 MiB for 6%.
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters, from <malloc.h>
-TRIM_THRESHOLD = 4 * 1024 * 1024
-MMAP_THRESHOLD = 1024 * 1024
-
-
 def warm() -> None:
     """Pay the lazy start-up of the extraction's libraries, then freeze what exists: the collector
     then never touches those objects, so the workers share their memory pages with this process."""
-    _malloc("mallopt", M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # inherited by every worker forked from here
-    _malloc("mallopt", M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    give_pages_back()  # inherited by every worker forked from here (see `memory`)
     external_date_parser("12 Zzzq 2024", "%Y-%m-%d")  # unparsable: dateparser tries every locale
     for body in (_PAGE, _SHORT):
         page = FetchResult(
@@ -88,13 +71,7 @@ def warm() -> None:
     gc.freeze()
     # Give back the heap the warm-up freed (its pages' trees, dateparser's compiling): a worker
     # allocating where this process had free space copies that page from it, and both then hold it.
-    _malloc("malloc_trim", 0)
-
-
-def _malloc(function: str, *args: int) -> None:
-    """Call one of glibc's malloc settings; elsewhere (no such function) nothing to do."""
-    with contextlib.suppress(OSError, AttributeError):
-        getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), function)(*args)
+    release_free_heap()
 
 
 warm()
