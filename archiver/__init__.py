@@ -1,8 +1,7 @@
 """Citation archiver: keep the web pages an article cites checked, versioned and archived.
 
 The public API below is imported on first use (PEP 562): a process that needs only a part of the
-package, such as the extraction workers' fork server, does not load the fetcher, the store and the
-browser with it."""
+package does not load the rest with it (a pass that renders no page never loads Playwright)."""
 
 from __future__ import annotations
 
