@@ -9,7 +9,8 @@
    needs it, is closed when the checks end;
 3. record the pass as finished, and as offline when every check failed before any HTTP exchange;
 4. fold each citation of a checked URL, in every article, into its health (`detect.health.fold`), its
-   claim checked against the versions for itself; noting changes of status;
+   claim checked against the versions for itself; noting the changes of status worth telling
+   (`notify.worth_telling`: not a new citation's first check finding it healthy);
 5. archive (`archive.step`): look up, queue, submit and verify captures, unless offline or stopped;
 6. alert on the changes of status (`notify`).
 """
@@ -40,7 +41,7 @@ from archiver.models import (
     utcnow,
 )
 from archiver.models.rows import CitationRow
-from archiver.notify import send
+from archiver.notify import send, worth_telling
 from archiver.probe import Prober
 from archiver.refold import update_health
 from archiver.sources import articles_of, read_sources, select
@@ -69,9 +70,9 @@ def run_check(
     chosen = select(citations, only, article)
     with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         sync(store, citations, clock())
-        return _pass(
-            settings, store, watched(store, chosen), resolver=resolver, clock=clock, on_check=on_check, stop=stop
-        )
+        urls = watched(store, chosen)
+        del citations, chosen  # the pass needs the watched URLs only (10,000 parsed rows: 4 MiB)
+        return _pass(settings, store, urls, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
 
 
 def sync(store: Store, citations: Sequence[Citation], now: datetime) -> None:
@@ -107,6 +108,7 @@ def run_due(
         sync(store, citations, now)
         every = watched(store, citations)
         chosen = due_citations(every, store.schedule_records(), now, interval, retry_base=retry_base, jitter=jitter)
+        del citations, every  # the pass needs the due URLs only (see `run_check`)
         if not chosen:
             return None
         return _pass(settings, store, chosen, resolver=resolver, clock=clock, on_check=on_check, stop=stop)
@@ -202,7 +204,7 @@ async def check_citations(
         change
         for w in citations
         for c in (store.watching(w.id) or _listed(store, w))
-        if (change := update_health(store, c, settings.rot_policy, finished))
+        if (change := update_health(store, c, settings.rot_policy, finished)) and worth_telling(change)
     ]
     order = {c.id: i for i, c in enumerate(citations)}
     summaries.sort(key=lambda s: order[s.citation.id])

@@ -37,6 +37,18 @@ def test_first_pass_stores_one_version_per_page(web, settings):
         assert store.count("checks") == 2 and store.count("versions") == 2
 
 
+def test_a_pass_tells_the_changes_worth_an_alert_not_every_first_check(web, settings):
+    a, _ = _two_pages(web, settings)
+    gone = web.page("/world/gone", "<h1>Not Found</h1>", status=404)
+    write_sources(settings.sources, [{"id": "1", "url": a}, {"id": "3", "url": gone}])
+    first = run_check(settings)
+    assert [(c.citation_id, c.old, c.new) for c in first.changes] == [("3", "unchecked", "rotten")]
+    assert len(first.checks) == 2  # the healthy first check is still a line of the summary
+    web.page("/world/troops", "<h1>Not Found</h1>", status=404)
+    second = run_check(settings)
+    assert [(c.citation_id, c.old, c.new) for c in second.changes] == [("1", "ok", "rotten")]
+
+
 def test_unchanged_second_pass_adds_checks_but_no_versions(web, settings):
     _two_pages(web, settings)
     run_check(settings)
