@@ -8,21 +8,26 @@ per pass, as much CPU as extracting 70-90 real pages: importing the package (0.8
 the patterns of its 200 locales on first use (2 s), jusText's stop words (trafilatura's fallback for
 short texts: 25 MiB), the public suffix list. Importing this module does it; nothing else imports it.
 
-It also loads the rest of the service. Every worker imports its parent's main module again after
-its fork (multiprocessing's start protocol: `archiver check` is a console script importing
-`archiver.cli`, a program calling `run_check` imports the pipeline), and with it httpx, the store,
-the report: 360 modules the workers never run. Loaded here, they come with the fork, frozen and
-shared; loaded by each worker, each held its own copy and its collector walked 29,000 more objects.
+Its workers never import their parent's main module. Multiprocessing's start protocol has every
+worker import it again after its fork (`archiver check` is a console script importing
+`archiver.cli`; a program calling `run_check` imports the pipeline): httpx, the store, the report,
+360 modules the workers never run, each worker holding its own copy. Loading them here instead
+(an earlier round) shared them, but the server still held 14 MiB of them. A worker runs the
+functions of `WorkerPool.run`, which are importable by name (never a script's own); it needs its
+parent's `sys.path`, never its main module.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from multiprocessing import spawn
+from typing import Any
 
 from htmldate.extractors import external_date_parser
 
-import archiver.cli  # noqa: F401 -- the service, as every worker's main module imports it (see above)
+import archiver.workers  # noqa: F401 -- what a worker runs to start: its initializer, pebble's loop, asyncio
 from archiver.analysis import Held, analyse
 from archiver.memory import give_pages_back, release_free_heap
 from archiver.models import FetchResult, Outcome
@@ -52,11 +57,22 @@ _SHORT = b"""<!DOCTYPE html><html lang="en"><head><title>Warm-up note</title></h
 _URL = "https://www.example.com/news/warm-up"  # parsed for its domain (the public suffix list is loaded), never fetched
 
 
+MAIN_MODULE_KEYS = frozenset({"init_main_from_path", "init_main_from_name"})  # in multiprocessing's start data
+_prepare = spawn.prepare
+
+
+def prepare_without_main(data: Mapping[str, Any]) -> None:
+    """Multiprocessing's preparation of a child forked from here, except the import of the parent's
+    main module (see the module's docstring)."""
+    _prepare({key: value for key, value in data.items() if key not in MAIN_MODULE_KEYS})
+
+
 def warm() -> None:
     """Pay the lazy start-up of the extraction's libraries, then freeze what exists: the collector
     then never touches those objects, so the workers share their memory pages with this process."""
     give_pages_back()  # inherited by every worker forked from here (see `memory`)
     external_date_parser("12 Zzzq 2024", "%Y-%m-%d")  # unparsable: dateparser tries every locale
+    datetime.strptime("2024-03-03", "%Y-%m-%d")  # imports `_strptime`, which dates in pages need
     for body in (_PAGE, _SHORT):
         page = FetchResult(
             _URL,
@@ -74,4 +90,5 @@ def warm() -> None:
     release_free_heap()
 
 
+spawn.prepare = prepare_without_main  # this process only forks workers (see `workers`)
 warm()

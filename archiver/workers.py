@@ -40,6 +40,7 @@ WATCH_SECONDS = 1.0
 
 
 WARMUP_MODULE = "archiver.warmup"
+MAIN_MODULES = ("__main__", "__mp_main__")  # a script's own functions, which workers cannot import
 START_SECONDS = 120.0  # the fork server's warm-up and the first workers' start, at most
 
 
@@ -118,9 +119,12 @@ class WorkerPool:
         self.shutdown()
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """`fn(*args)` in a worker; raises ExtractionAborted past the deadline or when the worker dies."""
+        """`fn(*args)` in a worker; raises ExtractionAborted past the deadline or when the worker dies.
+        `fn` is importable by name: workers never import their parent's main module (see `warmup`)."""
         if kwargs:
             raise TypeError("worker calls take positional arguments only")
+        if getattr(fn, "__module__", None) in MAIN_MODULES:
+            raise TypeError(f"{getattr(fn, '__qualname__', fn)!r} is not importable by name: define it in a module")
         pool = self._pool
         if pool is None:  # the first start waits (the fork server warms up): not on the event loop
             pool = await asyncio.to_thread(self._start)
