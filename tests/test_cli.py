@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import SUBPROCESS_ENV, archiver_cmd, write_sources
 from simweb import LOREM, article
 
+from archiver import Store
 from archiver.cli import cli
 
 
@@ -34,6 +35,43 @@ def test_check_prints_a_summary_table(web, settings):
     assert rows["1"].split()[:5] == ["1", "ok", "200", "ok", "yes"] and "Kursk deployment confirmed" in rows["1"]
     assert rows["2"].split()[:5] == ["2", "http_error", "404", "rotten:", "not"]
     assert "2 checked (1 ok, 1 rotten); 1 new version(s)" in result.output
+
+
+def test_check_loads_what_checking_needs_not_every_command(web, settings):
+    """Each command's module loads when it runs: `archiver check` carries neither the scheduler, the
+    article formats, the web app nor the extraction (its workers do), so its process stays small."""
+    url = web.page("/story", article("Kursk deployment confirmed", *LOREM))
+    write_sources(settings.sources, [{"id": "1", "url": url}])
+    script = (
+        "import sys\n"
+        "from archiver.cli import main\n"
+        "try:\n"
+        "    main(['--quiet', 'check'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = ('apscheduler', 'mwparserfromhell', 'archiver.serve', 'archiver.annotating', 'trafilatura')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules) or '-')\n"
+    )
+    environ = {
+        **os.environ,
+        "ARCHIVER_DATA_DIR": str(settings.data_dir),
+        "ARCHIVER_SOURCES": str(settings.sources),
+        "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32",
+        "ARCHIVER_WAYBACK": "0",
+        "ARCHIVER_WORKERS": "1",
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["-"]
+    with Store.open(settings.data_dir) as store:
+        assert store.count("versions") == 1
+
+
+def test_every_command_is_listed_where_the_cli_finds_its_module():
+    from archiver.cli import app, article, read, review, scale, watch  # noqa: F401 -- every command module
+
+    defined = {name: command.callback.__module__.rsplit(".", 1)[1] for name, command in cli.commands.items()}
+    assert defined == app.COMMAND_MODULES
 
 
 def test_each_line_of_the_check_table_shows_the_verdict_not_only_the_http_status(web, settings):

@@ -22,7 +22,6 @@ from archiver.errors import ConfigError
 from archiver.models import ArchiveSummary, CheckSummary, HealthStatus, Outcome, PassSummary
 from archiver.notify import worth_telling
 from archiver.pipeline import run_archiving, run_check
-from archiver.schedule import cron_trigger, run_daemon
 from archiver.sources import read_sources, select
 from archiver.urls import canonical
 
@@ -92,6 +91,8 @@ def daemon(
     """Run in the foreground, checking each citation when it is due, until SIGTERM or Ctrl-C.
 
     Example: archiver --log-format json daemon --every 6h --jitter 10m"""
+    from archiver.schedule import cron_trigger, run_daemon  # APScheduler: the daemon's only
+
     settings: Settings = ctx.obj
     if no_wayback:
         settings = settings.with_(wayback=False)
