@@ -6,6 +6,7 @@ import csv
 import os
 import shutil
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -120,6 +121,15 @@ SUBPROCESS_ENV = {
     "ARCHIVER_MEMENTO_AGGREGATOR": "none",
     "ARCHIVER_BROWSER": "never",
 }
+
+
+def modules_loaded(script: str, data_dir: Path, sources: Path) -> list[str]:
+    """Run `script` in a fresh Python on this store (loopback only, no archive, no browser, one
+    worker) and return the words it prints: the modules it found loaded, or "-"."""
+    environ = {**SUBPROCESS_ENV, "ARCHIVER_DATA_DIR": str(data_dir), "ARCHIVER_SOURCES": str(sources)}
+    done = subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
 
 
 def archiver_cmd(settings: Settings, *args: str) -> list[str]:

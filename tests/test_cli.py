@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SUBPROCESS_ENV, archiver_cmd, write_sources
+from conftest import SUBPROCESS_ENV, archiver_cmd, modules_loaded, write_sources
 from simweb import LOREM, article
 
 from archiver import Store
@@ -52,17 +52,7 @@ def test_check_loads_what_checking_needs_not_every_command(web, settings):
         "heavy = ('apscheduler', 'mwparserfromhell', 'archiver.serve', 'archiver.annotating', 'trafilatura')\n"
         "print(' '.join(m for m in heavy if m in sys.modules) or '-')\n"
     )
-    environ = {
-        **os.environ,
-        "ARCHIVER_DATA_DIR": str(settings.data_dir),
-        "ARCHIVER_SOURCES": str(settings.sources),
-        "ARCHIVER_ALLOW_PRIVATE": "127.0.0.1/32",
-        "ARCHIVER_WAYBACK": "0",
-        "ARCHIVER_WORKERS": "1",
-    }
-    done = subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["-"]
+    assert modules_loaded(script, settings.data_dir, settings.sources) == ["-"]
     with Store.open(settings.data_dir) as store:
         assert store.count("versions") == 1
 
