@@ -33,6 +33,8 @@ from archiver.detect.page import TEXT_NODES, UNSEEN, unseen_set_aside
 
 MIN_CHARS = 300  # shorter texts (bot walls, error pages) are cheap to extract: no region is kept
 NEEDLE_WORDS = 6  # a line is found in the markup by a run of this many of its words
+SKIPPED_WORDS = 2  # or, failing that, by a run starting up to this many words later (ending earlier)
+LIST_MARK = "- "  # what trafilatura's text puts before a list item
 _TEXT_HOLDERS = etree.XPath("descendant-or-self::*[text()[normalize-space()]]")
 SEPARATOR = "\x1f"
 
@@ -61,14 +63,35 @@ def locate(tree: Any, text: str) -> Region | None:
     if body is None or len(text) < MIN_CHARS:
         return None
     lines = text.split("\n")
+    ends = [_unmarked(lines[0]), _unmarked(lines[-1])]
     nodes = TEXT_NODES(body)
-    first, last = _holder(body, nodes, lines[0], first=True), _holder(body, nodes, lines[-1], first=False)
+    first, last = _holder(body, nodes, ends[0], first=True), _holder(body, nodes, ends[-1], first=False)
     if first is None or last is None:
         return None
-    region = _common_ancestor(first, last)
+    region = _holding(_common_ancestor(first, last), ends, body)
     if region is None or region is body or region.tag in ("html", "body"):
         return None
     return Region(region.getroottree().getpath(region), _content(region), _shape(region, body))
+
+
+def _unmarked(line: str) -> str:
+    """A line of trafilatura's text as the page writes it: without the "- " it puts before a list item."""
+    return line[2:] if line.startswith(LIST_MARK) else line
+
+
+def _holding(element: Any, lines: list[str], body: Any) -> Any:
+    """The element, or its nearest ancestor up to the body, whose text holds these lines whole (spaces
+    aside: trafilatura joins what elements split): a needle found past a line's first words (see
+    `_holder`) must not leave the words before it outside the region."""
+    wanted = ["".join(line.split()) for line in lines]
+    while element is not None:
+        flat = "".join("".join(element.itertext()).split())
+        if all(line in flat for line in wanted):
+            return element
+        if element is body:
+            return None
+        element = element.getparent()
+    return None
 
 
 def holds(tree: Any, region: Region) -> bool:
@@ -89,11 +112,17 @@ def holds(tree: Any, region: Region) -> bool:
 def _holder(body: Any, nodes: list[str], line: str, first: bool) -> Any:
     """The element holding the start of the text's first line (its first occurrence in the page), or
     the end of its last line (the last occurrence), found by a run of its first or last words: fewer
-    when the run crosses an element (a link, a bold word). Another occurrence than the text's own
-    can only widen the region."""
+    when the run crosses an element (a link, a bold word), and then a run that starts a word or two
+    later (ends a word or two earlier), when the line's first word is glued to another element's
+    ("(CNN)President") or its last words are a link. Another occurrence than the text's own can only
+    widen the region; `_holding` widens it to the whole line."""
     words = line.split()
-    for size in dict.fromkeys(min(n, len(words)) for n in (NEEDLE_WORDS, 3, 2) if words):
-        run = words[:size] if first else words[-size:]
+    runs = (
+        words[skip : skip + size] if first else words[len(words) - skip - size : len(words) - skip]
+        for skip in range(SKIPPED_WORDS + 1)
+        for size in dict.fromkeys(min(n, len(words) - skip) for n in (NEEDLE_WORDS, 3, 2) if len(words) > skip)
+    )
+    for run in runs:
         needle, hint = " ".join(run), run[0]
         order = range(len(nodes)) if first else range(len(nodes) - 1, -1, -1)
         for index in order:

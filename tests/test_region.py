@@ -165,6 +165,38 @@ def test_holds_is_false_when_the_region_moved_or_the_page_is_not_html():
     assert not holds(None, region)
 
 
+_LOREM = "the council voted on the new budget after a long debate about schools and roads " * 3
+
+
+def test_a_region_is_found_when_a_line_begins_glued_to_a_tag_or_ends_in_a_link():
+    """A wire tag glued to the first word ("(CNN)President"), a list item's "- ", a closing link: the
+    lines are still found in the markup, as on four corpus articles that used to be extracted in full
+    on every re-check."""
+    html = (
+        "<html><body><nav>menu</nav><article><ul><li><cite>(CNN)</cite>President Alpha spoke on Monday "
+        f"about {_LOREM}</li></ul><p>{_LOREM} for more, sign up for our newsletter, <a href='/n'>Posted</a>, "
+        "here.</p></article><footer>about us</footer></body></html>"
+    )
+    _, tree = parse_html(html.encode(), "text/html")
+    text = f"- (CNN)President Alpha spoke on Monday about {_LOREM}\n{_LOREM} for more, sign up for our newsletter, Posted, here."
+    region = locate(tree, text)
+    assert region is not None and region.path == "/html/body/article"
+
+
+def test_a_region_holds_the_whole_first_line_even_when_its_first_word_sits_apart():
+    """The first word in an element of its own outside the paragraphs (a kicker): the needle found
+    past it must not leave it out, or a kicker edited later would go unseen by the fast path."""
+    html = (
+        f"<html><body><nav>menu</nav><article><div class='kicker'><b>Exclusive</b></div><div id='main'>"
+        f"<p>Budget talks resumed as {_LOREM}</p><p>{_LOREM} and ended late.</p></div></article></body></html>"
+    )
+    _, tree = parse_html(html.encode(), "text/html")
+    region = locate(tree, f"Exclusive Budget talks resumed as {_LOREM}\n{_LOREM} and ended late.")
+    assert region is not None and region.path == "/html/body/article"  # not the paragraphs' div alone
+    _, kicker_edited = parse_html(html.replace("Exclusive", "Updated").encode(), "text/html")
+    assert not holds(kicker_edited, region)
+
+
 def test_both_roads_store_the_same_versions_through_the_pipeline(web, settings, tmp_path):
     """Two stores check the same answers; the second is made to forget every region before the
     re-check, so it extracts everything in full. Their versions are the same, hash for hash."""
