@@ -56,17 +56,15 @@ def run_check(
     settings: Settings,
     only: Sequence[str] | None = None,
     *,
-    citations: Sequence[Citation] | None = None,
     resolver: Resolver | None = None,
     clock: Clock = utcnow,
     on_check: OnCheck | None = None,
     stop: threading.Event | None = None,
     article: str | None = None,
 ) -> PassSummary:
-    """Read the citation list (unless the caller has read it: `citations`), then check the URLs the
-    chosen citations (`only`, of `article`; all by default) cite, each once, and record everything."""
-    if citations is None:
-        citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
+    """Read the citation list, then check the URLs the chosen citations (`only`, of `article`; all by
+    default) cite, each once, and record everything."""
+    citations = read_sources(settings.sources)  # a bad list stops here, before the store is touched
     chosen = select(citations, only, article)
     with Store.open(settings.data_dir, database_url=settings.database_url) as store:
         sync(store, citations, clock())

@@ -46,15 +46,21 @@ def check(ctx: click.Context, only: tuple[str, ...], article: str | None, no_way
     if no_wayback:
         settings = settings.with_(wayback=False)
     with user_errors():
-        citations = read_sources(settings.sources)  # a bad list is named before anything is created
-        total = len({canonical(c.url) for c in select(citations, only, article)})  # one fetch per page
+        total = _pages(settings, only, article)  # a bad list is named before anything is created
     with user_errors(), locked(settings, "archiver check", wait), _progress(total, quiet) as tick:
-        summary = run_check(settings, only, citations=citations, on_check=tick, article=article)
+        summary = run_check(settings, only, on_check=tick, article=article)
     if not quiet:
         _print_tally(summary)
         if summary.archive is not None:
             _print_archive(summary.archive)
     _print_changes(summary, quiet)
+
+
+def _pages(settings: Settings, only: tuple[str, ...], article: str | None) -> int:
+    """How many pages `check` fetches: one per page, whatever the citations of it. Only the count is
+    kept: `run_check` reads the list again (0.1 s for 10,000 citations), and lets go of the parsed
+    rows once it knows the pages (4 MiB at 10,000) instead of holding them through the pass."""
+    return len({canonical(c.url) for c in select(read_sources(settings.sources), only, article)})
 
 
 @cli.command()
