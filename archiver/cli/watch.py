@@ -20,7 +20,6 @@ from archiver.cli.app import WAIT, cli, clip, locked, log, user_errors
 from archiver.config import Settings
 from archiver.errors import ConfigError
 from archiver.models import ArchiveSummary, CheckSummary, HealthStatus, Outcome, PassSummary
-from archiver.notify import worth_telling
 from archiver.pipeline import run_archiving, run_check
 from archiver.sources import read_sources, select
 from archiver.urls import canonical
@@ -191,10 +190,8 @@ def pass_line(summary: PassSummary) -> str:
 
 
 def _print_changes(summary: PassSummary, problems_only: bool) -> None:
-    """Status changes, the alerts of a pass: never for an unchanged status."""
+    """Status changes, the alerts of a pass (`PassSummary.changes` holds only those worth telling)."""
     for change in summary.changes:
-        if not worth_telling(change):
-            continue
         if problems_only and change.new == HealthStatus.OK:
             log.info("status [%s] %s -> %s: %s", change.citation_id, change.old, change.new, change.evidence)
             continue
