@@ -85,7 +85,7 @@ def _holding(element: Any, lines: list[str], body: Any) -> Any:
     `_holder`) must not leave the words before it outside the region."""
     wanted = ["".join(line.split()) for line in lines]
     while element is not None:
-        flat = "".join("".join(element.itertext()).split())
+        flat = "".join("".join(TEXT_NODES(element)).split())
         if all(line in flat for line in wanted):
             return element
         if element is body:
