@@ -9,7 +9,9 @@ both for the root and every descendant every `interval` seconds and keeps the ma
 
 from __future__ import annotations
 
+import multiprocessing.forkserver
 import os
+import resource
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +80,15 @@ def cpu_seconds_with_reaped(pid: int) -> float:
         return 0.0
     fields = stat.rsplit(")", 1)[-1].split()
     return sum(int(f) for f in fields[11:15]) / TICK
+
+
+def service_usage() -> tuple[float, float]:
+    """CPU seconds so far of this process, and of its workers: the reaped children (getrusage) and the
+    workers' fork server, which lives on between passes, with the workers it reaped."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+    served = cpu_seconds_with_reaped(server) if server else 0.0
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime + served
 
 
 def command(pid: int) -> str:

@@ -3,6 +3,7 @@
     python benchmarks/real.py                           # 1,000 URLs, 10 hosts, 100 ms latency
     python benchmarks/real.py --pages 10000             # peak memory at 10,000 pages
     python benchmarks/real.py --peer changedetection    # also changedetection.io on the same web
+    python benchmarks/real.py --skeleton                # also the least a pass can cost (skeleton.py)
     python benchmarks/bench.py --real ...               # the same, from the benchmark's entry point
 
 The 42 labelled news pages of ../shared/corpus (read from there at run time; never copied into the
@@ -30,6 +31,11 @@ with only loopback (`unshare --net`): changedetection.io looks names up and fetc
 watches on start, and nothing it does may leave the machine. It gets the same URLs by IP literal
 through its API and does the same two passes; its time, CPU, memory and the changes it reported
 are written beside the service's.
+
+With `--skeleton`, the skeleton of a pass (benchmarks/skeleton.py's `fetch+pool`: the service's
+fetcher and worker pool, trafilatura in the workers, nothing stored, compared or judged) runs over
+the same URLs after the passes, and the first pass's CPU is also given against it: what the
+service's own work costs beyond fetching and extracting, in the same run.
 
 The targets (issue 18) are judged on CPU, which other engineers' load on a shared machine does not
 inflate: first pass CPU per page / trafilatura's CPU per page (the floor's own cost: on fully used
@@ -68,8 +74,9 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from calibrate import Calibration, calibrate, time_trafilatura  # noqa: E402
-from proctree import TreeSampler, cpu_seconds_with_reaped, loadavg, machine_busy  # noqa: E402
+from proctree import TreeSampler, loadavg, machine_busy, service_usage  # noqa: E402
 from realweb import DEFAULT_CORPUS, CorpusMissing, CorpusPage, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
+from skeleton import run_mode  # noqa: E402
 
 from archiver import Settings, run_check  # noqa: E402
 from archiver.store import Store  # noqa: E402
@@ -106,22 +113,13 @@ def choose_changed(
 # --- the service, in a child process -------------------------------------------------------------------
 
 
-def _usage() -> tuple[float, float]:
-    """CPU seconds so far of this process, and of its workers: the reaped children (getrusage) and the
-    workers' fork server, which lives on between passes, with the workers it reaped."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    server = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
-    served = cpu_seconds_with_reaped(server) if server else 0.0
-    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime + served
-
-
 def service_pass(settings: Settings, hosts: int, label: str) -> dict[str, Any]:
     """One pass of `archiver check`, measured from inside the process that runs it."""
     before_bytes = du(settings.data_dir)
-    (main0, workers0), t0 = _usage(), time.monotonic()
+    (main0, workers0), t0 = service_usage(), time.monotonic()
     summary = run_check(settings, resolver=bench_resolver(hosts))
     wall = time.monotonic() - t0
-    main1, workers1 = _usage()
+    main1, workers1 = service_usage()
     with Store.open(settings.data_dir) as store:
         versions_total = store.count("versions")
     n = len(summary.checks)
@@ -304,6 +302,14 @@ def summarise(results: dict) -> None:
         f"on CPU (the targets): first pass / floor {results['first_over_floor_cpu']:.2f} (<= {TARGET_FIRST_OVER_FLOOR}), "
         f"re-check / first {results['recheck_over_first_cpu']:.2f} (<= {TARGET_RECHECK_OVER_FIRST})"
     )
+    if "skeleton" in results:
+        k = results["skeleton"]
+        print(
+            f"skeleton (fetch, pool, trafilatura; nothing stored or judged): CPU {k['cpu_ms_per_page']:.1f} ms/page "
+            f"(main {k['cpu_main_ms_per_page']:.1f}, workers {k['cpu_workers_ms_per_page']:.1f}) = "
+            f"{results['skeleton_over_floor_cpu']:.2f} x trafilatura; the first pass = "
+            f"{results['first_over_skeleton_cpu']:.2f} x the skeleton"
+        )
     for missed in results["targets_missed"]:
         print(f"TARGET MISSED: {missed}")
     politeness = results["politeness"]
@@ -346,6 +352,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--peer-workers", type=int, default=None, help="changedetection.io FETCH_WORKERS (default: --concurrency)"
     )
     parser.add_argument("--skip-service", action="store_true", help="measure only the peer(s)")
+    parser.add_argument(
+        "--skeleton", action="store_true", help="also the skeleton of a pass (fetch, pool, trafilatura: skeleton.py)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="results file (default benchmarks/results-real-N.json)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
@@ -433,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             passes = run_service(settings, web, args.hosts, [("first", 0), ("re-check", 1)])
             results["passes"] = passes
+            if args.skeleton:
+                web.set_generation(0)
+                results["skeleton"] = run_mode("fetch+pool", settings, urls, args.hosts)
             # trafilatura timed again after the passes: the lower figure is the floor, so that a load
             # that slowed one timing (the machine is shared) cannot flatter the ratio
             after = time_trafilatura(args.corpus, cal.pages, 3, random.Random(11))
@@ -453,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
             results["first_over_floor"] = passes[0]["seconds"] / floor["floor_s"]
             results["recheck_over_first"] = passes[1]["seconds"] / passes[0]["seconds"]
             results.update(cpu_targets(passes, trafilatura_ms))
+            if args.skeleton:
+                results.update(skeleton_ratios(passes[0], results["skeleton"], trafilatura_ms))
         results["peers"] = []
         for name in args.peer:
             results["peers"].append(_run_peer(name, args, web, work))
@@ -495,6 +509,15 @@ def cpu_targets(passes: list[dict], trafilatura_ms: float) -> dict[str, Any]:
         if ratios[name] > target
     ]
     return {**ratios, "targets_missed": missed}
+
+
+def skeleton_ratios(first: dict[str, Any], skeleton: dict[str, Any], trafilatura_ms: float) -> dict[str, float]:
+    """The skeleton's CPU a URL against trafilatura's (what fetching and the pool add to it), and the
+    first pass's against the skeleton's (what the service's own work adds): both per URL fetched."""
+    return {
+        "skeleton_over_floor_cpu": skeleton["cpu_ms_per_page"] / trafilatura_ms,
+        "first_over_skeleton_cpu": first["cpu_ms_per_page"] / skeleton["cpu_ms_per_page"],
+    }
 
 
 def _run_peer(name: str, args: argparse.Namespace, web: RealWeb, work: Path) -> dict[str, Any]:

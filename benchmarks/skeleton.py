@@ -55,8 +55,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from calibrate import calibrate, time_trafilatura  # noqa: E402
-from proctree import TreeSampler, cpu_seconds  # noqa: E402
-from real import _usage as service_usage  # noqa: E402
+from proctree import TreeSampler, cpu_seconds, service_usage  # noqa: E402
 from realweb import DEFAULT_CORPUS, CorpusMissing, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
 from skeleton_work import extract_text, fetch_and_extract, quarter  # noqa: E402
 
@@ -142,6 +141,24 @@ def _child(mode: str, settings: Settings, urls: list[str], hosts: int, conn: Any
     conn.send(asyncio.run(_measured(mode, settings, urls, hosts, conn)))
 
 
+def run_mode(mode: str, settings: Settings, urls: list[str], hosts: int) -> dict[str, Any]:
+    """One mode over `urls`, in a fresh process: its CPU a page (per answer extracted for `pool` and
+    `messages`, per URL fetched otherwise) and its tree's peak (PSS), as real.py measures a pass."""
+    ctx = multiprocessing.get_context("spawn")
+    mine, theirs = ctx.Pipe()
+    child = ctx.Process(target=_child, args=(mode, settings, urls, hosts, theirs))
+    child.start()
+    theirs.close()  # the child's end: if the child dies, ours reads EOFError instead of waiting
+    assert mine.recv() == "start" and child.pid is not None
+    sampler = TreeSampler(child.pid)
+    run = dict(mine.recv())
+    peaks = sampler.stop()
+    child.join(60)
+    # the main process of `pool` holds every body it fetched beforehand: its tree says nothing
+    run["peak_tree_pss_mib"] = None if mode in PREFETCHED else peaks.tree_pss
+    return run
+
+
 def every_core(corpus: Path, pages: list[Any], cores: int, ok: list[Any]) -> list[float]:
     """The floor's timing (`time_trafilatura`) in one process a core, all at once: what trafilatura
     costs a page when every core runs it, as in a pass, against the floor's one core (other
@@ -204,19 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"trafilatura alone: {trafilatura_ms:.1f} ms a page answered 200 ({len(ok)} of {args.pages} URLs)")
     try:
         urls = [web.url(n) for n in range(args.pages)]
-        ctx = multiprocessing.get_context("spawn")
         for mode in args.mode or MODES:
-            mine, theirs = ctx.Pipe()
-            child = ctx.Process(target=_child, args=(mode, settings, urls, args.hosts, theirs))
-            child.start()
-            theirs.close()  # the child's end: if the child dies, ours reads EOFError instead of waiting
-            assert mine.recv() == "start" and child.pid is not None
-            sampler = TreeSampler(child.pid)
-            run = dict(mine.recv())
-            peaks = sampler.stop()
-            child.join(60)
-            # the main process of `pool` holds every body it fetched beforehand: its tree says nothing
-            run["peak_tree_pss_mib"] = None if mode in PREFETCHED else peaks.tree_pss
+            run = run_mode(mode, settings, urls, args.hosts)
             if mode not in PREFETCHED:  # error pages are fetched but not extracted: count them as the floor does not
                 run["cpu_ms_per_page"] *= run["pages"] / len(ok)
                 run["cpu_main_ms_per_page"] *= run["pages"] / len(ok)

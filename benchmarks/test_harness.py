@@ -241,3 +241,31 @@ def test_the_skeleton_counts_the_workers_cpu_and_trafilatura_is_most_of_it(tmp_p
     every = results["trafilatura_every_core_ms_per_extracted_page"]
     assert len(every) == os.cpu_count()
     assert all(0.7 < ms / results["trafilatura_after_ms_per_extracted_page"] < 3 for ms in every)
+
+
+def test_the_first_pass_is_weighed_against_the_skeleton_per_url():
+    import real
+
+    first, skeleton = {"cpu_ms_per_page": 33.0}, {"cpu_ms_per_page": 25.0}
+    ratios = real.skeleton_ratios(first, skeleton, 20.0)
+    assert ratios == {"skeleton_over_floor_cpu": 1.25, "first_over_skeleton_cpu": 1.32}
+
+
+@needs_corpus
+def test_a_run_with_the_skeleton_measures_it_over_the_same_urls(tmp_path):
+    """`--skeleton` runs fetch + pool over the URLs the passes checked, in the same run: the service,
+    which stores and judges besides, costs more a URL than the skeleton, which costs more than
+    trafilatura alone (it fetches and crosses the pool too)."""
+    import json
+
+    import real
+
+    out = tmp_path / "real.json"
+    assert real.main(["--pages", "84", "--skeleton", "--json", str(out)]) in (0, real.EXIT_OVER_TARGET)
+    results = json.loads(out.read_text())
+    skeleton = results["skeleton"]
+    assert skeleton["mode"] == "fetch+pool" and skeleton["pages"] == 84
+    assert results["first_over_skeleton_cpu"] > 1
+    assert results["skeleton_over_floor_cpu"] > 0.8
+    product = results["first_over_skeleton_cpu"] * results["skeleton_over_floor_cpu"]
+    assert results["first_over_floor_cpu"] == pytest.approx(product)
