@@ -65,6 +65,7 @@ from archiver.workers import WorkerPool  # noqa: E402
 
 MODES = ("pool", "fetch+pool", "fetch-in-worker", "messages")
 PREFETCHED = ("pool", "messages")  # modes whose answers are fetched beforehand, outside the measure
+RUN_SECONDS = 3600  # one mode's run may take this long before the benchmark gives up on it
 
 
 def _usage() -> tuple[float, float, float]:
@@ -149,14 +150,28 @@ def run_mode(mode: str, settings: Settings, urls: list[str], hosts: int) -> dict
     child = ctx.Process(target=_child, args=(mode, settings, urls, hosts, theirs))
     child.start()
     theirs.close()  # the child's end: if the child dies, ours reads EOFError instead of waiting
-    assert mine.recv() == "start" and child.pid is not None
+    deadline = time.monotonic() + RUN_SECONDS
+    assert _received(mine, child, deadline) == "start" and child.pid is not None
     sampler = TreeSampler(child.pid)
-    run = dict(mine.recv())
-    peaks = sampler.stop()
-    child.join(60)
+    try:
+        run = dict(_received(mine, child, deadline))
+    finally:
+        peaks = sampler.stop()
+        child.join(60)
     # the main process of `pool` holds every body it fetched beforehand: its tree says nothing
     run["peak_tree_pss_mib"] = None if mode in PREFETCHED else peaks.tree_pss
     return run
+
+
+def _received(conn: Any, child: Any, deadline: float) -> Any:
+    """The child's next message; a child that died or overran the deadline is named, not waited for."""
+    while not conn.poll(1.0):
+        if not child.is_alive():
+            raise RuntimeError(f"the skeleton's process died (exit status {child.exitcode})")
+        if time.monotonic() > deadline:
+            child.terminate()
+            raise RuntimeError(f"the skeleton's run took more than {RUN_SECONDS}s")
+    return conn.recv()
 
 
 def every_core(corpus: Path, pages: list[Any], cores: int, ok: list[Any]) -> list[float]:
