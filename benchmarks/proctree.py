@@ -13,8 +13,10 @@ import multiprocessing.forkserver
 import os
 import resource
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -89,6 +91,19 @@ def service_usage() -> tuple[float, float]:
     server = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
     served = cpu_seconds_with_reaped(server) if server else 0.0
     return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime + served
+
+
+def received(conn: Any, child: Any, seconds: float, what: str) -> Any:
+    """The next message from a child process (`what` names it in errors): a child that died, or that
+    sent nothing within `seconds` (then terminated), is an error naming it, not a wait forever."""
+    deadline = time.monotonic() + seconds
+    while not conn.poll(1.0):
+        if not child.is_alive():
+            raise RuntimeError(f"{what} died (exit status {child.exitcode})")
+        if time.monotonic() > deadline:
+            child.terminate()
+            raise RuntimeError(f"{what} sent nothing in {seconds:g}s")
+    return conn.recv()
 
 
 def command(pid: int) -> str:

@@ -74,7 +74,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from calibrate import Calibration, calibrate, time_trafilatura  # noqa: E402
-from proctree import TreeSampler, loadavg, machine_busy, service_usage  # noqa: E402
+from proctree import TreeSampler, loadavg, machine_busy, received, service_usage  # noqa: E402
 from realweb import DEFAULT_CORPUS, CorpusMissing, CorpusPage, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
 from skeleton import run_mode  # noqa: E402
 
@@ -184,16 +184,6 @@ class Phase:
 PASS_SECONDS = 3600  # one pass of the service may take this long before the benchmark gives up on it
 
 
-def _answer(conn: Any, child: Any, deadline: float) -> dict[str, Any]:
-    while not conn.poll(1.0):
-        if not child.is_alive():
-            raise RuntimeError(f"the service's process died (exit status {child.exitcode}) during a pass")
-        if time.monotonic() > deadline:
-            child.terminate()
-            raise RuntimeError(f"a pass of the service took more than {PASS_SECONDS}s")
-    return dict(conn.recv())
-
-
 def run_service(
     settings: Settings,
     web: RealWeb,
@@ -217,7 +207,7 @@ def run_service(
                 phase = Phase(web)
                 sampler = TreeSampler(pid)
                 parent.send("go")
-                result = _answer(parent, child, deadline=time.monotonic() + PASS_SECONDS)
+                result = dict(received(parent, child, PASS_SECONDS, f"the service's process, in its {label} pass"))
                 peaks = sampler.stop()
             result.update(phase.end(result["cpu_main_s"] + result["cpu_workers_s"]))
             result["peak_rss_main_mib"] = peaks.root_hwm

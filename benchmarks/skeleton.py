@@ -55,7 +55,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from calibrate import calibrate, time_trafilatura  # noqa: E402
-from proctree import TreeSampler, cpu_seconds, service_usage  # noqa: E402
+from proctree import TreeSampler, cpu_seconds, received, service_usage  # noqa: E402
 from realweb import DEFAULT_CORPUS, CorpusMissing, RealWeb, WebSpec, bench_resolver, load_corpus, page_of  # noqa: E402
 from skeleton_work import extract_text, fetch_and_extract, quarter  # noqa: E402
 
@@ -65,7 +65,8 @@ from archiver.workers import WorkerPool  # noqa: E402
 
 MODES = ("pool", "fetch+pool", "fetch-in-worker", "messages")
 PREFETCHED = ("pool", "messages")  # modes whose answers are fetched beforehand, outside the measure
-RUN_SECONDS = 3600  # one mode's run may take this long before the benchmark gives up on it
+START_SECONDS = 1800  # the answers fetched beforehand (`pool`, `messages`), at most
+RUN_SECONDS = 3600  # one mode's measured run, at most, before the benchmark gives up on it
 
 
 def _usage() -> tuple[float, float, float]:
@@ -150,28 +151,17 @@ def run_mode(mode: str, settings: Settings, urls: list[str], hosts: int) -> dict
     child = ctx.Process(target=_child, args=(mode, settings, urls, hosts, theirs))
     child.start()
     theirs.close()  # the child's end: if the child dies, ours reads EOFError instead of waiting
-    deadline = time.monotonic() + RUN_SECONDS
-    assert _received(mine, child, deadline) == "start" and child.pid is not None
+    what = f"the skeleton's process ({mode})"
+    assert received(mine, child, START_SECONDS, what) == "start" and child.pid is not None
     sampler = TreeSampler(child.pid)
     try:
-        run = dict(_received(mine, child, deadline))
+        run = dict(received(mine, child, RUN_SECONDS, what))
     finally:
         peaks = sampler.stop()
         child.join(60)
     # the main process of `pool` holds every body it fetched beforehand: its tree says nothing
     run["peak_tree_pss_mib"] = None if mode in PREFETCHED else peaks.tree_pss
     return run
-
-
-def _received(conn: Any, child: Any, deadline: float) -> Any:
-    """The child's next message; a child that died or overran the deadline is named, not waited for."""
-    while not conn.poll(1.0):
-        if not child.is_alive():
-            raise RuntimeError(f"the skeleton's process died (exit status {child.exitcode})")
-        if time.monotonic() > deadline:
-            child.terminate()
-            raise RuntimeError(f"the skeleton's run took more than {RUN_SECONDS}s")
-    return conn.recv()
 
 
 def every_core(corpus: Path, pages: list[Any], cores: int, ok: list[Any]) -> list[float]:

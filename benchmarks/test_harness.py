@@ -269,3 +269,22 @@ def test_a_run_with_the_skeleton_measures_it_over_the_same_urls(tmp_path):
     assert results["skeleton_over_floor_cpu"] > 0.8
     product = results["first_over_skeleton_cpu"] * results["skeleton_over_floor_cpu"]
     assert results["first_over_floor_cpu"] == pytest.approx(product)
+
+
+def test_a_child_that_dies_or_stays_silent_is_named_not_waited_for():
+    from proctree import received
+
+    ctx = multiprocessing.get_context("spawn")
+    mine, theirs = ctx.Pipe()
+    dead = ctx.Process(target=os._exit, args=(3,))
+    dead.start()
+    with pytest.raises(RuntimeError, match=r"the skeleton's process \(pool\) died \(exit status 3\)"):
+        received(mine, dead, 60, "the skeleton's process (pool)")
+    silent = ctx.Process(target=time.sleep, args=(60,))
+    silent.start()
+    with pytest.raises(RuntimeError, match="the service's process sent nothing in 1s"):
+        received(mine, silent, 1, "the service's process")
+    silent.join(10)
+    assert not silent.is_alive()  # terminated, not left behind
+    theirs.send("start")
+    assert received(mine, silent, 1, "the service's process") == "start"  # a message waiting is read
