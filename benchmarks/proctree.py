@@ -103,7 +103,11 @@ def received(conn: Any, child: Any, seconds: float, what: str) -> Any:
         if time.monotonic() > deadline:
             child.terminate()
             raise RuntimeError(f"{what} sent nothing in {seconds:g}s")
-    return conn.recv()
+    try:
+        return conn.recv()
+    except EOFError:  # the child's end closed: it died before it sent anything more
+        child.join(5)
+        raise RuntimeError(f"{what} died (exit status {child.exitcode})") from None
 
 
 def command(pid: int) -> str:

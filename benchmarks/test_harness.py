@@ -276,10 +276,6 @@ def test_a_child_that_dies_or_stays_silent_is_named_not_waited_for():
 
     ctx = multiprocessing.get_context("spawn")
     mine, theirs = ctx.Pipe()
-    dead = ctx.Process(target=os._exit, args=(3,))
-    dead.start()
-    with pytest.raises(RuntimeError, match=r"the skeleton's process \(pool\) died \(exit status 3\)"):
-        received(mine, dead, 60, "the skeleton's process (pool)")
     silent = ctx.Process(target=time.sleep, args=(60,))
     silent.start()
     with pytest.raises(RuntimeError, match="the service's process sent nothing in 1s"):
@@ -288,3 +284,10 @@ def test_a_child_that_dies_or_stays_silent_is_named_not_waited_for():
     assert not silent.is_alive()  # terminated, not left behind
     theirs.send("start")
     assert received(mine, silent, 1, "the service's process") == "start"  # a message waiting is read
+    dead = ctx.Process(target=os._exit, args=(3,))
+    dead.start()
+    with pytest.raises(RuntimeError, match=r"the skeleton's process \(pool\) died \(exit status 3\)"):
+        received(mine, dead, 60, "the skeleton's process (pool)")  # our end open: seen as not alive
+    theirs.close()  # the child's end gone, as when a child holding it dies: the pipe reads EOF
+    with pytest.raises(RuntimeError, match=r"the skeleton's process \(pool\) died \(exit status 3\)"):
+        received(mine, dead, 60, "the skeleton's process (pool)")
